@@ -1,0 +1,25 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from marketplace.core import views as core_views
+
+admin.site.site_header = "Likeness administration"
+admin.site.site_title = "Likeness admin"
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("health/", core_views.health, name="health"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("", include("marketplace.accounts.urls")),
+    path("catalogue/", include("marketplace.catalogue.urls")),
+    path("", include("marketplace.talent.urls")),
+]
+
+if settings.DEBUG or not getattr(settings, "SERVE_MEDIA_EXTERNALLY", False):
+    from django.views.static import serve
+
+    # Media in development and the embedded setup; production puts a CDN or nginx in front.
+    urlpatterns += [path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve,
+                         {"document_root": settings.MEDIA_ROOT})]

@@ -1,0 +1,146 @@
+"""Writes for organisations, memberships and invitations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from marketplace.core import audit, notify
+from marketplace.core.errors import PermissionDenied, ValidationFailed
+
+from .models import Invitation, Membership, Organisation, Role, User, hash_token
+
+
+@transaction.atomic
+def create_organisation(
+    *, kind: str, name: str, owner: User, currency: str = "EUR", country: str = "GB",
+    commission_bps: int = 2000,
+) -> Organisation:
+    """Platform staff (or set-up) creates a tenant with its first owner."""
+    if commission_bps > settings.AGENCY_COMMISSION_CAP_BPS:
+        raise ValidationFailed("Agency commission may not exceed 20 %.", field="commission_bps")
+    organisation = Organisation.objects.create(
+        kind=kind, name=name, currency=currency, country=country, commission_bps=commission_bps
+    )
+    Membership.objects.create(user=owner, organisation=organisation, role=Role.OWNER)
+    audit.record(organisation, "organisation.created", actor=owner, organisation=organisation)
+    return organisation
+
+
+@dataclass(frozen=True)
+class IssuedInvitation:
+    invitation: Invitation
+    url: str
+
+
+def _issue(*, organisation: Organisation, email: str, role: str, by: User | None,
+           talent=None) -> IssuedInvitation:  # noqa: ANN001
+    token, token_hash = Invitation.new_token()
+    invitation = Invitation.objects.create(
+        organisation=organisation, email=email.lower(), role=role, talent=talent,
+        token_hash=token_hash, invited_by=by,
+    )
+    url = settings.SITE_URL + reverse("accounts:accept_invitation", args=[token])
+    notify.email(
+        to=[invitation.email],
+        subject=f"You're invited to Likeness by {organisation.name}",
+        template="accounts/email/invitation.txt",
+        context={"invitation": invitation, "url": url, "talent": talent},
+    )
+    audit.record(invitation, "invitation.sent", actor=by, organisation=organisation,
+                 data={"email": invitation.email, "role": role, "talent": bool(talent)})
+    return IssuedInvitation(invitation=invitation, url=url)
+
+
+@transaction.atomic
+def invite_member(*, by: Membership, email: str, role: str) -> IssuedInvitation:
+    """An owner invites a colleague. Raises PermissionDenied, ValidationFailed."""
+    if not by.is_owner:
+        raise PermissionDenied("Only owners can invite members.")
+    if role not in Role.values:
+        raise ValidationFailed("Unknown role.", field="role")
+    if Membership.objects.filter(organisation=by.organisation, user__email__iexact=email).exists():
+        raise ValidationFailed("That person is already a member.", field="email")
+    return _issue(organisation=by.organisation, email=email, role=role, by=by.user)
+
+
+def invite_talent(*, by: Membership, talent) -> IssuedInvitation:  # noqa: ANN001
+    """The agency invites the talent to claim their login. Called inside a service."""
+    return _issue(organisation=by.organisation, email=talent.email, role=Role.MEMBER,
+                  by=by.user, talent=talent)
+
+
+def invitation_for_token(token: str) -> Invitation | None:
+    return (
+        Invitation.objects.pending().select_related("organisation", "talent")
+        .filter(token_hash=hash_token(token)).first()
+    )
+
+
+@transaction.atomic
+def accept_invitation(*, token: str, full_name: str, password: str) -> User:
+    """Create (or reuse) the user and attach them. Raises ValidationFailed."""
+    invitation = (
+        Invitation.objects.select_for_update().pending()
+        .select_related("organisation", "talent").filter(token_hash=hash_token(token)).first()
+    )
+    if invitation is None:
+        raise ValidationFailed("This invitation link is invalid, used or expired.")
+    user = User.objects.filter(email__iexact=invitation.email).first()
+    if user is None:
+        try:
+            validate_password(password, User(email=invitation.email, full_name=full_name))
+        except ValidationError as exc:
+            raise ValidationFailed(" ".join(exc.messages), field="password") from exc
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(email=invitation.email, password=password,
+                                                full_name=full_name.strip())
+        except IntegrityError as exc:
+            raise ValidationFailed("An account with this email already exists.") from exc
+    if invitation.talent_id:
+        talent = invitation.talent
+        if talent.user_id and talent.user_id != user.pk:
+            raise ValidationFailed("This talent profile is already claimed.")
+        talent.user = user
+        talent.save(update_fields=["user", "updated_at"])
+    else:
+        Membership.objects.get_or_create(
+            user=user, organisation=invitation.organisation, defaults={"role": invitation.role}
+        )
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at", "updated_at"])
+    audit.record(invitation, "invitation.accepted", actor=user,
+                 organisation=invitation.organisation)
+    return user
+
+
+@transaction.atomic
+def revoke_invitation(*, by: Membership, invitation_id: int) -> Invitation:
+    if not by.is_owner and not by.can_manage:
+        raise PermissionDenied("Only owners and managers can revoke invitations.")
+    invitation = Invitation.objects.select_for_update().for_organisation(by.organisation).get(
+        pk=invitation_id
+    )
+    if invitation.accepted_at is None and invitation.revoked_at is None:
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at", "updated_at"])
+        audit.record(invitation, "invitation.revoked", actor=by.user,
+                     organisation=by.organisation)
+    return invitation
+
+
+def switch_organisation(*, request, organisation_id: int) -> Organisation:  # noqa: ANN001
+    from .tenancy import SESSION_ORG_KEY
+
+    membership = Membership.objects.select_related("organisation").get(
+        user=request.user, organisation_id=organisation_id
+    )
+    request.session[SESSION_ORG_KEY] = membership.organisation_id
+    return membership.organisation

@@ -1,0 +1,120 @@
+"""Who is looking: the signed-in user, their active organisation membership, or their talent
+profile. Views ask the viewer, never the raw user, so scoping fails closed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property, wraps
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.functional import SimpleLazyObject
+
+from .models import Membership, Organisation
+
+if TYPE_CHECKING:
+    from marketplace.talent.models import Talent
+
+SESSION_ORG_KEY = "likeness_org_id"
+
+
+@dataclass
+class Viewer:
+    user: Any
+    membership: Membership | None
+
+    @property
+    def is_authenticated(self) -> bool:
+        return bool(self.user and self.user.is_authenticated)
+
+    @property
+    def organisation(self) -> Organisation | None:
+        return self.membership.organisation if self.membership else None
+
+    @property
+    def is_agency(self) -> bool:
+        return self.membership is not None and self.membership.organisation.is_agency
+
+    @property
+    def is_brand(self) -> bool:
+        return self.membership is not None and self.membership.organisation.is_brand
+
+    @cached_property
+    def talent(self) -> Talent | None:
+        if not self.is_authenticated:
+            return None
+        from marketplace.talent.models import Talent
+
+        return Talent.objects.filter(user=self.user).select_related("agency").first()
+
+    @property
+    def is_talent(self) -> bool:
+        return self.talent is not None
+
+    @property
+    def can_manage(self) -> bool:
+        return self.membership is not None and self.membership.can_manage
+
+
+def resolve_viewer(request: HttpRequest) -> Viewer:
+    user = request.user
+    if not user.is_authenticated:
+        return Viewer(user=user, membership=None)
+    memberships = Membership.objects.filter(user=user).select_related("organisation")
+    wanted = request.session.get(SESSION_ORG_KEY)
+    membership = None
+    if wanted:
+        membership = memberships.filter(organisation_id=wanted).first()
+    if membership is None:
+        membership = memberships.order_by("created_at", "id").first()
+    return Viewer(user=user, membership=membership)
+
+
+class ViewerMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.viewer = SimpleLazyObject(lambda: resolve_viewer(request))  # type: ignore[attr-defined]
+        return self.get_response(request)
+
+
+def _require(check: Callable[[Viewer], bool], *, manage: bool = False):  # noqa: ANN202
+    def decorator(view):  # noqa: ANN001, ANN202
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            viewer: Viewer = request.viewer  # type: ignore[attr-defined]
+            if not viewer.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not check(viewer):
+                # Not this kind of tenant: the page does not exist for them.
+                raise Http404
+            if manage and not viewer.can_manage:
+                raise PermissionDenied("Only owners and managers can do this.")
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def agency_required(view=None, *, manage: bool = False):  # noqa: ANN001, ANN201
+    decorator = _require(lambda v: v.is_agency, manage=manage)
+    return decorator(view) if view else decorator
+
+
+def brand_required(view=None, *, manage: bool = False):  # noqa: ANN001, ANN201
+    decorator = _require(lambda v: v.is_brand, manage=manage)
+    return decorator(view) if view else decorator
+
+
+def talent_required(view):  # noqa: ANN001, ANN201
+    return _require(lambda v: v.is_talent)(view)
+
+
+def member_required(view=None, *, manage: bool = False):  # noqa: ANN001, ANN201
+    decorator = _require(lambda v: v.membership is not None, manage=manage)
+    return decorator(view) if view else decorator

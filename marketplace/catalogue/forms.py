@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from django import forms
+
+from marketplace.core.money import CURRENCY_CHOICES, to_minor
+
+from .selectors import SORTS, CatalogueQuery
+
+SORT_CHOICES = [
+    ("newest", "Newest"),
+    ("price_asc", "Price: low to high"),
+    ("price_desc", "Price: high to low"),
+    ("name", "Name"),
+    ("height", "Height"),
+]
+assert {key for key, _ in SORT_CHOICES} == set(SORTS)
+
+
+class CatalogueFilterForm(forms.Form):
+    q = forms.CharField(required=False, max_length=100, label="Search")
+    tag = forms.MultipleChoiceField(required=False, choices=())
+    category = forms.ChoiceField(required=False, choices=())
+    hair = forms.CharField(required=False, max_length=30)
+    eyes = forms.CharField(required=False, max_length=30)
+    height_min = forms.IntegerField(required=False, min_value=100, max_value=230,
+                                    label="Height from (cm)")
+    height_max = forms.IntegerField(required=False, min_value=100, max_value=230,
+                                    label="Height to (cm)")
+    currency = forms.ChoiceField(required=False, choices=[("", "Any currency"),
+                                                          *CURRENCY_CHOICES])
+    price_min = forms.DecimalField(required=False, min_value=0, max_digits=12, decimal_places=2,
+                                   label="Price from")
+    price_max = forms.DecimalField(required=False, min_value=0, max_digits=12, decimal_places=2,
+                                   label="Price to")
+    available = forms.BooleanField(required=False, label="Available now")
+    sort = forms.ChoiceField(required=False, choices=SORT_CHOICES)
+
+    def __init__(self, *args: object, facets=None, **kwargs: object) -> None:  # noqa: ANN001
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        if facets is not None:
+            self.fields["tag"].choices = [(t.slug, t.name) for t in facets.tags]
+            self.fields["category"].choices = [("", "Any category")] + [
+                (c.slug, c.name) for c in facets.categories]
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        lo, hi = data.get("height_min"), data.get("height_max")
+        if lo is not None and hi is not None and lo > hi:
+            self.add_error("height_max", "Must be at least the lower height.")
+        plo, phi = data.get("price_min"), data.get("price_max")
+        if plo is not None and phi is not None and plo > phi:
+            self.add_error("price_max", "Must be at least the lower price.")
+        return data
+
+    def to_query(self) -> CatalogueQuery:
+        data = self.cleaned_data if self.is_valid() else {}
+        currency = data.get("currency") or ""
+        # Prices are typed in major units; without a currency we compare in cents-like units
+        # of a two-decimal currency, which is right for every currency we list but JPY.
+        price_currency = currency or "EUR"
+        return CatalogueQuery(
+            text=data.get("q") or "",
+            tags=list(data.get("tag") or []),
+            category=data.get("category") or "",
+            hair=data.get("hair") or "",
+            eyes=data.get("eyes") or "",
+            height_min=data.get("height_min"),
+            height_max=data.get("height_max"),
+            currency=currency,
+            price_min=to_minor(data["price_min"], price_currency)
+            if data.get("price_min") is not None else None,
+            price_max=to_minor(data["price_max"], price_currency)
+            if data.get("price_max") is not None else None,
+            available_only=bool(data.get("available")),
+            sort=data.get("sort") or "newest",
+        )

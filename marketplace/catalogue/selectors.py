@@ -1,0 +1,106 @@
+"""Catalogue reads: what brands browse. A constant number of queries per page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+
+from marketplace.talent.models import Category, StyleTag, Talent, Twin
+
+SORTS = {
+    "newest": ("-published_at", "-id"),
+    "price_asc": ("price_from", "id"),
+    "price_desc": ("-price_from", "-id"),
+    "name": ("display_name", "id"),
+    "height": ("-height_cm", "id"),
+}
+
+
+@dataclass
+class CatalogueQuery:
+    text: str = ""
+    tags: list[str] = field(default_factory=list)
+    category: str = ""
+    hair: str = ""
+    eyes: str = ""
+    height_min: int | None = None
+    height_max: int | None = None
+    price_min: int | None = None  # minor units, in the twin's currency
+    price_max: int | None = None
+    currency: str = ""
+    available_only: bool = False
+    sort: str = "newest"
+
+
+def catalogue_twins(query: CatalogueQuery) -> QuerySet[Twin]:
+    """Twins brands may browse, filtered and sorted. Tags are prefetched (one query)."""
+    qs = Twin.objects.in_catalogue()
+    if query.text:
+        for word in query.text.lower().split()[:8]:
+            qs = qs.filter(search_document__contains=word)
+    for tag in query.tags:
+        qs = qs.filter(Exists(Twin.tags.through.objects.filter(
+            twin_id=OuterRef("pk"), styletag__slug=tag)))
+    if query.category:
+        qs = qs.filter(Exists(Twin.permitted_categories.through.objects.filter(
+            twin_id=OuterRef("pk"), category__slug=query.category)))
+        # Never offer a twin for a category its talent refuses.
+        qs = qs.exclude(Exists(Talent.restricted_categories.through.objects.filter(
+            talent_id=OuterRef("talent_id"), category__slug=query.category)))
+    if query.hair:
+        qs = qs.filter(hair__iexact=query.hair)
+    if query.eyes:
+        qs = qs.filter(eyes__iexact=query.eyes)
+    if query.height_min is not None:
+        qs = qs.filter(height_cm__gte=query.height_min)
+    if query.height_max is not None:
+        qs = qs.filter(height_cm__lte=query.height_max)
+    if query.currency:
+        qs = qs.filter(currency=query.currency)
+    if query.price_min is not None:
+        qs = qs.filter(price_from__gte=query.price_min)
+    if query.price_max is not None:
+        qs = qs.filter(price_from__lte=query.price_max)
+    if query.available_only:
+        qs = qs.filter(status=Twin.Status.PUBLISHED)
+    return (
+        qs.select_related("agency", "cover")
+        .prefetch_related(Prefetch("tags", queryset=StyleTag.objects.order_by("name")))
+        .order_by(*SORTS.get(query.sort, SORTS["newest"]))
+    )
+
+
+def catalogue_twin(slug: str) -> Twin:
+    """One twin's public page. Raises Twin.DoesNotExist for drafts, retired or unknown."""
+    return (
+        Twin.objects.in_catalogue()
+        .select_related("agency", "talent", "cover", "rate_card")
+        .prefetch_related("tags", "permitted_categories", "rate_card__lines",
+                          "talent__restricted_categories")
+        .get(slug=slug)
+    )
+
+
+@dataclass(frozen=True)
+class Facets:
+    tags: list[StyleTag]
+    categories: list[Category]
+    hair: list[str]
+    eyes: list[str]
+    currencies: list[str]
+
+
+def catalogue_facets() -> Facets:
+    """Filter choices. Fixed count of small queries, independent of the catalogue size."""
+    listed = Twin.objects.in_catalogue()
+    return Facets(
+        tags=list(StyleTag.objects.filter(Exists(Twin.tags.through.objects.filter(
+            styletag_id=OuterRef("pk"), twin__status__in=[Twin.Status.PUBLISHED,
+                                                           Twin.Status.PAUSED])))),
+        categories=list(Category.objects.all()),
+        hair=sorted(set(listed.exclude(hair="").values_list("hair", flat=True).distinct())),
+        eyes=sorted(set(listed.exclude(eyes="").values_list("eyes", flat=True).distinct())),
+        currencies=sorted(set(listed.values_list("currency", flat=True).distinct())),
+    )
+

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from marketplace.talent.models import Twin
+
+from . import selectors
+from .forms import CatalogueFilterForm
+
+
+@login_required
+def catalogue(request: HttpRequest) -> HttpResponse:
+    facets = selectors.catalogue_facets()
+    form = CatalogueFilterForm(request.GET or None, facets=facets)
+    twins = selectors.catalogue_twins(form.to_query())
+    page = Paginator(twins, settings.CATALOGUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {"form": form, "page": page, "facets": facets, "params": params.urlencode()}
+    template = ("catalogue/_results.html" if getattr(request, "htmx", False)
+                else "catalogue/catalogue.html")
+    return render(request, template, context)
+
+
+@login_required
+def twin_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    try:
+        twin = selectors.catalogue_twin(slug)
+    except Twin.DoesNotExist as exc:
+        raise Http404 from exc
+    images = [i for i in twin.images.all() if i.status == "ready"]
+    return render(request, "catalogue/twin_detail.html", {"twin": twin, "images": images})

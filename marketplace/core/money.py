@@ -1,0 +1,82 @@
+"""Money is an integer amount of minor units plus an ISO 4217 code. Never a float."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
+
+# Currencies we accept and their minor-unit exponents (ISO 4217).
+CURRENCY_EXPONENTS: dict[str, int] = {
+    "EUR": 2,
+    "USD": 2,
+    "GBP": 2,
+    "SEK": 2,
+    "DKK": 2,
+    "NOK": 2,
+    "CHF": 2,
+    "JPY": 0,
+}
+CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
+CURRENCY_CHOICES = [(code, code) for code in CURRENCY_EXPONENTS]
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    amount: int
+    currency: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.amount, int) or isinstance(self.amount, bool):
+            raise TypeError("Money.amount must be an int of minor units")
+        if self.currency not in CURRENCY_EXPONENTS:
+            raise ValueError(f"Unsupported currency {self.currency!r}")
+
+    def __add__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def _same_currency(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise ValueError(f"Cannot mix {self.currency} and {other.currency}")
+
+    def scale_bps(self, bps: int) -> Money:
+        """Multiply by bps/10,000, rounding half to even at the minor unit."""
+        return Money(apply_bps(self.amount, bps), self.currency)
+
+    def __str__(self) -> str:
+        return format_money(self.amount, self.currency)
+
+
+def apply_bps(amount: int, bps: int) -> int:
+    value = (Decimal(amount) * Decimal(bps) / Decimal(10_000)).quantize(
+        Decimal(1), rounding=ROUND_HALF_EVEN
+    )
+    return int(value)
+
+
+def to_minor(major: Decimal | str | int, currency: str) -> int:
+    """Convert a major-unit amount typed by a person ("1250.50") to minor units, exactly."""
+    exponent = CURRENCY_EXPONENTS[currency]
+    value = Decimal(str(major)) * (Decimal(10) ** exponent)
+    if value != value.to_integral_value():
+        raise ValueError(f"{major} has more decimals than {currency} allows")
+    return int(value)
+
+
+def to_major(amount: int, currency: str) -> Decimal:
+    exponent = CURRENCY_EXPONENTS[currency]
+    return Decimal(amount) / (Decimal(10) ** exponent)
+
+
+def format_money(amount: int | None, currency: str) -> str:
+    if amount is None:
+        return "—"
+    exponent = CURRENCY_EXPONENTS.get(currency, 2)
+    major = to_major(amount, currency) if currency in CURRENCY_EXPONENTS else Decimal(amount)
+    text = f"{major:,.{exponent}f}"
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    return f"{symbol}{text}" if symbol else f"{text} {currency}"

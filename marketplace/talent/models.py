@@ -1,0 +1,206 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from marketplace.accounts.models import Organisation
+from marketplace.core.models import TimeStampedModel
+from marketplace.core.money import CURRENCY_CHOICES
+
+
+class MediaType(models.TextChoices):
+    SOCIAL = "social", "Social media"
+    WEB = "web", "Web / e-commerce"
+    PRINT = "print", "Print"
+    OOH = "ooh", "Out-of-home"
+    VIDEO = "video", "Video / TV"
+    IN_STORE = "in_store", "In-store"
+
+
+class Category(models.Model):
+    """An industry or product category a licence is for (fast fashion, beauty, alcohol…).
+
+    Sensitive categories (alcohol, tobacco, politics, adult) are ones talent commonly refuse.
+    """
+
+    slug = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=80)
+    sensitive = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["sensitive", "name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StyleTag(models.Model):
+    slug = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=40)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TalentQuerySet(models.QuerySet["Talent"]):
+    def for_agency(self, agency: Organisation) -> TalentQuerySet:
+        return self.filter(agency=agency)
+
+
+class Talent(TimeStampedModel):
+    """The real person behind one or more twins. Owns the twins; their agency manages them."""
+
+    agency = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="talent",
+                               limit_choices_to={"kind": Organisation.Kind.AGENCY})
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="talent_profile")
+    full_name = models.CharField(max_length=150)
+    email = models.EmailField()
+    restricted_categories = models.ManyToManyField(
+        Category, blank=True, related_name="+",
+        help_text="Categories the talent refuses to be used for, whatever the agency permits.",
+    )
+
+    objects = TalentQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "email"], name="talent_unique_email_per_agency")
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+class TwinQuerySet(models.QuerySet["Twin"]):
+    def for_agency(self, agency: Organisation) -> TwinQuerySet:
+        return self.filter(agency=agency)
+
+    def for_talent(self, talent: Talent) -> TwinQuerySet:
+        return self.filter(talent=talent)
+
+    def in_catalogue(self) -> TwinQuerySet:
+        """What brands may browse: published or paused (shown as unavailable)."""
+        return self.filter(status__in=[Twin.Status.PUBLISHED, Twin.Status.PAUSED])
+
+
+class Twin(TimeStampedModel):
+    """A digital twin of a talent, listed by their agency with a rate card."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        PAUSED = "paused", "Paused"
+        RETIRED = "retired", "Retired"
+
+    talent = models.ForeignKey(Talent, on_delete=models.PROTECT, related_name="twins")
+    # Denormalised from talent.agency (services keep them equal) so every tenant filter is a
+    # single indexed column.
+    agency = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="twins")
+    display_name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=140, unique=True)
+    description = models.TextField(max_length=4000)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    # Comp card.
+    height_cm = models.PositiveSmallIntegerField(null=True, blank=True)
+    bust_cm = models.PositiveSmallIntegerField(null=True, blank=True)
+    waist_cm = models.PositiveSmallIntegerField(null=True, blank=True)
+    hips_cm = models.PositiveSmallIntegerField(null=True, blank=True)
+    dress_size_eu = models.PositiveSmallIntegerField(null=True, blank=True)
+    shoe_size_eu = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
+    hair = models.CharField(max_length=30, blank=True)
+    eyes = models.CharField(max_length=30, blank=True)
+
+    tags = models.ManyToManyField(StyleTag, blank=True, related_name="twins")
+    permitted_categories = models.ManyToManyField(Category, blank=True, related_name="twins")
+
+    # Catalogue helpers maintained by services: the cheapest base fee on the rate card, the
+    # cover picture, and a lower-cased text for search.
+    price_from = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="EUR")
+    cover = models.ForeignKey("TwinImage", null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    search_document = models.TextField(blank=True, editable=False)
+
+    objects = TwinQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "-published_at"], name="twin_catalogue_idx"),
+            models.Index(fields=["agency", "status"], name="twin_agency_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def is_bookable(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+
+class TwinImage(TimeStampedModel):
+    """A preview picture in a twin's gallery. Stored re-encoded, EXIF stripped."""
+
+    class Status(models.TextChoices):
+        PROCESSING = "processing", "Processing"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    twin = models.ForeignKey(Twin, on_delete=models.CASCADE, related_name="images")
+    image = models.ImageField(upload_to="twins/%Y/%m/")
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    thumbnail = models.ImageField(upload_to="twins/thumbs/%Y/%m/", blank=True)
+    alt_text = models.CharField(max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PROCESSING)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"Image {self.pk} of {self.twin}"
+
+
+class RateCard(TimeStampedModel):
+    """How the twin is priced: a base fee per media type, scaled by territory, duration and
+    exclusivity (classic rights-managed picture licensing). Multipliers are basis points."""
+
+    twin = models.OneToOneField(Twin, on_delete=models.CASCADE, related_name="rate_card")
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    exclusivity_premium_bps = models.PositiveIntegerField(default=5000)
+    territory_country_bps = models.PositiveIntegerField(default=10000)
+    territory_region_bps = models.PositiveIntegerField(default=20000)
+    territory_worldwide_bps = models.PositiveIntegerField(default=40000)
+    duration_3m_bps = models.PositiveIntegerField(default=10000)
+    duration_6m_bps = models.PositiveIntegerField(default=15000)
+    duration_12m_bps = models.PositiveIntegerField(default=25000)
+    duration_24m_bps = models.PositiveIntegerField(default=40000)
+
+    def __str__(self) -> str:
+        return f"Rate card of {self.twin}"
+
+
+class RateCardLine(models.Model):
+    rate_card = models.ForeignKey(RateCard, on_delete=models.CASCADE, related_name="lines")
+    media_type = models.CharField(max_length=10, choices=MediaType.choices)
+    base_fee = models.PositiveBigIntegerField(help_text="Minor units, for a 3-month licence "
+                                              "in one country.")
+    per_use_fee = models.PositiveBigIntegerField(default=0, help_text="Minor units per use.")
+
+    class Meta:
+        ordering = ["media_type"]
+        constraints = [
+            models.UniqueConstraint(fields=["rate_card", "media_type"], name="rate_line_unique"),
+            models.CheckConstraint(condition=Q(base_fee__gt=0), name="rate_line_fee_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_media_type_display()}: {self.base_fee}"

@@ -1,0 +1,223 @@
+"""Agency pages to list and manage twins; the talent's own pages."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from marketplace.accounts.tenancy import agency_required, talent_required
+from marketplace.core.audit import events_for
+from marketplace.core.errors import DomainError
+
+from . import selectors, services
+from .forms import RateCardForm, RestrictionsForm, TalentForm, TwinForm, TwinImageForm
+from .models import Talent, Twin
+
+
+def _twin_or_404(request: HttpRequest, twin_id: int) -> Twin:
+    try:
+        return selectors.agency_twin(request.viewer.organisation, twin_id)
+    except Twin.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+@agency_required
+def twin_list(request: HttpRequest) -> HttpResponse:
+    agency = request.viewer.organisation
+    status = request.GET.get("status", "")
+    if status not in {"", *Twin.Status.values}:
+        status = ""
+    counts = selectors.agency_status_counts(agency)
+    return render(request, "talent/agency_twins.html", {
+        "twins": selectors.agency_twins(agency, status=status),
+        "status": status,
+        "tabs": [(value, label, counts.get(value, 0)) for value, label in Twin.Status.choices],
+    })
+
+
+@agency_required(manage=True)
+def twin_create(request: HttpRequest) -> HttpResponse:
+    agency = request.viewer.organisation
+    form = TwinForm(request.POST or None, agency=agency)
+    if request.method == "POST" and form.is_valid():
+        try:
+            twin = services.create_twin(by=request.viewer.membership,
+                                        talent_id=form.cleaned_data["talent"].pk,
+                                        details=form.details())
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, f"{twin.display_name} created. Next: rate card and images.")
+            return redirect("talent:twin_rates", twin_id=twin.pk)
+    if not Talent.objects.for_agency(agency).exists():
+        messages.info(request, "Add the talent this twin depicts first.")
+        return redirect("talent:talent_create")
+    return render(request, "talent/twin_form.html", {"form": form, "creating": True})
+
+
+@agency_required
+def twin_manage(request: HttpRequest, twin_id: int) -> HttpResponse:
+    twin = _twin_or_404(request, twin_id)
+    return render(request, "talent/twin_manage.html", {
+        "twin": twin,
+        "image_form": TwinImageForm(),
+        "blockers": services.publish_blockers(twin),
+        "events": events_for(twin).order_by("-created_at")[:20],
+    })
+
+
+@agency_required(manage=True)
+def twin_edit(request: HttpRequest, twin_id: int) -> HttpResponse:
+    twin = _twin_or_404(request, twin_id)
+    initial = {
+        **{f: getattr(twin, f) for f in ("display_name", "description", "height_cm", "bust_cm",
+                                         "waist_cm", "hips_cm", "dress_size_eu", "shoe_size_eu",
+                                         "hair", "eyes")},
+        "tags": ", ".join(t.name for t in twin.tags.all()),
+        "permitted_categories": list(twin.permitted_categories.all()),
+    }
+    form = TwinForm(request.POST or None, initial=initial, editing=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_twin(by=request.viewer.membership, twin_id=twin.pk,
+                                 details=form.details())
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "Saved.")
+            return redirect("talent:twin_manage", twin_id=twin.pk)
+    return render(request, "talent/twin_form.html", {"form": form, "twin": twin})
+
+
+@agency_required(manage=True)
+def twin_rates(request: HttpRequest, twin_id: int) -> HttpResponse:
+    twin = _twin_or_404(request, twin_id)
+    rate_card = getattr(twin, "rate_card", None)
+    form = RateCardForm(request.POST or None, currency=twin.currency, rate_card=rate_card)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.set_rate_card(by=request.viewer.membership, twin_id=twin.pk,
+                                   card=form.card())
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "Rate card saved.")
+            return redirect("talent:twin_manage", twin_id=twin.pk)
+    return render(request, "talent/twin_rates.html", {"form": form, "twin": twin})
+
+
+@require_POST
+@agency_required(manage=True)
+def twin_status(request: HttpRequest, twin_id: int) -> HttpResponse:
+    twin = _twin_or_404(request, twin_id)
+    try:
+        twin = services.change_twin_status(by=request.viewer.membership, twin_id=twin.pk,
+                                           action=request.POST.get("action", ""))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{twin.display_name} is now {twin.get_status_display()}.")
+    return redirect("talent:twin_manage", twin_id=twin.pk)
+
+
+@require_POST
+@agency_required(manage=True)
+def twin_image_add(request: HttpRequest, twin_id: int) -> HttpResponse:
+    twin = _twin_or_404(request, twin_id)
+    form = TwinImageForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.add_twin_image(by=request.viewer.membership, twin_id=twin.pk,
+                                    upload=form.cleaned_data["image"],
+                                    alt_text=form.cleaned_data["alt_text"])
+        except DomainError as exc:
+            form.add_error("image", exc.message)
+        else:
+            messages.success(request, "Image uploaded; the preview is being prepared.")
+            return redirect("talent:twin_manage", twin_id=twin.pk)
+    return render(request, "talent/twin_manage.html", {
+        "twin": twin, "image_form": form, "blockers": services.publish_blockers(twin),
+        "events": events_for(twin).order_by("-created_at")[:20],
+    }, status=400)
+
+
+@require_POST
+@agency_required(manage=True)
+def twin_image_action(request: HttpRequest, twin_id: int, image_id: int) -> HttpResponse:
+    twin = _twin_or_404(request, twin_id)
+    if not twin.images.filter(pk=image_id).exists():
+        raise Http404
+    by = request.viewer.membership
+    if request.POST.get("action") == "cover":
+        services.set_cover_image(by=by, twin_id=twin.pk, image_id=image_id)
+        messages.success(request, "Cover picture changed.")
+    else:
+        services.remove_twin_image(by=by, twin_id=twin.pk, image_id=image_id)
+        messages.success(request, "Image removed.")
+    return redirect("talent:twin_manage", twin_id=twin.pk)
+
+
+@agency_required
+def image_status(request: HttpRequest, twin_id: int) -> HttpResponse:
+    """htmx poll target: the gallery, until every image is processed."""
+    twin = _twin_or_404(request, twin_id)
+    return render(request, "talent/_gallery.html", {"twin": twin, "manage": True})
+
+
+@agency_required
+def roster(request: HttpRequest) -> HttpResponse:
+    return render(request, "talent/roster.html",
+                  {"roster": selectors.agency_roster(request.viewer.organisation)})
+
+
+@agency_required(manage=True)
+def talent_create(request: HttpRequest) -> HttpResponse:
+    form = TalentForm(request.POST or None, initial={"invite": True})
+    if request.method == "POST" and form.is_valid():
+        try:
+            talent = services.create_talent(by=request.viewer.membership,
+                                            full_name=form.cleaned_data["full_name"],
+                                            email=form.cleaned_data["email"],
+                                            invite=form.cleaned_data["invite"])
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, f"{talent.full_name} added to your roster.")
+            return redirect("talent:twin_create")
+    return render(request, "talent/talent_form.html", {"form": form})
+
+
+# --- The talent's own pages -----------------------------------------------------------------
+
+@talent_required
+def my_home(request: HttpRequest) -> HttpResponse:
+    talent = request.viewer.talent
+    return render(request, "talent/my_home.html", {
+        "talent": talent,
+        "twins": selectors.talent_twins(talent),
+        "restrictions": talent.restricted_categories.all(),
+    })
+
+
+@talent_required
+def my_twin(request: HttpRequest, twin_id: int) -> HttpResponse:
+    talent = request.viewer.talent
+    twin = selectors.talent_twins(talent).prefetch_related("images", "tags").filter(
+        pk=twin_id).first()
+    if twin is None:
+        raise Http404
+    return render(request, "talent/my_twin.html", {"twin": twin, "talent": talent})
+
+
+@talent_required
+def my_restrictions(request: HttpRequest) -> HttpResponse:
+    talent = request.viewer.talent
+    form = RestrictionsForm(request.POST or None,
+                            initial={"categories": list(talent.restricted_categories.all())})
+    if request.method == "POST" and form.is_valid():
+        services.update_restrictions(talent=talent, categories=form.cleaned_data["categories"])
+        messages.success(request, "Your restrictions are saved and apply to every new request.")
+        return redirect("talent:my_home")
+    return render(request, "talent/my_restrictions.html", {"form": form})
