@@ -87,7 +87,7 @@ def invitation_for_token(token: str) -> Invitation | None:
 def accept_invitation(*, token: str, full_name: str, password: str) -> User:
     """Create (or reuse) the user and attach them. Raises ValidationFailed."""
     invitation = (
-        Invitation.objects.select_for_update().pending()
+        Invitation.objects.select_for_update(of=("self",)).pending()
         .select_related("organisation", "talent").filter(token_hash=hash_token(token)).first()
     )
     if invitation is None:

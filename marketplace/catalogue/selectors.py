@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.core.cache import cache
+from django.db.models import Exists, Max, OuterRef, Prefetch, QuerySet
 
 from marketplace.talent.models import Category, StyleTag, Talent, Twin
 
@@ -91,16 +92,34 @@ class Facets:
     currencies: list[str]
 
 
+FACETS_CACHE_SECONDS = 60
+
+
 def catalogue_facets() -> Facets:
-    """Filter choices. Fixed count of small queries, independent of the catalogue size."""
-    listed = Twin.objects.in_catalogue()
+    """Filter choices: one indexed query, plus three more when the twins have changed.
+
+    Computing them scans the whole catalogue, so they are cached under the latest twin
+    change (every service write saves the twin); the timeout bounds what that key misses
+    (tag or category edits in the admin, a deleted twin).
+    """
+    latest = Twin.objects.aggregate(latest=Max("updated_at"))["latest"]
+    key = f"catalogue:facets:{latest.isoformat() if latest else 'none'}"
+    facets = cache.get(key)
+    if facets is None:
+        facets = _compute_facets()
+        cache.set(key, facets, FACETS_CACHE_SECONDS)
+    return facets
+
+
+def _compute_facets() -> Facets:
+    looks = set(Twin.objects.in_catalogue().values_list("hair", "eyes", "currency").distinct())
     return Facets(
         tags=list(StyleTag.objects.filter(Exists(Twin.tags.through.objects.filter(
             styletag_id=OuterRef("pk"), twin__status__in=[Twin.Status.PUBLISHED,
                                                            Twin.Status.PAUSED])))),
         categories=list(Category.objects.all()),
-        hair=sorted(set(listed.exclude(hair="").values_list("hair", flat=True).distinct())),
-        eyes=sorted(set(listed.exclude(eyes="").values_list("eyes", flat=True).distinct())),
-        currencies=sorted(set(listed.values_list("currency", flat=True).distinct())),
+        hair=sorted({hair for hair, _, _ in looks if hair}),
+        eyes=sorted({eyes for _, eyes, _ in looks if eyes}),
+        currencies=sorted({currency for _, _, currency in looks}),
     )
 

@@ -135,6 +135,12 @@ class Twin(TimeStampedModel):
         indexes = [
             models.Index(fields=["status", "-published_at"], name="twin_catalogue_idx"),
             models.Index(fields=["agency", "status"], name="twin_agency_idx"),
+            # The catalogue's default order, walked in order and stopped after one page
+            # (the index above cannot give one order across two statuses).
+            models.Index(fields=["-published_at", "-id"], name="twin_catalogue_newest_idx",
+                         condition=Q(status__in=["published", "paused"])),
+            # Max(updated_at) keys the cached catalogue facets.
+            models.Index(fields=["updated_at"], name="twin_updated_idx"),
         ]
 
     def __str__(self) -> str:

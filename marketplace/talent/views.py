@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -14,6 +15,12 @@ from marketplace.core.errors import DomainError
 from . import selectors, services
 from .forms import RateCardForm, RestrictionsForm, TalentForm, TwinForm, TwinImageForm
 from .models import Talent, Twin
+
+
+def _managers_only(request: HttpRequest) -> None:
+    # Checked after the object lookup, so a foreign twin is a 404 for every role.
+    if not request.viewer.can_manage:
+        raise PermissionDenied("Only owners and bookers can change listings.")
 
 
 def _twin_or_404(request: HttpRequest, twin_id: int) -> Twin:
@@ -68,9 +75,10 @@ def twin_manage(request: HttpRequest, twin_id: int) -> HttpResponse:
     })
 
 
-@agency_required(manage=True)
+@agency_required
 def twin_edit(request: HttpRequest, twin_id: int) -> HttpResponse:
     twin = _twin_or_404(request, twin_id)
+    _managers_only(request)
     initial = {
         **{f: getattr(twin, f) for f in ("display_name", "description", "height_cm", "bust_cm",
                                          "waist_cm", "hips_cm", "dress_size_eu", "shoe_size_eu",
@@ -91,9 +99,10 @@ def twin_edit(request: HttpRequest, twin_id: int) -> HttpResponse:
     return render(request, "talent/twin_form.html", {"form": form, "twin": twin})
 
 
-@agency_required(manage=True)
+@agency_required
 def twin_rates(request: HttpRequest, twin_id: int) -> HttpResponse:
     twin = _twin_or_404(request, twin_id)
+    _managers_only(request)
     rate_card = getattr(twin, "rate_card", None)
     form = RateCardForm(request.POST or None, currency=twin.currency, rate_card=rate_card)
     if request.method == "POST" and form.is_valid():
@@ -109,9 +118,10 @@ def twin_rates(request: HttpRequest, twin_id: int) -> HttpResponse:
 
 
 @require_POST
-@agency_required(manage=True)
+@agency_required
 def twin_status(request: HttpRequest, twin_id: int) -> HttpResponse:
     twin = _twin_or_404(request, twin_id)
+    _managers_only(request)
     try:
         twin = services.change_twin_status(by=request.viewer.membership, twin_id=twin.pk,
                                            action=request.POST.get("action", ""))
@@ -123,9 +133,10 @@ def twin_status(request: HttpRequest, twin_id: int) -> HttpResponse:
 
 
 @require_POST
-@agency_required(manage=True)
+@agency_required
 def twin_image_add(request: HttpRequest, twin_id: int) -> HttpResponse:
     twin = _twin_or_404(request, twin_id)
+    _managers_only(request)
     form = TwinImageForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -144,9 +155,10 @@ def twin_image_add(request: HttpRequest, twin_id: int) -> HttpResponse:
 
 
 @require_POST
-@agency_required(manage=True)
+@agency_required
 def twin_image_action(request: HttpRequest, twin_id: int, image_id: int) -> HttpResponse:
     twin = _twin_or_404(request, twin_id)
+    _managers_only(request)
     if not twin.images.filter(pk=image_id).exists():
         raise Http404
     by = request.viewer.membership

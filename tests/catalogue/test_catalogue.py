@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from marketplace.catalogue.selectors import CatalogueQuery, catalogue_twins
+from marketplace.talent.models import Category, Twin
+from tests.factories import AgencyFactory, TalentFactory, TwinFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def names(qs) -> list[str]:
+    return [t.display_name for t in qs]
+
+
+@pytest.fixture
+def stock(agency):
+    other = AgencyFactory(currency="GBP")
+    a = TwinFactory(talent=TalentFactory(agency=agency), display_name="Amara",
+                    search_document="amara editorial studio", height_cm=180, hair="black",
+                    price_from=50_000, tags=["editorial"], categories=["beauty"])
+    b = TwinFactory(talent=TalentFactory(agency=agency), display_name="Linnea",
+                    search_document="linnea runway", height_cm=170, hair="blonde",
+                    price_from=150_000, tags=["runway"], categories=["sportswear", "beauty"])
+    c = TwinFactory(talent=TalentFactory(agency=other), display_name="Sofia",
+                    search_document="sofia editorial", height_cm=175, hair="black",
+                    price_from=90_000, currency="GBP", tags=["editorial", "runway"],
+                    categories=["alcohol"], status="paused")
+    TwinFactory(talent=TalentFactory(agency=agency), display_name="Draft", status="draft")
+    TwinFactory(talent=TalentFactory(agency=agency), display_name="Retired", status="retired")
+    return a, b, c
+
+
+def test_catalogue_lists_published_and_paused_only(stock):
+    assert sorted(names(catalogue_twins(CatalogueQuery()))) == ["Amara", "Linnea", "Sofia"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (CatalogueQuery(text="editorial"), ["Amara", "Sofia"]),
+        (CatalogueQuery(text="EDITORIAL studio"), ["Amara"]),
+        (CatalogueQuery(tags=["runway"]), ["Linnea", "Sofia"]),
+        (CatalogueQuery(tags=["runway", "editorial"]), ["Sofia"]),
+        (CatalogueQuery(category="beauty"), ["Amara", "Linnea"]),
+        (CatalogueQuery(hair="BLACK"), ["Amara", "Sofia"]),
+        (CatalogueQuery(height_min=172, height_max=178), ["Sofia"]),
+        (CatalogueQuery(price_min=60_000, price_max=150_000), ["Linnea", "Sofia"]),
+        (CatalogueQuery(currency="GBP"), ["Sofia"]),
+        (CatalogueQuery(available_only=True), ["Amara", "Linnea"]),
+    ],
+)
+def test_filters(stock, query, expected):
+    assert sorted(names(catalogue_twins(query))) == expected
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [("price_asc", ["Amara", "Sofia", "Linnea"]), ("price_desc", ["Linnea", "Sofia", "Amara"]),
+     ("name", ["Amara", "Linnea", "Sofia"]), ("height", ["Amara", "Sofia", "Linnea"])],
+)
+def test_sorting(stock, sort, expected):
+    assert names(catalogue_twins(CatalogueQuery(sort=sort))) == expected
+
+
+def test_a_category_the_talent_refuses_is_never_offered(stock):
+    amara = stock[0]
+    amara.talent.restricted_categories.add(Category.objects.get(slug="beauty"))
+
+    assert names(catalogue_twins(CatalogueQuery(category="beauty"))) == ["Linnea"]
+
+
+def test_page_filters_and_pagination(client, brand_manager, agency):
+    talent = TalentFactory(agency=agency)
+    for n in range(30):
+        TwinFactory(talent=talent, display_name=f"Model {n:02d}", price_from=1000 + n)
+    client.force_login(brand_manager.user)
+
+    first = client.get("/catalogue/?sort=price_asc")
+    second = client.get("/catalogue/?sort=price_asc&page=2")
+
+    assert first.status_code == second.status_code == 200
+    assert len(first.context["page"].object_list) == 24
+    assert names(second.context["page"].object_list) == [f"Model {n:02d}" for n in range(24, 30)]
+    assert "sort=price_asc&amp;page=2" in first.content.decode()
+
+
+def test_bad_filter_values_are_reported_not_crashing(client, brand_manager, stock):
+    client.force_login(brand_manager.user)
+
+    response = client.get("/catalogue/?height_min=abc&price_min=-5&sort=nonsense&page=zzz")
+
+    assert response.status_code == 200
+    assert "Some filters were not understood" in response.content.decode()
+
+
+def test_empty_result_has_a_helpful_message(client, brand_manager, stock):
+    client.force_login(brand_manager.user)
+
+    response = client.get("/catalogue/?q=nobody-matches-this")
+
+    assert "No twin matches these filters" in response.content.decode()
+
+
+def test_htmx_request_gets_only_the_results_fragment(client, brand_manager, stock):
+    client.force_login(brand_manager.user)
+
+    response = client.get("/catalogue/?q=amara", HTTP_HX_REQUEST="true")
+
+    body = response.content.decode()
+    assert "<html" not in body
+    assert "Amara" in body and "Linnea" not in body
+
+
+def test_catalogue_requires_sign_in(client, stock):
+    response = client.get("/catalogue/")
+
+    assert response.status_code == 302
+
+
+def _seed(agency, n: int) -> None:
+    talent = TalentFactory(agency=agency)
+    for i in range(n):
+        TwinFactory(talent=talent, tags=["editorial", f"tag{i % 7}"], with_image=(i < 30))
+
+
+def _count_queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize("url", ["/catalogue/", "/catalogue/?tag=editorial&sort=price_asc&page=2",
+                                 "/catalogue/?q=twin&category=beauty"])
+def test_query_count_is_the_same_at_10_and_500_twins(client, brand_manager, agency, url):
+    client.force_login(brand_manager.user)
+    _seed(agency, 10)
+    small = _count_queries(client, url)
+
+    _seed(agency, 490)
+    assert Twin.objects.count() == 500
+    large = _count_queries(client, url)
+
+    assert large == small
+    assert small <= 12

@@ -1,0 +1,199 @@
+"""Suite-wide fixtures.
+
+Services run their Celery tasks inline (eager) unless a test asks for the real worker.
+Under CI=true the suite refuses to run without PostgreSQL and Redis: a missing service is a
+failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from config.celery import app as celery_app
+from tests import factories
+from tests.services import require_services_in_ci
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    problem = require_services_in_ci()
+    if problem:
+        pytest.exit(f"CI=true but {problem}", returncode=3)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # "No tests collected" is a broken suite, not a green one.
+    if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _media_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    media = tmp_path_factory.mktemp("media")
+    original = settings.MEDIA_ROOT
+    settings.MEDIA_ROOT = media
+    yield media
+    settings.MEDIA_ROOT = original
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery() -> Iterator[None]:
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = True
+
+
+# --- People and tenants -----------------------------------------------------------------
+
+@pytest.fixture
+def agency(db):
+    return factories.AgencyFactory(name="Agency A")
+
+
+@pytest.fixture
+def other_agency(db):
+    return factories.AgencyFactory(name="Agency B")
+
+
+@pytest.fixture
+def brand(db):
+    return factories.BrandFactory(name="Brand A")
+
+
+@pytest.fixture
+def other_brand(db):
+    return factories.BrandFactory(name="Brand B")
+
+
+@pytest.fixture
+def agency_manager(agency):
+    return factories.MembershipFactory(organisation=agency, role="manager")
+
+
+@pytest.fixture
+def agency_owner(agency):
+    return factories.MembershipFactory(organisation=agency, role="owner")
+
+
+@pytest.fixture
+def brand_manager(brand):
+    return factories.MembershipFactory(organisation=brand, role="manager")
+
+
+@pytest.fixture
+def talent(agency):
+    return factories.TalentFactory(agency=agency, user=factories.UserFactory())
+
+
+@pytest.fixture
+def twin(talent):
+    return factories.TwinFactory(talent=talent, with_image=True)
+
+
+@pytest.fixture
+def login(client):
+    """login(user) signs the test client in and returns it."""
+
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login
+
+
+# --- A real Celery worker over Redis ----------------------------------------------------
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, _media_root, worker_id):
+    """A `celery worker` process consuming this test process's own queue on real Redis,
+    connected to the same test database. Tests using it need committed data
+    (`@pytest.mark.django_db(transaction=True)`)."""
+    from django.db import connection
+
+    redis_url = os.environ.get("REDIS_URL", "")
+    if not redis_url or connection.vendor != "postgresql":
+        reason = "needs REDIS_URL and a PostgreSQL DATABASE_URL"
+        if IN_CI:
+            pytest.fail(f"CI=true: the Celery worker test {reason}")
+        pytest.skip(reason)
+    db = connection.settings_dict
+    database_url = (f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or 'localhost'}"
+                    f":{db['PORT'] or 5432}/{db['NAME']}")
+    queue = f"likeness-test-{worker_id}-{os.getpid()}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "LIKENESS_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    celery_bin = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"
+    proc = subprocess.Popen(  # noqa: S603
+        [celery_bin, "-A", "config", "worker", "-Q", queue, "-c", "2", "--pool", "prefork",
+         "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING",
+         "-n", f"{queue}@%h"],
+        cwd=ROOT, env=env, start_new_session=True,
+    )
+    previous = (celery_app.conf.task_default_queue, celery_app.conf.broker_url,
+                celery_app.conf.result_backend)
+    celery_app.conf.task_default_queue = queue
+    celery_app.conf.broker_url = redis_url
+    celery_app.conf.result_backend = redis_url
+    try:
+        _wait_for_worker(proc)
+        yield proc
+    finally:
+        celery_app.conf.task_default_queue, celery_app.conf.broker_url, \
+            celery_app.conf.result_backend = previous
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _wait_for_worker(proc: subprocess.Popen) -> None:
+    from marketplace.core.tasks import ping_task
+
+    celery_app.conf.task_always_eager = False
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"celery worker exited early with {proc.returncode}")
+        try:
+            if ping_task.delay("ready").get(timeout=5) == "pong:ready":
+                return
+        except Exception:  # noqa: BLE001, S112 - the worker may still be booting
+            continue
+    pytest.fail("celery worker did not answer within 60 s")
+
+
+@pytest.fixture
+def real_worker(celery_worker_process):
+    """Inside a test: tasks go to the real worker instead of running inline."""
+    celery_app.conf.task_always_eager = False
+    yield celery_worker_process
+    celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2 costs ~0.3 s a user; tests create hundreds. Production hashing is unchanged.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
