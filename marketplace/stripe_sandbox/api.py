@@ -118,6 +118,7 @@ def list_response(
     where: dict[str, Any] | None = None,
     account: str | None = None,
     allowed: tuple[str, ...] = (),
+    oldest_first: bool = False,
 ) -> dict[str, Any]:
     p = ctx.params
     p.allow("limit", "starting_after", "ending_before", "created", *allowed)
@@ -147,6 +148,7 @@ def list_response(
         limit=limit,
         starting_after=cursors.get("starting_after"),
         ending_before=cursors.get("ending_before"),
+        oldest_first=oldest_first,
     )
     return {
         "object": "list",
@@ -2383,10 +2385,12 @@ def checkout_create(ctx: Context) -> dict[str, Any]:
 
 
 def line_items_list(ctx: Context, session: dict[str, Any]) -> dict[str, Any]:
-    data, has_more = ctx.store.page("item", account=None, parent=session["id"], limit=100)
+    data, has_more = ctx.store.page(
+        "item", account=None, parent=session["id"], limit=100, oldest_first=True
+    )
     return {
         "object": "list",
-        "data": list(reversed(data)) if not has_more else data,
+        "data": data,
         "has_more": has_more,
         "url": f"/v1/checkout/sessions/{session['id']}/line_items",
     }
@@ -2462,7 +2466,11 @@ def checkout_expire(ctx: Context) -> dict[str, Any]:
 def checkout_line_items(ctx: Context) -> dict[str, Any]:
     session = fetch(ctx, "checkout.session", ctx.path["id"])
     return list_response(
-        ctx, "item", f"/v1/checkout/sessions/{session['id']}/line_items", parent=session["id"]
+        ctx,
+        "item",
+        f"/v1/checkout/sessions/{session['id']}/line_items",
+        parent=session["id"],
+        oldest_first=True,
     )
 
 

@@ -24,6 +24,9 @@ log = logging.getLogger("stripe_sandbox")
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "LikenessStripeSandbox/1.0"
+    # Headers and body go out in separate writes: without TCP_NODELAY every keep-alive
+    # response would wait for the client's delayed ACK (~40 ms).
+    disable_nagle_algorithm = True
     server: SandboxServer
 
     def _dispatch(self) -> None:

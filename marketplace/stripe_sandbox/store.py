@@ -210,15 +210,18 @@ class Store:
         limit: int = 10,
         starting_after: int | None = None,
         ending_before: int | None = None,
+        oldest_first: bool = False,
     ) -> tuple[list[dict[str, Any]], bool]:
-        """One page of a Stripe list, newest first, with ``has_more``.
-
-        ``starting_after`` / ``ending_before`` are cursor *seq* numbers.
-        """
+        """One page of a Stripe list with ``has_more``: newest first (Stripe's order for
+        resources) or oldest first (line items). Cursors are *seq* numbers."""
         sql, args = self._filter_sql(object_type, account, parent, where or {}, created)
+        forward, backward = ("ASC", "DESC") if oldest_first else ("DESC", "ASC")
+        after, before = (">", "<") if oldest_first else ("<", ">")
         if ending_before is not None:
+            # Walk backwards from the cursor, then restore the list order.
             records = self.execute(
-                f"SELECT data FROM objects WHERE {sql} AND seq > ? ORDER BY seq ASC LIMIT ?",  # noqa: S608
+                f"SELECT data FROM objects WHERE {sql} AND seq {before} ? "  # noqa: S608
+                f"ORDER BY seq {backward} LIMIT ?",
                 [*args, ending_before, limit + 1],
             ).fetchall()
             has_more = len(records) > limit
@@ -226,9 +229,10 @@ class Store:
         else:
             extra, extra_args = ("", [])
             if starting_after is not None:
-                extra, extra_args = (" AND seq < ?", [starting_after])
+                extra, extra_args = (f" AND seq {after} ?", [starting_after])
             records = self.execute(
-                f"SELECT data FROM objects WHERE {sql}{extra} ORDER BY seq DESC LIMIT ?",  # noqa: S608
+                f"SELECT data FROM objects WHERE {sql}{extra} "  # noqa: S608
+                f"ORDER BY seq {forward} LIMIT ?",
                 [*args, *extra_args, limit + 1],
             ).fetchall()
             has_more = len(records) > limit
