@@ -7,6 +7,7 @@ import base64
 import binascii
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -79,6 +80,8 @@ class App:
         self.deliverer = webhooks.Deliverer(self, threads)
         self.sandbox_router = Router()
         self._register_sandbox_routes()
+        self._sweep_lock = threading.Lock()
+        self._last_sweep = 0.0
         with self.store.transaction():
             self._ensure_platform()
 
@@ -131,8 +134,13 @@ class App:
             api_version=self.default_api_version(),
         )
 
-    def sweep(self) -> None:
-        """Periodic housekeeping: expire due Checkout Sessions, forget expired keys."""
+    def sweep(self, *, force: bool = False) -> None:
+        """Periodic housekeeping (at most once a second unless forced): expire due Checkout
+        Sessions, forget expired idempotency keys."""
+        with self._sweep_lock:
+            if not force and time.monotonic() - self._last_sweep < 1.0:
+                return
+            self._last_sweep = time.monotonic()
         now = self.now()
         with self.store.transaction():
             for row in self.store.find("checkout.session", where={"status": "open"}):
@@ -339,7 +347,7 @@ class App:
                 values.update(dict(parse_qsl(text, keep_blank_values=True)))
         values["_base_url"] = self.base_url(request)
         try:
-            result = route.handler(values, path_params)  # type: ignore[call-arg]
+            result = route.handler(values, path_params)
         except StripeError as error:
             return Response.json(error.status, error.body())
         except ValueError as error:
@@ -423,12 +431,13 @@ class App:
     def _sandbox_configure(self, values: dict[str, Any], path: dict[str, str]) -> dict[str, Any]:
         values.pop("_base_url", None)
         self.config.update(values)
+        self.limiter.clear()
         self.deliverer.wake()
         return self.config.public()
 
     def _sandbox_advance(self, values: dict[str, Any], path: dict[str, str]) -> dict[str, Any]:
         self.config.clock_offset += float(values.get("seconds", 0))
-        self.sweep()
+        self.sweep(force=True)
         return {"now": self.now(), "clock_offset": self.config.clock_offset}
 
     def _sandbox_pay(self, values: dict[str, Any], path: dict[str, str]):

@@ -116,7 +116,8 @@ class Context:
         return self.app.config
 
 
-Handler = Callable[[Context], Any]
+# API handlers take a Context; the sandbox's own endpoints take (values, path parameters).
+Handler = Callable[..., Any]
 
 
 @dataclass
@@ -136,9 +137,7 @@ class Router:
         self.routes: list[Route] = []
 
     def add(self, method: str, pattern: str) -> Callable[[Handler], Handler]:
-        regex = re.compile(
-            "^" + re.sub(r"\{(\w+)\}", lambda m: f"(?P<{m.group(1)}>[^/]+)", pattern) + "$"
-        )
+        regex = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern) + "$")
 
         def register(handler: Handler) -> Handler:
             self.routes.append(Route(method, pattern, regex, handler))

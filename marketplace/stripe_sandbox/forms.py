@@ -92,7 +92,7 @@ class Params:
     def raw(self, key: str) -> Any:
         return self.data.get(key)
 
-    def str(
+    def string(
         self,
         key: str,
         *,
@@ -121,7 +121,7 @@ class Params:
             )
         return value
 
-    def int(
+    def integer(
         self,
         key: str,
         *,
@@ -155,7 +155,7 @@ class Params:
             )
         return number
 
-    def bool(self, key: str, default: bool | None = None) -> bool | None:
+    def boolean(self, key: str, default: bool | None = None) -> bool | None:
         value = self.data.get(key)
         if value is None or value == "":
             return default
@@ -165,7 +165,7 @@ class Params:
             return False
         raise invalid(f"Invalid boolean: {value}", param=self.name(key))
 
-    def dict(self, key: str, *, required: bool = False) -> Params | None:
+    def hash(self, key: str, *, required: bool = False) -> Params | None:
         value = self.data.get(key)
         if value is None or value == "":
             if required:
@@ -173,7 +173,7 @@ class Params:
             return None
         return Params(value, self.name(key))
 
-    def list(self, key: str, *, required: bool = False) -> list[Any]:
+    def array(self, key: str, *, required: bool = False) -> list[Any]:
         value = self.data.get(key)
         if value is None or value == "":
             if required:
@@ -186,8 +186,8 @@ class Params:
             return [value]
         return value
 
-    def str_list(self, key: str, *, required: bool = False) -> list[str]:
-        items = self.list(key, required=required)
+    def strings(self, key: str, *, required: bool = False) -> list[str]:
+        items = self.array(key, required=required)
         for index, item in enumerate(items):
             if not isinstance(item, str):
                 raise invalid(f"Invalid string: {self.name(key)}[{index}]", param=self.name(key))
@@ -235,6 +235,6 @@ class Params:
 
 def parse_expand(params: Params) -> list[str]:
     try:
-        return params.str_list("expand")
+        return params.strings("expand")
     except StripeError:
         raise invalid("Invalid array", param="expand") from None

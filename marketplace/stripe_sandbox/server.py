@@ -30,7 +30,11 @@ class Handler(BaseHTTPRequestHandler):
     server: SandboxServer
 
     def _dispatch(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            self.send_error(400, "Bad Content-Length")
+            return
         body = self.rfile.read(length) if length > 0 else b""
         url = urlsplit(self.path)
         request = Request(
@@ -151,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.reset:
         app.reset()
     server = SandboxServer((args.host, args.port), app, verbose=args.verbose)
-    host, port = server.server_address[:2]
+    host, port = args.host, server.server_address[1]
     app.start()
 
     def stop(*_: Any) -> None:

@@ -204,6 +204,13 @@ class Deliverer:
             with store.transaction():
                 store.execute("DELETE FROM deliveries WHERE id = ?", (job["id"],))
             return
+        if job["endpoint_id"]:
+            endpoint = store.get(job["endpoint_id"], "webhook_endpoint")
+            if endpoint is None or endpoint["status"] != "enabled":
+                # Deleted or disabled endpoints get nothing more.
+                state = "deleted" if endpoint is None else "disabled"
+                self._record(job, ok=False, status=None, error=f"endpoint {state}", final=True)
+                return
         if job["api_version"]:
             event = {**event, "api_version": job["api_version"]}
         payload = json.dumps(event, indent=2)
@@ -232,7 +239,13 @@ class Deliverer:
         self._record(job, ok=ok, status=status, error=error)
 
     def _record(
-        self, job: dict[str, Any], *, ok: bool, status: int | None, error: str | None
+        self,
+        job: dict[str, Any],
+        *,
+        ok: bool,
+        status: int | None,
+        error: str | None,
+        final: bool = False,
     ) -> None:
         config = self.app.config
         store = self.app.store
@@ -247,7 +260,7 @@ class Deliverer:
             history.append(
                 {"attempt": job["attempts"], "at": now, "status": status, "error": error}
             )
-            finished = ok or job["attempts"] >= config.webhook_max_attempts
+            finished = ok or final or job["attempts"] >= config.webhook_max_attempts
             if ok:
                 state, next_attempt = "succeeded", now
             elif finished:

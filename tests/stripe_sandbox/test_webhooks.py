@@ -214,3 +214,33 @@ def test_event_payload_matches_events_api(
         assert updated["data"]["object"]["amount_reversed"] == 100
     finally:
         stripe_client.v1.webhook_endpoints.delete(endpoint.id)
+
+
+def test_undelivered_events_survive_a_restart(tmp_path):
+    receiver = Receiver(fail_first=10**6)
+    secret = "whsec_restart_test"
+    args = ["--forward-to", receiver.url, "--webhook-secret", secret]
+    args += ["--webhook-retry-base", "0.05", "--webhook-max-attempts", "1000"]
+    try:
+        with run_sandbox(tmp_path / "state.sqlite3", args=args) as box:
+            intent = box.client().v1.payment_intents.create(
+                params={"amount": 4321, "currency": "usd"}
+            )
+            wait_for(lambda: len(receiver.attempts) >= 2)
+            box.stop()
+            assert receiver.deliveries == []
+            receiver.fail_first = 0  # the endpoint recovers while the sandbox is down
+            box.start()
+            box.retry_webhooks_now()
+            delivery = wait_for(lambda: receiver.deliveries)[0]
+            event = stripe.Webhook.construct_event(
+                delivery.body, delivery.headers["Stripe-Signature"], secret
+            )
+            assert event.type == "payment_intent.created"
+            assert event.data.object.id == intent.id
+            [row] = box.deliveries(event_id=event.id)
+            assert row["status"] == "succeeded"
+            assert row["attempts"] == len(receiver.attempts)
+            assert row["history"][-1]["status"] == 200
+    finally:
+        receiver.close()
