@@ -50,11 +50,19 @@ def test_replayed_key_returns_the_stored_response(
         )
     assert error.value.http_status == 400
     assert error.value.error.type == "idempotency_error"
-    assert "same parameters" in error.value.user_message
+    assert error.value.user_message == (
+        "Keys for idempotent requests can only be used with the same parameters they were first "
+        f"used with. Try using a key other than '{options['idempotency_key']}' if you meant to "
+        "execute a different request."
+    )
 
     with pytest.raises(stripe.IdempotencyError) as error:
         stripe_client.v1.refunds.create(params={"amount": 1600}, options=options)
-    assert "same endpoint" in error.value.user_message
+    assert error.value.user_message == (
+        "Keys for idempotent requests can only be used for the same endpoint they were first "
+        "used for ('POST /v1/payment_intents' vs 'POST /v1/refunds'). Try using a key other than "
+        f"'{options['idempotency_key']}' if you meant to execute a different request."
+    )
 
 
 def test_replayed_decline_returns_the_same_error(stripe_sandbox: Sandbox):
@@ -145,7 +153,7 @@ def test_api_keys(stripe_sandbox: Sandbox):
     with pytest.raises(stripe.AuthenticationError) as error:
         stripe_sandbox.client(api_key="sk_live_123456789").v1.balance.retrieve()
     assert error.value.http_status == 401
-    assert "Invalid API Key provided" in error.value.user_message
+    assert error.value.user_message == "Invalid API Key provided: sk_live_*****6789"
     with pytest.raises(stripe.AuthenticationError):
         stripe_sandbox.client(api_key="pk_test_123456789").v1.balance.retrieve()
 
