@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "marketplace.accounts",
     "marketplace.talent",
     "marketplace.catalogue",
+    "marketplace.licensing",
 ]
 
 MIDDLEWARE = [
@@ -130,6 +131,14 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "likeness")
 CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "lapse-reservations": {"task": "marketplace.licensing.tasks.lapse_reservations_task",
+                           "schedule": 300.0},
+    "expire-licences": {"task": "marketplace.licensing.tasks.expire_licences_task",
+                        "schedule": 3600.0},
+    "remind-ending-licences": {"task": "marketplace.licensing.tasks.remind_ending_task",
+                               "schedule": 6 * 3600.0},
+}
 
 # --- Auth ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -201,6 +210,7 @@ STRIPE_API_BASE = os.environ.get(
 PLATFORM_FEE_BPS = int(os.environ.get("LIKENESS_PLATFORM_FEE_BPS", "1000"))
 AGENCY_COMMISSION_CAP_BPS = 2000  # New York Fashion Workers Act: at most 20 %.
 CATALOGUE_PAGE_SIZE = 24
+LICENCE_RESERVATION_HOURS = int(os.environ.get("LIKENESS_RESERVATION_HOURS", "72"))
 
 # --- I18N, security -----------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"

@@ -8,6 +8,8 @@ from django.shortcuts import render
 
 from marketplace.talent.models import Twin
 
+from marketplace.licensing.selectors import blind_availability
+
 from . import selectors
 from .forms import CatalogueFilterForm
 
@@ -33,4 +35,5 @@ def twin_detail(request: HttpRequest, slug: str) -> HttpResponse:
     except Twin.DoesNotExist as exc:
         raise Http404 from exc
     images = [i for i in twin.images.all() if i.status == "ready"]
-    return render(request, "catalogue/twin_detail.html", {"twin": twin, "images": images})
+    return render(request, "catalogue/twin_detail.html", {
+        "twin": twin, "images": images, "availability": blind_availability(twin)})

@@ -86,7 +86,8 @@ class TwinQuerySet(models.QuerySet["Twin"]):
 
     def in_catalogue(self) -> TwinQuerySet:
         """What brands may browse: published or paused (shown as unavailable)."""
-        return self.filter(status__in=[Twin.Status.PUBLISHED, Twin.Status.PAUSED])
+        return self.filter(status__in=[Twin.Status.PUBLISHED, Twin.Status.PAUSED],
+                           consent_revoked_at__isnull=True)
 
 
 class Twin(TimeStampedModel):
@@ -107,6 +108,8 @@ class Twin(TimeStampedModel):
     description = models.TextField(max_length=4000)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     published_at = models.DateTimeField(null=True, blank=True)
+    # Set when the talent revokes consent for this twin: no new licences, out of the catalogue.
+    consent_revoked_at = models.DateTimeField(null=True, blank=True)
 
     # Comp card.
     height_cm = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -148,7 +151,7 @@ class Twin(TimeStampedModel):
 
     @property
     def is_bookable(self) -> bool:
-        return self.status == self.Status.PUBLISHED
+        return self.status == self.Status.PUBLISHED and self.consent_revoked_at is None
 
 
 class TwinImage(TimeStampedModel):

@@ -1,0 +1,60 @@
+"""Who hears about a licence event, by email (sent by a worker after commit)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.urls import reverse
+
+from marketplace.accounts.models import Membership, Organisation, Role
+from marketplace.core import notify
+
+from .models import Licence
+
+SUBJECTS = {
+    "requested": "New licence request {ref} for {twin}",
+    "countered": "Counter-offer on {ref} for {twin}",
+    "approved": "{ref}: approved by the agency, waiting for the model's consent",
+    "consent_needed": "Your consent is requested: {twin} ({ref})",
+    "consented": "{ref}: the model consented",
+    "refused": "{ref}: the model refused consent",
+    "declined": "{ref} was declined",
+    "withdrawn": "{ref} was withdrawn by the brand",
+    "counter_accepted": "{ref}: the brand accepted your counter-offer",
+    "counter_declined": "{ref}: the brand declined your counter-offer",
+    "lapsed": "{ref}: the reservation lapsed",
+    "activated": "{ref} is active",
+    "expired": "{ref} has expired",
+    "ending_soon": "{ref} ends on {end}: renew?",
+    "revoked": "{ref}: the model revoked consent for {twin}",
+}
+
+
+def _recipients(org: Organisation) -> list[str]:
+    return list(Membership.objects.filter(organisation=org, role__in=[Role.OWNER, Role.MANAGER])
+                .values_list("user__email", flat=True))
+
+
+def licence_url(licence: Licence) -> str:
+    return settings.SITE_URL + reverse("licensing:detail", args=[licence.reference])
+
+
+def tell(licence: Licence, event: str, *, brand: bool = False, agency: bool = False,
+         talent: bool = False, note: str = "") -> None:
+    to: list[str] = []
+    if brand:
+        to += _recipients(licence.brand)
+    if agency:
+        to += _recipients(licence.agency)
+    if talent and licence.talent.user_id:
+        to.append(licence.talent.user.email)
+    if not to:
+        return
+    end = licence.effective_end
+    subject = SUBJECTS[event].format(ref=licence.reference, twin=licence.twin.display_name,
+                                     end=end.isoformat() if end else "")
+    context = {"licence": licence, "event": event, "subject": subject,
+               "url": licence_url(licence), "note": note}
+    # One message per person: parties never see each other's addresses.
+    for address in sorted(set(to)):
+        notify.email(to=[address], subject=subject, template="licensing/email/event.txt",
+                     context=context)

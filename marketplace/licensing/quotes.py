@@ -1,0 +1,129 @@
+"""Deterministic quotes from a twin's rate card (rights-managed picture licensing).
+
+fee = Σ base fee of each media type × territory multiplier × duration multiplier
+      × (1 + exclusivity premium, when exclusive)
+
+Every step rounds half-to-even at the minor unit. The split gives the platform its fee, the
+agency its commission on the rest (capped at 20 %), and the model everything else, so the
+three parts always add up to the fee exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+
+from marketplace.core.errors import ValidationFailed
+from marketplace.core.money import apply_bps
+from marketplace.talent.models import MediaType, RateCard
+
+from .territories import country_names
+
+MAX_DURATION_DAYS = 731
+DURATION_BUCKETS = [(92, "duration_3m_bps", "up to 3 months"),
+                    (183, "duration_6m_bps", "up to 6 months"),
+                    (366, "duration_12m_bps", "up to 12 months"),
+                    (MAX_DURATION_DAYS, "duration_24m_bps", "up to 24 months")]
+
+
+@dataclass(frozen=True)
+class Split:
+    platform_fee: int
+    agency_commission: int
+    talent_share: int
+
+
+@dataclass(frozen=True)
+class Quote:
+    currency: str
+    lines: list[dict[str, Any]]  # media type, label, base fee, per-use fee
+    base_total: int
+    territory_scope: str
+    territory_bps: int
+    duration_days: int
+    duration_label: str
+    duration_bps: int
+    exclusive: bool
+    exclusivity_premium_bps: int
+    total: int
+    platform_fee_bps: int
+    agency_commission_bps: int
+    split: Split
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def per_use_fee(self, media_type: str) -> int:
+        for line in self.lines:
+            if line["media_type"] == media_type:
+                return int(line["per_use_fee"])
+        raise KeyError(media_type)
+
+
+def split_fee(total: int, *, platform_fee_bps: int, agency_commission_bps: int) -> Split:
+    if agency_commission_bps > settings.AGENCY_COMMISSION_CAP_BPS:
+        raise ValidationFailed("Agency commission above 20 % is not allowed (New York Fashion "
+                               "Workers Act).", code="commission_cap")
+    platform = apply_bps(total, platform_fee_bps)
+    commission = apply_bps(total - platform, agency_commission_bps)
+    return Split(platform_fee=platform, agency_commission=commission,
+                 talent_share=total - platform - commission)
+
+
+def territory_scope(countries: list[str]) -> str:
+    if len(countries) == 1:
+        return "country"
+    if len(countries) >= len(country_names()):
+        return "worldwide"
+    return "region"
+
+
+def compute_quote(*, rate_card: RateCard, media_types: list[str], countries: list[str],
+                  start: date, end: date, exclusive: bool, agency_commission_bps: int,
+                  platform_fee_bps: int | None = None) -> Quote:
+    """Raises ValidationFailed for media the rate card does not offer or a bad window."""
+    if end < start:
+        raise ValidationFailed("The end date must be on or after the start date.",
+                               field="end_date")
+    days = (end - start).days + 1
+    if days > MAX_DURATION_DAYS:
+        raise ValidationFailed("Licences run for at most 24 months; request a renewal later.",
+                               field="end_date")
+    offered = {line.media_type: line for line in rate_card.lines.all()}
+    if not media_types:
+        raise ValidationFailed("Choose at least one media type.", field="media_types")
+    missing = [m for m in media_types if m not in offered]
+    if missing:
+        labels = ", ".join(MediaType(m).label if m in MediaType.values else m for m in missing)
+        raise ValidationFailed(f"This twin is not offered for: {labels}.", field="media_types")
+    lines = [{"media_type": m, "label": MediaType(m).label, "base_fee": offered[m].base_fee,
+              "per_use_fee": offered[m].per_use_fee} for m in sorted(set(media_types))]
+    base_total = sum(line["base_fee"] for line in lines)
+    scope = territory_scope(countries)
+    territory_bps = getattr(rate_card, f"territory_{scope}_bps")
+    bucket = next(b for b in DURATION_BUCKETS if days <= b[0])
+    duration_bps = getattr(rate_card, bucket[1])
+    total = apply_bps(apply_bps(base_total, territory_bps), duration_bps)
+    premium = rate_card.exclusivity_premium_bps if exclusive else 0
+    total = apply_bps(total, 10_000 + premium)
+    platform_bps = settings.PLATFORM_FEE_BPS if platform_fee_bps is None else platform_fee_bps
+    return Quote(
+        currency=rate_card.currency, lines=lines, base_total=base_total,
+        territory_scope=scope, territory_bps=territory_bps, duration_days=days,
+        duration_label=bucket[2], duration_bps=duration_bps, exclusive=exclusive,
+        exclusivity_premium_bps=premium, total=total, platform_fee_bps=platform_bps,
+        agency_commission_bps=agency_commission_bps,
+        split=split_fee(total, platform_fee_bps=platform_bps,
+                        agency_commission_bps=agency_commission_bps),
+    )
+
+
+def terms_hash(terms: dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of the terms and their quote."""
+    canonical = json.dumps(terms, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from . import views
+
+app_name = "licensing"
+urlpatterns = [
+    path("catalogue/<slug:slug>/request/", views.request_licence, name="request"),
+    path("catalogue/<slug:slug>/quote/", views.quote, name="quote"),
+    path("licences/", views.licence_list, name="list"),
+    path("licences/<str:reference>/", views.licence_detail, name="detail"),
+    path("licences/<str:reference>/withdraw/", views.brand_withdraw, name="withdraw"),
+    path("licences/<str:reference>/accept-counter/", views.accept_counter, name="accept_counter"),
+    path("licences/<str:reference>/decline-counter/", views.decline_counter,
+         name="decline_counter"),
+    path("licences/<str:reference>/approve/", views.approve, name="approve"),
+    path("licences/<str:reference>/decline/", views.decline, name="decline"),
+    path("licences/<str:reference>/counter/", views.counter, name="counter"),
+    path("licences/<str:reference>/consent/", views.consent, name="consent"),
+    path("licences/<str:reference>/refuse/", views.refuse, name="refuse"),
+    path("agency/requests/", views.agency_inbox, name="agency_inbox"),
+    path("me/consents/", views.consent_inbox, name="consent_inbox"),
+    path("me/twins/<int:twin_id>/revoke/", views.revoke, name="revoke"),
+]
