@@ -32,7 +32,7 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG and env_bool("DJANGO_PRODUCTION"):
         raise RuntimeError("DJANGO_SECRET_KEY must be set in production")
-    SECRET_KEY = "insecure-development-key-only-for-local-use-0123456789abcdefghij"  # noqa: S105
+    SECRET_KEY = "insecure-development-key-only-for-local-use-0123456789abcdefghij"
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
@@ -114,8 +114,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache, Celery ------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -132,12 +133,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "likeness")
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
-    "lapse-reservations": {"task": "marketplace.licensing.tasks.lapse_reservations_task",
-                           "schedule": 300.0},
-    "expire-licences": {"task": "marketplace.licensing.tasks.expire_licences_task",
-                        "schedule": 3600.0},
-    "remind-ending-licences": {"task": "marketplace.licensing.tasks.remind_ending_task",
-                               "schedule": 6 * 3600.0},
+    "lapse-reservations": {
+        "task": "marketplace.licensing.tasks.lapse_reservations_task",
+        "schedule": 300.0,
+    },
+    "expire-licences": {
+        "task": "marketplace.licensing.tasks.expire_licences_task",
+        "schedule": 3600.0,
+    },
+    "remind-ending-licences": {
+        "task": "marketplace.licensing.tasks.remind_ending_task",
+        "schedule": 6 * 3600.0,
+    },
 }
 
 # --- Auth ---------------------------------------------------------------------------------
@@ -160,8 +167,10 @@ ACCOUNT_PASSWORD_MIN_LENGTH = 10
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]

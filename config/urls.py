@@ -22,5 +22,10 @@ if settings.DEBUG or not getattr(settings, "SERVE_MEDIA_EXTERNALLY", False):
     from django.views.static import serve
 
     # Media in development and the embedded setup; production puts a CDN or nginx in front.
-    urlpatterns += [path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve,
-                         {"document_root": settings.MEDIA_ROOT})]
+    urlpatterns += [
+        path(
+            f"{settings.MEDIA_URL.strip('/')}/<path:path>",
+            serve,
+            {"document_root": settings.MEDIA_ROOT},
+        )
+    ]

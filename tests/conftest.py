@@ -7,6 +7,7 @@ failure, never a skip.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -56,6 +57,7 @@ def _eager_celery() -> Iterator[None]:
 
 
 # --- People and tenants -----------------------------------------------------------------
+
 
 @pytest.fixture
 def agency(db):
@@ -115,6 +117,7 @@ def login(client):
 
 # --- A real Celery worker over Redis ----------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker, _media_root, worker_id):
     """A `celery worker` process consuming this test process's own queue on real Redis,
@@ -129,8 +132,10 @@ def celery_worker_process(django_db_setup, django_db_blocker, _media_root, worke
             pytest.fail(f"CI=true: the Celery worker test {reason}")
         pytest.skip(reason)
     db = connection.settings_dict
-    database_url = (f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or 'localhost'}"
-                    f":{db['PORT'] or 5432}/{db['NAME']}")
+    database_url = (
+        f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or 'localhost'}"
+        f":{db['PORT'] or 5432}/{db['NAME']}"
+    )
     queue = f"likeness-test-{worker_id}-{os.getpid()}"
     env = {
         **os.environ,
@@ -142,14 +147,35 @@ def celery_worker_process(django_db_setup, django_db_blocker, _media_root, worke
         "DJANGO_SETTINGS_MODULE": "config.settings",
     }
     celery_bin = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"
-    proc = subprocess.Popen(  # noqa: S603
-        [celery_bin, "-A", "config", "worker", "-Q", queue, "-c", "2", "--pool", "prefork",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING",
-         "-n", f"{queue}@%h"],
-        cwd=ROOT, env=env, start_new_session=True,
+    proc = subprocess.Popen(
+        [
+            celery_bin,
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            queue,
+            "-c",
+            "2",
+            "--pool",
+            "prefork",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-l",
+            "WARNING",
+            "-n",
+            f"{queue}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
     )
-    previous = (celery_app.conf.task_default_queue, celery_app.conf.broker_url,
-                celery_app.conf.result_backend)
+    previous = (
+        celery_app.conf.task_default_queue,
+        celery_app.conf.broker_url,
+        celery_app.conf.result_backend,
+    )
     celery_app.conf.task_default_queue = queue
     celery_app.conf.broker_url = redis_url
     celery_app.conf.result_backend = redis_url
@@ -157,12 +183,13 @@ def celery_worker_process(django_db_setup, django_db_blocker, _media_root, worke
         _wait_for_worker(proc)
         yield proc
     finally:
-        celery_app.conf.task_default_queue, celery_app.conf.broker_url, \
-            celery_app.conf.result_backend = previous
-        try:
+        (
+            celery_app.conf.task_default_queue,
+            celery_app.conf.broker_url,
+            celery_app.conf.result_backend,
+        ) = previous
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
@@ -180,7 +207,7 @@ def _wait_for_worker(proc: subprocess.Popen) -> None:
         try:
             if ping_task.delay("ready").get(timeout=5) == "pong:ready":
                 return
-        except Exception:  # noqa: BLE001, S112 - the worker may still be booting
+        except Exception:
             continue
     pytest.fail("celery worker did not answer within 60 s")
 

@@ -18,7 +18,7 @@ from marketplace.talent.models import (
     TwinImage,
 )
 
-PASSWORD = "correct-horse-battery"  # noqa: S105
+PASSWORD = "correct-horse-battery"
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -31,7 +31,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):  # noqa: N805
+    def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
 
@@ -98,29 +98,32 @@ class TwinFactory(factory.django.DjangoModelFactory):
     search_document = factory.LazyAttribute(lambda o: f"{o.display_name} {o.description}".lower())
 
     @factory.post_generation
-    def rate_card(obj, create, extracted, **kwargs):  # noqa: N805
+    def rate_card(obj, create, extracted, **kwargs):
         if not create:
             return
         card = RateCard.objects.create(twin=obj, currency=obj.currency)
-        RateCardLine.objects.create(rate_card=card, media_type="social", base_fee=100_000,
-                                    per_use_fee=1_000)
-        RateCardLine.objects.create(rate_card=card, media_type="web", base_fee=150_000,
-                                    per_use_fee=2_000)
+        RateCardLine.objects.create(
+            rate_card=card, media_type="social", base_fee=100_000, per_use_fee=1_000
+        )
+        RateCardLine.objects.create(
+            rate_card=card, media_type="web", base_fee=150_000, per_use_fee=2_000
+        )
 
     @factory.post_generation
-    def categories(obj, create, extracted, **kwargs):  # noqa: N805
+    def categories(obj, create, extracted, **kwargs):
         if create:
             slugs = extracted if extracted is not None else ["fast-fashion", "beauty"]
             obj.permitted_categories.set(Category.objects.filter(slug__in=slugs))
 
     @factory.post_generation
-    def tags(obj, create, extracted, **kwargs):  # noqa: N805
+    def tags(obj, create, extracted, **kwargs):
         if create and extracted:
-            obj.tags.set([StyleTag.objects.get_or_create(slug=t, defaults={"name": t})[0]
-                          for t in extracted])
+            obj.tags.set(
+                [StyleTag.objects.get_or_create(slug=t, defaults={"name": t})[0] for t in extracted]
+            )
 
     @factory.post_generation
-    def with_image(obj, create, extracted, **kwargs):  # noqa: N805
+    def with_image(obj, create, extracted, **kwargs):
         if create and extracted:
             data = studio_portrait(obj.pk, size=(240, 300))
             image = TwinImage(twin=obj, status=TwinImage.Status.READY, width=240, height=300)

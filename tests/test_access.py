@@ -42,8 +42,12 @@ def world(db):
     agency_a, agency_b = AgencyFactory(name="Agency A"), AgencyFactory(name="Agency B")
     brand_a, brand_b = BrandFactory(name="Brand A"), BrandFactory(name="Brand B")
     people = {}
-    for key, org in [("agency_a", agency_a), ("agency_b", agency_b), ("brand_a", brand_a),
-                     ("brand_b", brand_b)]:
+    for key, org in [
+        ("agency_a", agency_a),
+        ("agency_b", agency_b),
+        ("brand_a", brand_a),
+        ("brand_b", brand_b),
+    ]:
         for role in ROLES:
             people[f"{key}_{role}"] = MembershipFactory(organisation=org, role=role).user
     talent_a = TalentFactory(agency=agency_a, user=UserFactory())
@@ -52,10 +56,16 @@ def world(db):
     people["anonymous"] = None
     twin = TwinFactory(talent=talent_a, with_image=True)
     draft = TwinFactory(talent=talent_a, status="draft")
-    invitation = Invitation.objects.create(organisation=agency_a, email="x@example.test",
-                                           token_hash="0" * 64)
-    return {"people": people, "twin": twin, "draft": draft, "image": twin.cover,
-            "invitation": invitation}
+    invitation = Invitation.objects.create(
+        organisation=agency_a, email="x@example.test", token_hash="0" * 64
+    )
+    return {
+        "people": people,
+        "twin": twin,
+        "draft": draft,
+        "image": twin.cover,
+        "invitation": invitation,
+    }
 
 
 def _agency_pages(w):
@@ -75,13 +85,16 @@ def _agency_pages(w):
 
 def _request(client, method, url, data):
     if data.get("image") == "IMAGE":
-        data = {"image": SimpleUploadedFile("p.jpg", studio_portrait(1, (300, 400)),
-                                            "image/jpeg")}
+        data = {"image": SimpleUploadedFile("p.jpg", studio_portrait(1, (300, 400)), "image/jpeg")}
     return getattr(client, method)(url, data)
 
 
-OUTSIDERS = [f"agency_b_{r}" for r in ROLES] + [f"brand_a_{r}" for r in ROLES] + \
-    [f"brand_b_{r}" for r in ROLES] + ["talent_a", "talent_b"]
+OUTSIDERS = (
+    [f"agency_b_{r}" for r in ROLES]
+    + [f"brand_a_{r}" for r in ROLES]
+    + [f"brand_b_{r}" for r in ROLES]
+    + ["talent_a", "talent_b"]
+)
 
 
 @pytest.mark.parametrize("who", OUTSIDERS)

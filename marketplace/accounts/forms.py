@@ -5,8 +5,12 @@ from .models import Role
 
 class AcceptInvitationForm(forms.Form):
     full_name = forms.CharField(max_length=150, label="Your full name")
-    password = forms.CharField(widget=forms.PasswordInput, min_length=10,
-                               help_text="At least 10 characters.", required=False)
+    password = forms.CharField(
+        widget=forms.PasswordInput,
+        min_length=10,
+        help_text="At least 10 characters.",
+        required=False,
+    )
 
 
 class InviteMemberForm(forms.Form):

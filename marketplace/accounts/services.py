@@ -19,7 +19,12 @@ from .models import Invitation, Membership, Organisation, Role, User, hash_token
 
 @transaction.atomic
 def create_organisation(
-    *, kind: str, name: str, owner: User, currency: str = "EUR", country: str = "GB",
+    *,
+    kind: str,
+    name: str,
+    owner: User,
+    currency: str = "EUR",
+    country: str = "GB",
     commission_bps: int = 2000,
 ) -> Organisation:
     """Platform staff (or set-up) creates a tenant with its first owner."""
@@ -39,12 +44,17 @@ class IssuedInvitation:
     url: str
 
 
-def _issue(*, organisation: Organisation, email: str, role: str, by: User | None,
-           talent=None) -> IssuedInvitation:  # noqa: ANN001
+def _issue(
+    *, organisation: Organisation, email: str, role: str, by: User | None, talent=None
+) -> IssuedInvitation:
     token, token_hash = Invitation.new_token()
     invitation = Invitation.objects.create(
-        organisation=organisation, email=email.lower(), role=role, talent=talent,
-        token_hash=token_hash, invited_by=by,
+        organisation=organisation,
+        email=email.lower(),
+        role=role,
+        talent=talent,
+        token_hash=token_hash,
+        invited_by=by,
     )
     url = settings.SITE_URL + reverse("accounts:accept_invitation", args=[token])
     notify.email(
@@ -53,8 +63,13 @@ def _issue(*, organisation: Organisation, email: str, role: str, by: User | None
         template="accounts/email/invitation.txt",
         context={"invitation": invitation, "url": url, "talent": talent},
     )
-    audit.record(invitation, "invitation.sent", actor=by, organisation=organisation,
-                 data={"email": invitation.email, "role": role, "talent": bool(talent)})
+    audit.record(
+        invitation,
+        "invitation.sent",
+        actor=by,
+        organisation=organisation,
+        data={"email": invitation.email, "role": role, "talent": bool(talent)},
+    )
     return IssuedInvitation(invitation=invitation, url=url)
 
 
@@ -70,16 +85,23 @@ def invite_member(*, by: Membership, email: str, role: str) -> IssuedInvitation:
     return _issue(organisation=by.organisation, email=email, role=role, by=by.user)
 
 
-def invite_talent(*, by: Membership, talent) -> IssuedInvitation:  # noqa: ANN001
+def invite_talent(*, by: Membership, talent) -> IssuedInvitation:
     """The agency invites the talent to claim their login. Called inside a service."""
-    return _issue(organisation=by.organisation, email=talent.email, role=Role.MEMBER,
-                  by=by.user, talent=talent)
+    return _issue(
+        organisation=by.organisation,
+        email=talent.email,
+        role=Role.MEMBER,
+        by=by.user,
+        talent=talent,
+    )
 
 
 def invitation_for_token(token: str) -> Invitation | None:
     return (
-        Invitation.objects.pending().select_related("organisation", "talent")
-        .filter(token_hash=hash_token(token)).first()
+        Invitation.objects.pending()
+        .select_related("organisation", "talent")
+        .filter(token_hash=hash_token(token))
+        .first()
     )
 
 
@@ -87,8 +109,11 @@ def invitation_for_token(token: str) -> Invitation | None:
 def accept_invitation(*, token: str, full_name: str, password: str) -> User:
     """Create (or reuse) the user and attach them. Raises ValidationFailed."""
     invitation = (
-        Invitation.objects.select_for_update(of=("self",)).pending()
-        .select_related("organisation", "talent").filter(token_hash=hash_token(token)).first()
+        Invitation.objects.select_for_update(of=("self",))
+        .pending()
+        .select_related("organisation", "talent")
+        .filter(token_hash=hash_token(token))
+        .first()
     )
     if invitation is None:
         raise ValidationFailed("This invitation link is invalid, used or expired.")
@@ -100,11 +125,12 @@ def accept_invitation(*, token: str, full_name: str, password: str) -> User:
             raise ValidationFailed(" ".join(exc.messages), field="password") from exc
         try:
             with transaction.atomic():
-                user = User.objects.create_user(email=invitation.email, password=password,
-                                                full_name=full_name.strip())
+                user = User.objects.create_user(
+                    email=invitation.email, password=password, full_name=full_name.strip()
+                )
         except IntegrityError as exc:
             raise ValidationFailed("An account with this email already exists.") from exc
-    if invitation.talent_id:
+    if invitation.talent is not None:
         talent = invitation.talent
         if talent.user_id and talent.user_id != user.pk:
             raise ValidationFailed("This talent profile is already claimed.")
@@ -116,8 +142,9 @@ def accept_invitation(*, token: str, full_name: str, password: str) -> User:
         )
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at", "updated_at"])
-    audit.record(invitation, "invitation.accepted", actor=user,
-                 organisation=invitation.organisation)
+    audit.record(
+        invitation, "invitation.accepted", actor=user, organisation=invitation.organisation
+    )
     return user
 
 
@@ -125,18 +152,19 @@ def accept_invitation(*, token: str, full_name: str, password: str) -> User:
 def revoke_invitation(*, by: Membership, invitation_id: int) -> Invitation:
     if not by.is_owner and not by.can_manage:
         raise PermissionDenied("Only owners and managers can revoke invitations.")
-    invitation = Invitation.objects.select_for_update().for_organisation(by.organisation).get(
-        pk=invitation_id
+    invitation = (
+        Invitation.objects.select_for_update()
+        .for_organisation(by.organisation)
+        .get(pk=invitation_id)
     )
     if invitation.accepted_at is None and invitation.revoked_at is None:
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at", "updated_at"])
-        audit.record(invitation, "invitation.revoked", actor=by.user,
-                     organisation=by.organisation)
+        audit.record(invitation, "invitation.revoked", actor=by.user, organisation=by.organisation)
     return invitation
 
 
-def switch_organisation(*, request, organisation_id: int) -> Organisation:  # noqa: ANN001
+def switch_organisation(*, request, organisation_id: int) -> Organisation:
     from .tenancy import SESSION_ORG_KEY
 
     membership = Membership.objects.select_related("organisation").get(

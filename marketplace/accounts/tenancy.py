@@ -58,6 +58,24 @@ class Viewer:
     def can_manage(self) -> bool:
         return self.membership is not None and self.membership.can_manage
 
+    # Non-optional accessors for views behind the decorators below. Reached without the
+    # matching decorator they fail closed with a 404 instead of acting on None.
+    @property
+    def member(self) -> Membership:
+        if self.membership is None:
+            raise Http404
+        return self.membership
+
+    @property
+    def org(self) -> Organisation:
+        return self.member.organisation
+
+    @property
+    def own_talent(self) -> Talent:
+        if self.talent is None:
+            raise Http404
+        return self.talent
+
 
 def resolve_viewer(request: HttpRequest) -> Viewer:
     user = request.user
@@ -82,8 +100,8 @@ class ViewerMiddleware:
         return self.get_response(request)
 
 
-def _require(check: Callable[[Viewer], bool], *, manage: bool = False):  # noqa: ANN202
-    def decorator(view):  # noqa: ANN001, ANN202
+def _require(check: Callable[[Viewer], bool], *, manage: bool = False):
+    def decorator(view):
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             viewer: Viewer = request.viewer  # type: ignore[attr-defined]
@@ -101,20 +119,26 @@ def _require(check: Callable[[Viewer], bool], *, manage: bool = False):  # noqa:
     return decorator
 
 
-def agency_required(view=None, *, manage: bool = False):  # noqa: ANN001, ANN201
+def agency_required(view=None, *, manage: bool = False):
     decorator = _require(lambda v: v.is_agency, manage=manage)
     return decorator(view) if view else decorator
 
 
-def brand_required(view=None, *, manage: bool = False):  # noqa: ANN001, ANN201
+def brand_required(view=None, *, manage: bool = False):
     decorator = _require(lambda v: v.is_brand, manage=manage)
     return decorator(view) if view else decorator
 
 
-def talent_required(view):  # noqa: ANN001, ANN201
+def talent_required(view):
     return _require(lambda v: v.is_talent)(view)
 
 
-def member_required(view=None, *, manage: bool = False):  # noqa: ANN001, ANN201
+def member_required(view=None, *, manage: bool = False):
     decorator = _require(lambda v: v.membership is not None, manage=manage)
     return decorator(view) if view else decorator
+
+
+class TenantRequest(HttpRequest):
+    """What views receive: an HttpRequest with the viewer set by ViewerMiddleware."""
+
+    viewer: Viewer

@@ -6,7 +6,10 @@ app_name = "accounts"
 urlpatterns = [
     path("invite/<str:token>/", views.accept_invitation, name="accept_invitation"),
     path("team/", views.team, name="team"),
-    path("team/invitations/<int:invitation_id>/revoke/", views.revoke_invitation,
-         name="revoke_invitation"),
+    path(
+        "team/invitations/<int:invitation_id>/revoke/",
+        views.revoke_invitation,
+        name="revoke_invitation",
+    ),
     path("switch/", views.switch_organisation, name="switch_organisation"),
 ]

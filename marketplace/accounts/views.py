@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from marketplace.accounts.tenancy import TenantRequest
 from marketplace.core.errors import DomainError
 
 from . import services
@@ -14,7 +15,7 @@ from .models import Invitation, Membership, User
 from .tenancy import member_required
 
 
-def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
+def accept_invitation(request: TenantRequest, token: str) -> HttpResponse:
     invitation = services.invitation_for_token(token)
     if invitation is None:
         return render(request, "accounts/invitation_invalid.html", status=404)
@@ -25,9 +26,11 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
             form.add_error("password", "Choose a password.")
         else:
             try:
-                user = services.accept_invitation(token=token,
-                                                  full_name=form.cleaned_data["full_name"],
-                                                  password=form.cleaned_data["password"])
+                user = services.accept_invitation(
+                    token=token,
+                    full_name=form.cleaned_data["full_name"],
+                    password=form.cleaned_data["password"],
+                )
             except DomainError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
@@ -37,41 +40,52 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
                 messages.success(request, "Welcome to Likeness.")
                 return redirect("home")
-    return render(request, "accounts/accept_invitation.html",
-                  {"form": form, "invitation": invitation, "existing": existing})
+    return render(
+        request,
+        "accounts/accept_invitation.html",
+        {"form": form, "invitation": invitation, "existing": existing},
+    )
 
 
 @member_required
-def team(request: HttpRequest) -> HttpResponse:
-    membership = request.viewer.membership
+def team(request: TenantRequest) -> HttpResponse:
+    membership = request.viewer.member
     form = InviteMemberForm(request.POST or None)
     if request.method == "POST":
         if not membership.is_owner:
             raise Http404
         if form.is_valid():
             try:
-                issued = services.invite_member(by=membership, email=form.cleaned_data["email"],
-                                                role=form.cleaned_data["role"])
+                issued = services.invite_member(
+                    by=membership, email=form.cleaned_data["email"], role=form.cleaned_data["role"]
+                )
             except DomainError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
                 messages.success(request, f"Invitation sent to {issued.invitation.email}.")
                 return redirect("accounts:team")
     org = membership.organisation
-    return render(request, "accounts/team.html", {
-        "members": Membership.objects.filter(organisation=org).select_related("user")
-        .order_by("role", "user__email"),
-        "invitations": Invitation.objects.for_organisation(org).pending().filter(
-            talent__isnull=True).order_by("-created_at"),
-        "form": form,
-    })
+    return render(
+        request,
+        "accounts/team.html",
+        {
+            "members": Membership.objects.filter(organisation=org)
+            .select_related("user")
+            .order_by("role", "user__email"),
+            "invitations": Invitation.objects.for_organisation(org)
+            .pending()
+            .filter(talent__isnull=True)
+            .order_by("-created_at"),
+            "form": form,
+        },
+    )
 
 
 @require_POST
 @member_required(manage=True)
-def revoke_invitation(request: HttpRequest, invitation_id: int) -> HttpResponse:
+def revoke_invitation(request: TenantRequest, invitation_id: int) -> HttpResponse:
     try:
-        services.revoke_invitation(by=request.viewer.membership, invitation_id=invitation_id)
+        services.revoke_invitation(by=request.viewer.member, invitation_id=invitation_id)
     except Invitation.DoesNotExist as exc:
         raise Http404 from exc
     messages.success(request, "Invitation revoked.")
@@ -80,10 +94,11 @@ def revoke_invitation(request: HttpRequest, invitation_id: int) -> HttpResponse:
 
 @require_POST
 @member_required
-def switch_organisation(request: HttpRequest) -> HttpResponse:
+def switch_organisation(request: TenantRequest) -> HttpResponse:
     try:
-        org = services.switch_organisation(request=request,
-                                           organisation_id=int(request.POST.get("organisation", 0)))
+        org = services.switch_organisation(
+            request=request, organisation_id=int(request.POST.get("organisation", 0))
+        )
     except (Membership.DoesNotExist, ValueError) as exc:
         raise Http404 from exc
     messages.success(request, f"Switched to {org.name}.")

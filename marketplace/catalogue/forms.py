@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 
 from marketplace.core.money import CURRENCY_CHOICES, to_minor
@@ -22,25 +24,31 @@ class CatalogueFilterForm(forms.Form):
     category = forms.ChoiceField(required=False, choices=())
     hair = forms.CharField(required=False, max_length=30)
     eyes = forms.CharField(required=False, max_length=30)
-    height_min = forms.IntegerField(required=False, min_value=100, max_value=230,
-                                    label="Height from (cm)")
-    height_max = forms.IntegerField(required=False, min_value=100, max_value=230,
-                                    label="Height to (cm)")
-    currency = forms.ChoiceField(required=False, choices=[("", "Any currency"),
-                                                          *CURRENCY_CHOICES])
-    price_min = forms.DecimalField(required=False, min_value=0, max_digits=12, decimal_places=2,
-                                   label="Price from")
-    price_max = forms.DecimalField(required=False, min_value=0, max_digits=12, decimal_places=2,
-                                   label="Price to")
+    height_min = forms.IntegerField(
+        required=False, min_value=100, max_value=230, label="Height from (cm)"
+    )
+    height_max = forms.IntegerField(
+        required=False, min_value=100, max_value=230, label="Height to (cm)"
+    )
+    currency = forms.ChoiceField(required=False, choices=[("", "Any currency"), *CURRENCY_CHOICES])
+    price_min = forms.DecimalField(
+        required=False, min_value=0, max_digits=12, decimal_places=2, label="Price from"
+    )
+    price_max = forms.DecimalField(
+        required=False, min_value=0, max_digits=12, decimal_places=2, label="Price to"
+    )
     available = forms.BooleanField(required=False, label="Available now")
     sort = forms.ChoiceField(required=False, choices=SORT_CHOICES)
 
-    def __init__(self, *args: object, facets=None, **kwargs: object) -> None:  # noqa: ANN001
+    def __init__(self, *args: object, facets=None, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         if facets is not None:
-            self.fields["tag"].choices = [(t.slug, t.name) for t in facets.tags]
-            self.fields["category"].choices = [("", "Any category")] + [
-                (c.slug, c.name) for c in facets.categories]
+            cast(forms.ChoiceField, self.fields["tag"]).choices = [
+                (t.slug, t.name) for t in facets.tags
+            ]
+            cast(forms.ChoiceField, self.fields["category"]).choices = [("", "Any category")] + [
+                (c.slug, c.name) for c in facets.categories
+            ]
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
@@ -68,9 +76,11 @@ class CatalogueFilterForm(forms.Form):
             height_max=data.get("height_max"),
             currency=currency,
             price_min=to_minor(data["price_min"], price_currency)
-            if data.get("price_min") is not None else None,
+            if data.get("price_min") is not None
+            else None,
             price_max=to_minor(data["price_max"], price_currency)
-            if data.get("price_max") is not None else None,
+            if data.get("price_max") is not None
+            else None,
             available_only=bool(data.get("available")),
             sort=data.get("sort") or "newest",
         )

@@ -41,14 +41,25 @@ def catalogue_twins(query: CatalogueQuery) -> QuerySet[Twin]:
         for word in query.text.lower().split()[:8]:
             qs = qs.filter(search_document__contains=word)
     for tag in query.tags:
-        qs = qs.filter(Exists(Twin.tags.through.objects.filter(
-            twin_id=OuterRef("pk"), styletag__slug=tag)))
+        qs = qs.filter(
+            Exists(Twin.tags.through.objects.filter(twin_id=OuterRef("pk"), styletag__slug=tag))
+        )
     if query.category:
-        qs = qs.filter(Exists(Twin.permitted_categories.through.objects.filter(
-            twin_id=OuterRef("pk"), category__slug=query.category)))
+        qs = qs.filter(
+            Exists(
+                Twin.permitted_categories.through.objects.filter(
+                    twin_id=OuterRef("pk"), category__slug=query.category
+                )
+            )
+        )
         # Never offer a twin for a category its talent refuses.
-        qs = qs.exclude(Exists(Talent.restricted_categories.through.objects.filter(
-            talent_id=OuterRef("talent_id"), category__slug=query.category)))
+        qs = qs.exclude(
+            Exists(
+                Talent.restricted_categories.through.objects.filter(
+                    talent_id=OuterRef("talent_id"), category__slug=query.category
+                )
+            )
+        )
     if query.hair:
         qs = qs.filter(hair__iexact=query.hair)
     if query.eyes:
@@ -77,8 +88,9 @@ def catalogue_twin(slug: str) -> Twin:
     return (
         Twin.objects.in_catalogue()
         .select_related("agency", "talent", "cover", "rate_card")
-        .prefetch_related("tags", "permitted_categories", "rate_card__lines",
-                          "talent__restricted_categories")
+        .prefetch_related(
+            "tags", "permitted_categories", "rate_card__lines", "talent__restricted_categories"
+        )
         .get(slug=slug)
     )
 
@@ -114,12 +126,18 @@ def catalogue_facets() -> Facets:
 def _compute_facets() -> Facets:
     looks = set(Twin.objects.in_catalogue().values_list("hair", "eyes", "currency").distinct())
     return Facets(
-        tags=list(StyleTag.objects.filter(Exists(Twin.tags.through.objects.filter(
-            styletag_id=OuterRef("pk"), twin__status__in=[Twin.Status.PUBLISHED,
-                                                           Twin.Status.PAUSED])))),
+        tags=list(
+            StyleTag.objects.filter(
+                Exists(
+                    Twin.tags.through.objects.filter(
+                        styletag_id=OuterRef("pk"),
+                        twin__status__in=[Twin.Status.PUBLISHED, Twin.Status.PAUSED],
+                    )
+                )
+            )
+        ),
         categories=list(Category.objects.all()),
         hair=sorted({hair for hair, _, _ in looks if hair}),
         eyes=sorted({eyes for _, eyes, _ in looks if eyes}),
         currencies=sorted({currency for _, _, currency in looks}),
     )
-

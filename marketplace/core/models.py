@@ -16,7 +16,10 @@ class AuditEvent(models.Model):
     """Who did what to which object, and when. Written by services, never edited."""
 
     organisation = models.ForeignKey(
-        "accounts.Organisation", null=True, blank=True, on_delete=models.SET_NULL,
+        "accounts.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     actor = models.ForeignKey(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import cast
 
 from django import forms
 from django.utils import timezone
@@ -18,37 +19,52 @@ class TermsForm(forms.Form):
     media_types = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, label="Media")
     territories = forms.MultipleChoiceField(
         widget=forms.SelectMultiple(attrs={"size": 8}),
-        help_text="Hold Ctrl/⌘ to choose several. Regions expand to their countries.")
+        help_text="Hold Ctrl/⌘ to choose several. Regions expand to their countries.",
+    )
     start_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     end_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    category = forms.ModelChoiceField(queryset=Category.objects.none(), to_field_name="slug",
-                                      label="Industry / product category")
-    exclusive = forms.BooleanField(required=False, label="Exclusive for this category, "
-                                   "territories and window")
-    max_uses = forms.IntegerField(required=False, min_value=1, max_value=1_000_000,
-                                  label="Maximum uses",
-                                  help_text="Leave empty for metered use, paid per use.")
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.none(), to_field_name="slug", label="Industry / product category"
+    )
+    exclusive = forms.BooleanField(
+        required=False, label="Exclusive for this category, territories and window"
+    )
+    max_uses = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=1_000_000,
+        label="Maximum uses",
+        help_text="Leave empty for metered use, paid per use.",
+    )
     alteration_limits = forms.MultipleChoiceField(
-        choices=ALTERATION_LIMITS, required=False, widget=forms.CheckboxSelectMultiple,
-        label="Alteration limits")
-    ai_training_forbidden = forms.BooleanField(required=False, initial=True,
-                                               label="AI training with the twin is forbidden")
+        choices=ALTERATION_LIMITS,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Alteration limits",
+    )
+    ai_training_forbidden = forms.BooleanField(
+        required=False, initial=True, label="AI training with the twin is forbidden"
+    )
     intended_use = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4}), max_length=2000,
-        help_text="What will be shown, where, for which product or collection.")
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=2000,
+        help_text="What will be shown, where, for which product or collection.",
+    )
 
     def __init__(self, *args: object, twin: Twin, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.twin = twin
-        self.fields["media_types"].choices = [
-            (line.media_type, line.get_media_type_display())
-            for line in twin.rate_card.lines.all()]
-        self.fields["territories"].choices = [
+        self.fields["media_types"].choices = [  # type: ignore[attr-defined]
+            (line.media_type, line.get_media_type_display()) for line in twin.rate_card.lines.all()
+        ]
+        self.fields["territories"].choices = [  # type: ignore[attr-defined]
             ("Regions", territories.region_choices()),
             ("Countries", territories.country_choices()),
         ]
-        self.fields["category"].queryset = twin.permitted_categories.exclude(
-            pk__in=twin.talent.restricted_categories.values("pk"))
+        category = cast(forms.ModelChoiceField, self.fields["category"])
+        category.queryset = twin.permitted_categories.exclude(
+            pk__in=twin.talent.restricted_categories.values("pk")
+        )
         if not self.is_bound:
             today = timezone.localdate()
             self.initial.setdefault("start_date", today + timedelta(days=7))
@@ -58,25 +74,38 @@ class TermsForm(forms.Form):
     def terms(self) -> TermsInput:
         d = self.cleaned_data
         return TermsInput(
-            media_types=list(d["media_types"]), territories=list(d["territories"]),
-            start_date=d["start_date"], end_date=d["end_date"], category=d["category"].slug,
-            intended_use=d["intended_use"], exclusive=d["exclusive"], max_uses=d["max_uses"],
+            media_types=list(d["media_types"]),
+            territories=list(d["territories"]),
+            start_date=d["start_date"],
+            end_date=d["end_date"],
+            category=d["category"].slug,
+            intended_use=d["intended_use"],
+            exclusive=d["exclusive"],
+            max_uses=d["max_uses"],
             alteration_limits=list(d["alteration_limits"]),
-            ai_training_forbidden=d["ai_training_forbidden"])
+            ai_training_forbidden=d["ai_training_forbidden"],
+        )
 
     @classmethod
-    def initial_from(cls, terms) -> dict[str, object]:  # noqa: ANN001
-        return {"media_types": terms.media_types, "territories": terms.territories,
-                "start_date": terms.start_date, "end_date": terms.end_date,
-                "category": terms.category.slug, "exclusive": terms.exclusive,
-                "max_uses": terms.max_uses, "alteration_limits": terms.alteration_limits,
-                "ai_training_forbidden": terms.ai_training_forbidden,
-                "intended_use": terms.intended_use}
+    def initial_from(cls, terms) -> dict[str, object]:
+        return {
+            "media_types": terms.media_types,
+            "territories": terms.territories,
+            "start_date": terms.start_date,
+            "end_date": terms.end_date,
+            "category": terms.category.slug,
+            "exclusive": terms.exclusive,
+            "max_uses": terms.max_uses,
+            "alteration_limits": terms.alteration_limits,
+            "ai_training_forbidden": terms.ai_training_forbidden,
+            "intended_use": terms.intended_use,
+        }
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000,
-                             required=False)
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), max_length=2000, required=False
+    )
 
 
 class ConsentForm(forms.Form):
@@ -86,7 +115,13 @@ class ConsentForm(forms.Form):
 
 
 class RevokeForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000,
-                             required=False, label="Reason (shared with your agency)")
-    confirm = forms.BooleanField(label="I understand: no new licences, and active licences "
-                                 "end at the earliest point their terms allow")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        required=False,
+        label="Reason (shared with your agency)",
+    )
+    confirm = forms.BooleanField(
+        label="I understand: no new licences, and active licences "
+        "end at the earliest point their terms allow"
+    )

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -27,7 +29,7 @@ class LicenceQuerySet(models.QuerySet["Licence"]):
     def for_talent(self, talent: Talent) -> LicenceQuerySet:
         return self.filter(talent=talent)
 
-    def visible_to(self, viewer) -> LicenceQuerySet:  # noqa: ANN001
+    def visible_to(self, viewer) -> LicenceQuerySet:
         """Fails closed: a viewer that is none of brand, agency or talent sees nothing."""
         if viewer.is_brand:
             return self.for_brand(viewer.organisation)
@@ -56,8 +58,13 @@ class Licence(TimeStampedModel):
         REFUSED = "refused", "Refused by the model"
         LAPSED = "lapsed", "Lapsed"
 
-    OPEN = (Status.REQUESTED, Status.COUNTERED, Status.AWAITING_CONSENT, Status.CONSENTED,
-            Status.AWAITING_PAYMENT)
+    OPEN = (
+        Status.REQUESTED,
+        Status.COUNTERED,
+        Status.AWAITING_CONSENT,
+        Status.CONSENTED,
+        Status.AWAITING_PAYMENT,
+    )
     HOLDING = (*OPEN, Status.ACTIVE)
 
     reference = models.CharField(max_length=20, unique=True)
@@ -65,19 +72,24 @@ class Licence(TimeStampedModel):
     agency = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     twin = models.ForeignKey(Twin, on_delete=models.PROTECT, related_name="licences")
     talent = models.ForeignKey(Talent, on_delete=models.PROTECT, related_name="licences")
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                     related_name="+")
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.REQUESTED,
-                              db_index=True)
-    terms = models.ForeignKey("LicenceTerms", null=True, on_delete=models.PROTECT,
-                              related_name="+")
-    reserved_until = models.DateTimeField(null=True, blank=True,
-                                          help_text="Exclusivity is held until then while "
-                                          "consent, signing and payment happen.")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.REQUESTED, db_index=True
+    )
+    terms = models.ForeignKey("LicenceTerms", null=True, on_delete=models.PROTECT, related_name="+")
+    reserved_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Exclusivity is held until then while consent, signing and payment happen.",
+    )
     status_reason = models.TextField(blank=True)
-    ends_early_on = models.DateField(null=True, blank=True,
-                                     help_text="Set when consent is revoked: the earliest end "
-                                     "the terms allow.")
+    ends_early_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Set when consent is revoked: the earliest end the terms allow.",
+    )
     activated_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
@@ -97,7 +109,14 @@ class Licence(TimeStampedModel):
         return self.reference
 
     @property
-    def effective_end(self):  # noqa: ANN201
+    def current_terms(self) -> LicenceTerms:
+        """The terms in force. Only None inside request_licence, before they are written."""
+        if self.terms is None:
+            raise LicenceTerms.DoesNotExist(f"{self.reference} has no terms yet")
+        return self.terms
+
+    @property
+    def effective_end(self) -> date | None:
         if self.ends_early_on and self.terms and self.ends_early_on < self.terms.end_date:
             return self.ends_early_on
         return self.terms.end_date if self.terms else None
@@ -127,8 +146,9 @@ class LicenceTerms(models.Model):
     start_date = models.DateField()
     end_date = models.DateField()
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
-    max_uses = models.PositiveIntegerField(null=True, blank=True,
-                                           help_text="Empty: metered, paid per use.")
+    max_uses = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Empty: metered, paid per use."
+    )
     exclusive = models.BooleanField(default=False)
     alteration_limits = models.JSONField(default=list)
     ai_training_forbidden = models.BooleanField(default=True)
@@ -143,8 +163,9 @@ class LicenceTerms(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["licence", "version"], name="terms_version_unique"),
-            models.CheckConstraint(condition=Q(end_date__gte=models.F("start_date")),
-                                   name="terms_dates_ordered"),
+            models.CheckConstraint(
+                condition=Q(end_date__gte=models.F("start_date")), name="terms_dates_ordered"
+            ),
         ]
         ordering = ["version"]
 
@@ -183,8 +204,11 @@ class ExclusivityHold(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["twin", "category", "territory", "start_date"],
-                         condition=Q(active=True), name="hold_lookup_idx"),
+            models.Index(
+                fields=["twin", "category", "territory", "start_date"],
+                condition=Q(active=True),
+                name="hold_lookup_idx",
+            ),
             models.Index(fields=["licence"], name="hold_licence_idx"),
         ]
 
@@ -202,8 +226,7 @@ class Consent(models.Model):
     licence = models.ForeignKey(Licence, on_delete=models.PROTECT, related_name="consents")
     terms = models.ForeignKey(LicenceTerms, on_delete=models.PROTECT, related_name="consents")
     talent = models.ForeignKey(Talent, on_delete=models.PROTECT, related_name="consents")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                             related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decision = models.CharField(max_length=10, choices=Decision.choices)
     typed_name = models.CharField(max_length=150)
     statement = models.TextField(help_text="The exact text the model agreed to or refused.")
@@ -227,12 +250,10 @@ class ConsentRevocation(models.Model):
 
     twin = models.OneToOneField(Twin, on_delete=models.PROTECT, related_name="revocation")
     talent = models.ForeignKey(Talent, on_delete=models.PROTECT, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                             related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reason = models.TextField(blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
         return f"Revocation for {self.twin}"
-

@@ -30,31 +30,48 @@ SUBJECTS = {
 
 
 def _recipients(org: Organisation) -> list[str]:
-    return list(Membership.objects.filter(organisation=org, role__in=[Role.OWNER, Role.MANAGER])
-                .values_list("user__email", flat=True))
+    return list(
+        Membership.objects.filter(
+            organisation=org, role__in=[Role.OWNER, Role.MANAGER]
+        ).values_list("user__email", flat=True)
+    )
 
 
 def licence_url(licence: Licence) -> str:
     return settings.SITE_URL + reverse("licensing:detail", args=[licence.reference])
 
 
-def tell(licence: Licence, event: str, *, brand: bool = False, agency: bool = False,
-         talent: bool = False, note: str = "") -> None:
+def tell(
+    licence: Licence,
+    event: str,
+    *,
+    brand: bool = False,
+    agency: bool = False,
+    talent: bool = False,
+    note: str = "",
+) -> None:
     to: list[str] = []
     if brand:
         to += _recipients(licence.brand)
     if agency:
         to += _recipients(licence.agency)
-    if talent and licence.talent.user_id:
+    if talent and licence.talent.user is not None:
         to.append(licence.talent.user.email)
     if not to:
         return
     end = licence.effective_end
-    subject = SUBJECTS[event].format(ref=licence.reference, twin=licence.twin.display_name,
-                                     end=end.isoformat() if end else "")
-    context = {"licence": licence, "event": event, "subject": subject,
-               "url": licence_url(licence), "note": note}
+    subject = SUBJECTS[event].format(
+        ref=licence.reference, twin=licence.twin.display_name, end=end.isoformat() if end else ""
+    )
+    context = {
+        "licence": licence,
+        "event": event,
+        "subject": subject,
+        "url": licence_url(licence),
+        "note": note,
+    }
     # One message per person: parties never see each other's addresses.
     for address in sorted(set(to)):
-        notify.email(to=[address], subject=subject, template="licensing/email/event.txt",
-                     context=context)
+        notify.email(
+            to=[address], subject=subject, template="licensing/email/event.txt", context=context
+        )

@@ -25,10 +25,12 @@ from marketplace.talent.models import MediaType, RateCard
 from .territories import country_names
 
 MAX_DURATION_DAYS = 731
-DURATION_BUCKETS = [(92, "duration_3m_bps", "up to 3 months"),
-                    (183, "duration_6m_bps", "up to 6 months"),
-                    (366, "duration_12m_bps", "up to 12 months"),
-                    (MAX_DURATION_DAYS, "duration_24m_bps", "up to 24 months")]
+DURATION_BUCKETS = [
+    (92, "duration_3m_bps", "up to 3 months"),
+    (183, "duration_6m_bps", "up to 6 months"),
+    (366, "duration_12m_bps", "up to 12 months"),
+    (MAX_DURATION_DAYS, "duration_24m_bps", "up to 24 months"),
+]
 
 
 @dataclass(frozen=True)
@@ -67,12 +69,17 @@ class Quote:
 
 def split_fee(total: int, *, platform_fee_bps: int, agency_commission_bps: int) -> Split:
     if agency_commission_bps > settings.AGENCY_COMMISSION_CAP_BPS:
-        raise ValidationFailed("Agency commission above 20 % is not allowed (New York Fashion "
-                               "Workers Act).", code="commission_cap")
+        raise ValidationFailed(
+            "Agency commission above 20 % is not allowed (New York Fashion Workers Act).",
+            code="commission_cap",
+        )
     platform = apply_bps(total, platform_fee_bps)
     commission = apply_bps(total - platform, agency_commission_bps)
-    return Split(platform_fee=platform, agency_commission=commission,
-                 talent_share=total - platform - commission)
+    return Split(
+        platform_fee=platform,
+        agency_commission=commission,
+        talent_share=total - platform - commission,
+    )
 
 
 def territory_scope(countries: list[str]) -> str:
@@ -83,17 +90,25 @@ def territory_scope(countries: list[str]) -> str:
     return "region"
 
 
-def compute_quote(*, rate_card: RateCard, media_types: list[str], countries: list[str],
-                  start: date, end: date, exclusive: bool, agency_commission_bps: int,
-                  platform_fee_bps: int | None = None) -> Quote:
+def compute_quote(
+    *,
+    rate_card: RateCard,
+    media_types: list[str],
+    countries: list[str],
+    start: date,
+    end: date,
+    exclusive: bool,
+    agency_commission_bps: int,
+    platform_fee_bps: int | None = None,
+) -> Quote:
     """Raises ValidationFailed for media the rate card does not offer or a bad window."""
     if end < start:
-        raise ValidationFailed("The end date must be on or after the start date.",
-                               field="end_date")
+        raise ValidationFailed("The end date must be on or after the start date.", field="end_date")
     days = (end - start).days + 1
     if days > MAX_DURATION_DAYS:
-        raise ValidationFailed("Licences run for at most 24 months; request a renewal later.",
-                               field="end_date")
+        raise ValidationFailed(
+            "Licences run for at most 24 months; request a renewal later.", field="end_date"
+        )
     offered = {line.media_type: line for line in rate_card.lines.all()}
     if not media_types:
         raise ValidationFailed("Choose at least one media type.", field="media_types")
@@ -101,9 +116,16 @@ def compute_quote(*, rate_card: RateCard, media_types: list[str], countries: lis
     if missing:
         labels = ", ".join(MediaType(m).label if m in MediaType.values else m for m in missing)
         raise ValidationFailed(f"This twin is not offered for: {labels}.", field="media_types")
-    lines = [{"media_type": m, "label": MediaType(m).label, "base_fee": offered[m].base_fee,
-              "per_use_fee": offered[m].per_use_fee} for m in sorted(set(media_types))]
-    base_total = sum(line["base_fee"] for line in lines)
+    lines = [
+        {
+            "media_type": m,
+            "label": MediaType(m).label,
+            "base_fee": offered[m].base_fee,
+            "per_use_fee": offered[m].per_use_fee,
+        }
+        for m in sorted(set(media_types))
+    ]
+    base_total = sum(offered[m].base_fee for m in sorted(set(media_types)))
     scope = territory_scope(countries)
     territory_bps = getattr(rate_card, f"territory_{scope}_bps")
     bucket = next(b for b in DURATION_BUCKETS if days <= b[0])
@@ -113,13 +135,22 @@ def compute_quote(*, rate_card: RateCard, media_types: list[str], countries: lis
     total = apply_bps(total, 10_000 + premium)
     platform_bps = settings.PLATFORM_FEE_BPS if platform_fee_bps is None else platform_fee_bps
     return Quote(
-        currency=rate_card.currency, lines=lines, base_total=base_total,
-        territory_scope=scope, territory_bps=territory_bps, duration_days=days,
-        duration_label=bucket[2], duration_bps=duration_bps, exclusive=exclusive,
-        exclusivity_premium_bps=premium, total=total, platform_fee_bps=platform_bps,
+        currency=rate_card.currency,
+        lines=lines,
+        base_total=base_total,
+        territory_scope=scope,
+        territory_bps=territory_bps,
+        duration_days=days,
+        duration_label=bucket[2],
+        duration_bps=duration_bps,
+        exclusive=exclusive,
+        exclusivity_premium_bps=premium,
+        total=total,
+        platform_fee_bps=platform_bps,
         agency_commission_bps=agency_commission_bps,
-        split=split_fee(total, platform_fee_bps=platform_bps,
-                        agency_commission_bps=agency_commission_bps),
+        split=split_fee(
+            total, platform_fee_bps=platform_bps, agency_commission_bps=agency_commission_bps
+        ),
     )
 
 

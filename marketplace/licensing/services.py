@@ -32,10 +32,40 @@ from .models import (
 S = Licence.Status
 MIN_INTENDED_USE_CHARS = 60
 MIN_INTENDED_USE_WORDS = 10
-VAGUE_PHRASES = {"marketing", "advertising", "ads", "promotion", "promotional", "campaign",
-                 "various", "tbd", "tba", "general", "misc", "any", "all", "use", "uses",
-                 "usage", "purposes", "purpose", "content", "social", "media", "online",
-                 "and", "or", "for", "the", "a", "of", "in", "our", "brand", "etc"}
+VAGUE_PHRASES = {
+    "marketing",
+    "advertising",
+    "ads",
+    "promotion",
+    "promotional",
+    "campaign",
+    "various",
+    "tbd",
+    "tba",
+    "general",
+    "misc",
+    "any",
+    "all",
+    "use",
+    "uses",
+    "usage",
+    "purposes",
+    "purpose",
+    "content",
+    "social",
+    "media",
+    "online",
+    "and",
+    "or",
+    "for",
+    "the",
+    "a",
+    "of",
+    "in",
+    "our",
+    "brand",
+    "etc",
+}
 
 
 class ExclusivityConflict(DomainError):
@@ -80,12 +110,14 @@ def validate_intended_use(text: str) -> str:
             f"Describe the intended use specifically: at least {MIN_INTENDED_USE_WORDS} words "
             "saying what will be shown, where and for which product (e.g. 'Product pages and "
             "Instagram posts for the spring denim collection, 12 looks, no voice').",
-            field="intended_use")
+            field="intended_use",
+        )
     if len(specific) < 6:
         raise ValidationFailed(
             "The intended use is too vague. Name the product or collection, the channels and "
             "what the images will show; words like 'marketing' or 'various' are not enough.",
-            field="intended_use")
+            field="intended_use",
+        )
     return cleaned
 
 
@@ -95,35 +127,46 @@ def check_terms(twin: Twin, terms: TermsInput, *, today: date | None = None) -> 
     if terms.start_date < today:
         raise ValidationFailed("The licence cannot start in the past.", field="start_date")
     if terms.end_date < terms.start_date:
-        raise ValidationFailed("The end date must be on or after the start date.",
-                               field="end_date")
+        raise ValidationFailed("The end date must be on or after the start date.", field="end_date")
     countries = territories.expand(terms.territories)
     category = Category.objects.filter(slug=terms.category).first()
     if category is None:
         raise ValidationFailed("Choose a category.", field="category")
     if not twin.permitted_categories.filter(pk=category.pk).exists():
-        raise ValidationFailed(f"The agency does not offer this twin for {category.name}.",
-                               field="category")
+        raise ValidationFailed(
+            f"The agency does not offer this twin for {category.name}.", field="category"
+        )
     known_limits = {key for key, _ in ALTERATION_LIMITS}
     if set(terms.alteration_limits) - known_limits:
         raise ValidationFailed("Unknown alteration limit.", field="alteration_limits")
     if terms.max_uses is not None and terms.max_uses < 1:
-        raise ValidationFailed("Allow at least one use, or leave empty for metered use.",
-                               field="max_uses")
+        raise ValidationFailed(
+            "Allow at least one use, or leave empty for metered use.", field="max_uses"
+        )
     return CheckedTerms(
-        media_types=sorted(set(terms.media_types)), countries=countries,
-        start_date=terms.start_date, end_date=terms.end_date, category=category,
-        intended_use=validate_intended_use(terms.intended_use), exclusive=terms.exclusive,
-        max_uses=terms.max_uses, alteration_limits=sorted(set(terms.alteration_limits)),
+        media_types=sorted(set(terms.media_types)),
+        countries=countries,
+        start_date=terms.start_date,
+        end_date=terms.end_date,
+        category=category,
+        intended_use=validate_intended_use(terms.intended_use),
+        exclusive=terms.exclusive,
+        max_uses=terms.max_uses,
+        alteration_limits=sorted(set(terms.alteration_limits)),
         ai_training_forbidden=terms.ai_training_forbidden,
     )
 
 
 def quote_terms(twin: Twin, checked: CheckedTerms) -> quotes.Quote:
     return quotes.compute_quote(
-        rate_card=twin.rate_card, media_types=checked.media_types, countries=checked.countries,
-        start=checked.start_date, end=checked.end_date, exclusive=checked.exclusive,
-        agency_commission_bps=twin.agency.commission_bps)
+        rate_card=twin.rate_card,
+        media_types=checked.media_types,
+        countries=checked.countries,
+        start=checked.start_date,
+        end=checked.end_date,
+        exclusive=checked.exclusive,
+        agency_commission_bps=twin.agency.commission_bps,
+    )
 
 
 def preview_quote(*, twin: Twin, terms: TermsInput) -> tuple[CheckedTerms, quotes.Quote]:
@@ -134,13 +177,19 @@ def preview_quote(*, twin: Twin, terms: TermsInput) -> tuple[CheckedTerms, quote
 
 # --- Exclusivity ----------------------------------------------------------------------------
 
-def blocking_holds(*, twin_id: int, brand_id: int, checked: CheckedTerms,
-                   exclude_licence_id: int | None = None):  # noqa: ANN201
+
+def blocking_holds(
+    *, twin_id: int, brand_id: int, checked: CheckedTerms, exclude_licence_id: int | None = None
+):
     """Active holds of other brands that overlap the window, category and territories and
     where at least one side is exclusive."""
     qs = ExclusivityHold.objects.filter(
-        twin_id=twin_id, category=checked.category, territory__in=checked.countries,
-        active=True, start_date__lte=checked.end_date, end_date__gte=checked.start_date,
+        twin_id=twin_id,
+        category=checked.category,
+        territory__in=checked.countries,
+        active=True,
+        start_date__lte=checked.end_date,
+        end_date__gte=checked.start_date,
     ).exclude(brand_id=brand_id)
     if not checked.exclusive:
         qs = qs.filter(exclusive=True)
@@ -157,28 +206,48 @@ def _conflict_error(checked: CheckedTerms, holds: list[ExclusivityHold]) -> Excl
     return ExclusivityConflict(
         f"Not available: {checked.category.name} in {territories.describe(blocked)} is held "
         f"under an exclusive licence from {start:%Y-%m-%d} to {end:%Y-%m-%d}. Choose other "
-        "dates, territories or category.", field="territories")
+        "dates, territories or category.",
+        field="territories",
+    )
 
 
 def _release_lapsed_holds(twin_id: int, now: datetime) -> None:
     """Lapse reservations that ran out on this twin, so they stop blocking right away."""
-    lapsed = list(Licence.objects.filter(twin_id=twin_id, status__in=Licence.OPEN,
-                                         reserved_until__lt=now).values_list("pk", flat=True))
+    lapsed = list(
+        Licence.objects.filter(
+            twin_id=twin_id, status__in=Licence.OPEN, reserved_until__lt=now
+        ).values_list("pk", flat=True)
+    )
     for licence_id in lapsed:
         _lapse(Licence.objects.select_for_update().get(pk=licence_id))
 
 
 def _hold(licence: Licence, checked: CheckedTerms) -> None:
     """Occupy the slot. Raises ExclusivityConflict."""
-    blockers = list(blocking_holds(twin_id=licence.twin_id, brand_id=licence.brand_id,
-                                   checked=checked, exclude_licence_id=licence.pk)[:200])
+    blockers = list(
+        blocking_holds(
+            twin_id=licence.twin_id,
+            brand_id=licence.brand_id,
+            checked=checked,
+            exclude_licence_id=licence.pk,
+        )[:200]
+    )
     if blockers:
         raise _conflict_error(checked, blockers)
     ExclusivityHold.objects.filter(licence=licence).delete()
-    rows = [ExclusivityHold(licence=licence, twin_id=licence.twin_id, brand_id=licence.brand_id,
-                            category=checked.category, territory=country,
-                            start_date=checked.start_date, end_date=checked.end_date,
-                            exclusive=checked.exclusive) for country in checked.countries]
+    rows = [
+        ExclusivityHold(
+            licence=licence,
+            twin_id=licence.twin_id,
+            brand_id=licence.brand_id,
+            category=checked.category,
+            territory=country,
+            start_date=checked.start_date,
+            end_date=checked.end_date,
+            exclusive=checked.exclusive,
+        )
+        for country in checked.countries
+    ]
     try:
         with transaction.atomic():
             ExclusivityHold.objects.bulk_create(rows, batch_size=500)
@@ -186,7 +255,9 @@ def _hold(licence: Licence, checked: CheckedTerms) -> None:
         # PostgreSQL's exclusion constraint caught what the check could not see.
         raise ExclusivityConflict(
             f"Not available: {checked.category.name} in {territories.describe(checked.countries)}"
-            " overlaps an exclusive licence in that window.", field="territories") from exc
+            " overlaps an exclusive licence in that window.",
+            field="territories",
+        ) from exc
 
 
 def _release(licence: Licence) -> None:
@@ -195,32 +266,53 @@ def _release(licence: Licence) -> None:
 
 # --- Locking helpers -------------------------------------------------------------------------
 
-def _lock(licence_qs, reference_or_id: int | str) -> Licence:  # noqa: ANN001
+
+def _lock(licence_qs, reference_or_id: int | str) -> Licence:
     """Twin first, then the licence: one lock order for every service."""
-    lookup = {"pk": reference_or_id} if isinstance(reference_or_id, int) else {
-        "reference": reference_or_id}
+    lookup: dict[str, int | str] = (
+        {"pk": reference_or_id}
+        if isinstance(reference_or_id, int)
+        else {"reference": reference_or_id}
+    )
     twin_id = licence_qs.values_list("twin_id", flat=True).get(**lookup)
     Twin.objects.select_for_update().filter(pk=twin_id).first()
-    return (licence_qs.select_for_update(of=("self",))
-            .select_related("terms", "twin", "brand", "agency", "talent").get(**lookup))
+    return (
+        licence_qs.select_for_update(of=("self",))
+        .select_related("terms", "twin", "brand", "agency", "talent")
+        .get(**lookup)
+    )
 
 
 def _require(licence: Licence, *allowed: str) -> None:
     if licence.status not in allowed:
-        raise TransitionError(f"This licence is {licence.get_status_display().lower()}; "
-                              "that action is no longer possible.")
+        raise TransitionError(
+            f"This licence is {licence.get_status_display().lower()}; "
+            "that action is no longer possible."
+        )
 
 
-def _set_status(licence: Licence, status: str, *, actor: Any, verb: str, reason: str = "",
-                data: dict[str, Any] | None = None, **fields: Any) -> None:
+def _set_status(
+    licence: Licence,
+    status: str,
+    *,
+    actor: Any,
+    verb: str,
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+    **fields: Any,
+) -> None:
     licence.status = status
     licence.status_reason = reason
     for name, value in fields.items():
         setattr(licence, name, value)
     licence.save()
-    audit.record(licence, verb, actor=actor, organisation=None,
-                 data={"status": status, **({"reason": reason} if reason else {}),
-                       **(data or {})})
+    audit.record(
+        licence,
+        verb,
+        actor=actor,
+        organisation=None,
+        data={"status": status, **({"reason": reason} if reason else {}), **(data or {})},
+    )
 
 
 def _reservation_deadline() -> datetime:
@@ -231,29 +323,46 @@ def _new_reference() -> str:
     return "LIC-" + secrets.token_hex(4).upper()
 
 
-def _write_terms(licence: Licence, checked: CheckedTerms, quote: quotes.Quote, *,
-                 proposer: str) -> LicenceTerms:
+def _write_terms(
+    licence: Licence, checked: CheckedTerms, quote: quotes.Quote, *, proposer: str
+) -> LicenceTerms:
     version = licence.versions.count() + 1
     payload = {
-        "licence": licence.reference, "version": version, "twin": licence.twin.slug,
-        "brand": licence.brand_id, "media_types": checked.media_types,
-        "territories": checked.countries, "start_date": checked.start_date.isoformat(),
-        "end_date": checked.end_date.isoformat(), "category": checked.category.slug,
-        "max_uses": checked.max_uses, "exclusive": checked.exclusive,
+        "licence": licence.reference,
+        "version": version,
+        "twin": licence.twin.slug,
+        "brand": licence.brand_id,
+        "media_types": checked.media_types,
+        "territories": checked.countries,
+        "start_date": checked.start_date.isoformat(),
+        "end_date": checked.end_date.isoformat(),
+        "category": checked.category.slug,
+        "max_uses": checked.max_uses,
+        "exclusive": checked.exclusive,
         "alteration_limits": checked.alteration_limits,
         "ai_training_forbidden": checked.ai_training_forbidden,
-        "intended_use": checked.intended_use, "quote": quote.as_dict(),
+        "intended_use": checked.intended_use,
+        "quote": quote.as_dict(),
     }
     terms = LicenceTerms.objects.create(
-        licence=licence, version=version, proposed_by=proposer,
-        media_types=checked.media_types, territories=checked.countries,
+        licence=licence,
+        version=version,
+        proposed_by=proposer,
+        media_types=checked.media_types,
+        territories=checked.countries,
         territory_label=territories.describe(checked.countries)[:200],
-        start_date=checked.start_date, end_date=checked.end_date, category=checked.category,
-        max_uses=checked.max_uses, exclusive=checked.exclusive,
+        start_date=checked.start_date,
+        end_date=checked.end_date,
+        category=checked.category,
+        max_uses=checked.max_uses,
+        exclusive=checked.exclusive,
         alteration_limits=checked.alteration_limits,
         ai_training_forbidden=checked.ai_training_forbidden,
-        intended_use=checked.intended_use, quote=quote.as_dict(), currency=quote.currency,
-        total_fee=quote.total, terms_hash=quotes.terms_hash(payload),
+        intended_use=checked.intended_use,
+        quote=quote.as_dict(),
+        currency=quote.currency,
+        total_fee=quote.total,
+        terms_hash=quotes.terms_hash(payload),
     )
     licence.terms = terms
     licence.save(update_fields=["terms", "updated_at"])
@@ -262,11 +371,17 @@ def _write_terms(licence: Licence, checked: CheckedTerms, quote: quotes.Quote, *
 
 def checked_from_terms(terms: LicenceTerms) -> CheckedTerms:
     return CheckedTerms(
-        media_types=list(terms.media_types), countries=list(terms.territories),
-        start_date=terms.start_date, end_date=terms.end_date, category=terms.category,
-        intended_use=terms.intended_use, exclusive=terms.exclusive, max_uses=terms.max_uses,
+        media_types=list(terms.media_types),
+        countries=list(terms.territories),
+        start_date=terms.start_date,
+        end_date=terms.end_date,
+        category=terms.category,
+        intended_use=terms.intended_use,
+        exclusive=terms.exclusive,
+        max_uses=terms.max_uses,
         alteration_limits=list(terms.alteration_limits),
-        ai_training_forbidden=terms.ai_training_forbidden)
+        ai_training_forbidden=terms.ai_training_forbidden,
+    )
 
 
 def _brand_manager(by: Membership) -> None:
@@ -285,6 +400,7 @@ def _agency_manager(by: Membership) -> None:
 
 # --- Brand ----------------------------------------------------------------------------------
 
+
 @transaction.atomic
 def request_licence(*, by: Membership, twin_id: int, terms: TermsInput) -> Licence:
     """A brand asks to use a twin. Reserves the slot while the agency reviews.
@@ -294,8 +410,12 @@ def request_licence(*, by: Membership, twin_id: int, terms: TermsInput) -> Licen
     Twin.DoesNotExist.
     """
     _brand_manager(by)
-    twin = (Twin.objects.select_for_update(of=("self",)).in_catalogue()
-            .select_related("agency", "talent", "rate_card").get(pk=twin_id))
+    twin = (
+        Twin.objects.select_for_update(of=("self",))
+        .in_catalogue()
+        .select_related("agency", "talent", "rate_card")
+        .get(pk=twin_id)
+    )
     if not twin.is_bookable:
         raise ValidationFailed("This twin is not taking bookings at the moment.")
     checked = check_terms(twin, terms)
@@ -303,15 +423,31 @@ def request_licence(*, by: Membership, twin_id: int, terms: TermsInput) -> Licen
     now = timezone.now()
     _release_lapsed_holds(twin.pk, now)
     licence = Licence.objects.create(
-        reference=_new_reference(), brand=by.organisation, agency=twin.agency, twin=twin,
-        talent=twin.talent, requested_by=by.user, reserved_until=_reservation_deadline())
+        reference=_new_reference(),
+        brand=by.organisation,
+        agency=twin.agency,
+        twin=twin,
+        talent=twin.talent,
+        requested_by=by.user,
+        reserved_until=_reservation_deadline(),
+    )
     _write_terms(licence, checked, quote, proposer=LicenceTerms.Proposer.BRAND)
-    audit.record(licence, "licence.requested", actor=by.user,
-                 data={"terms_hash": licence.terms.terms_hash, "total": quote.total})
+    audit.record(
+        licence,
+        "licence.requested",
+        actor=by.user,
+        data={"terms_hash": licence.current_terms.terms_hash, "total": quote.total},
+    )
     if twin.talent.restricted_categories.filter(pk=checked.category.pk).exists():
-        _set_status(licence, S.DECLINED, actor=None, verb="licence.auto_declined",
-                    reason=f"The model does not allow their likeness to be used for "
-                           f"{checked.category.name}.", reserved_until=None)
+        _set_status(
+            licence,
+            S.DECLINED,
+            actor=None,
+            verb="licence.auto_declined",
+            reason=f"The model does not allow their likeness to be used for "
+            f"{checked.category.name}.",
+            reserved_until=None,
+        )
         notifications.tell(licence, "declined", brand=True, note=licence.status_reason)
         return licence
     _hold(licence, checked)
@@ -325,10 +461,21 @@ def withdraw_licence(*, by: Membership, reference: str, reason: str = "") -> Lic
     licence = _lock(Licence.objects.for_brand(by.organisation), reference)
     _require(licence, S.REQUESTED, S.COUNTERED, S.AWAITING_CONSENT, S.CONSENTED)
     _release(licence)
-    _set_status(licence, S.WITHDRAWN, actor=by.user, verb="licence.withdrawn", reason=reason,
-                reserved_until=None, ended_at=timezone.now())
-    notifications.tell(licence, "withdrawn", agency=True,
-                       talent=licence.versions.filter(consents__isnull=False).exists())
+    _set_status(
+        licence,
+        S.WITHDRAWN,
+        actor=by.user,
+        verb="licence.withdrawn",
+        reason=reason,
+        reserved_until=None,
+        ended_at=timezone.now(),
+    )
+    notifications.tell(
+        licence,
+        "withdrawn",
+        agency=True,
+        talent=licence.versions.filter(consents__isnull=False).exists(),
+    )
     return licence
 
 
@@ -338,9 +485,14 @@ def accept_counter(*, by: Membership, reference: str) -> Licence:
     licence = _lock(Licence.objects.for_brand(by.organisation), reference)
     _require(licence, S.COUNTERED)
     if not licence.holds.filter(active=True).exists():
-        _hold(licence, checked_from_terms(licence.terms))
-    _set_status(licence, S.AWAITING_CONSENT, actor=by.user, verb="licence.counter_accepted",
-                reserved_until=_reservation_deadline())
+        _hold(licence, checked_from_terms(licence.current_terms))
+    _set_status(
+        licence,
+        S.AWAITING_CONSENT,
+        actor=by.user,
+        verb="licence.counter_accepted",
+        reserved_until=_reservation_deadline(),
+    )
     notifications.tell(licence, "counter_accepted", agency=True)
     notifications.tell(licence, "consent_needed", talent=True)
     return licence
@@ -352,13 +504,20 @@ def decline_counter(*, by: Membership, reference: str, reason: str = "") -> Lice
     licence = _lock(Licence.objects.for_brand(by.organisation), reference)
     _require(licence, S.COUNTERED)
     _release(licence)
-    _set_status(licence, S.DECLINED, actor=by.user, verb="licence.counter_declined",
-                reason=reason or "The brand declined the counter-offer.", reserved_until=None)
+    _set_status(
+        licence,
+        S.DECLINED,
+        actor=by.user,
+        verb="licence.counter_declined",
+        reason=reason or "The brand declined the counter-offer.",
+        reserved_until=None,
+    )
     notifications.tell(licence, "counter_declined", agency=True)
     return licence
 
 
 # --- Agency ---------------------------------------------------------------------------------
+
 
 @transaction.atomic
 def approve_licence(*, by: Membership, reference: str) -> Licence:
@@ -370,9 +529,14 @@ def approve_licence(*, by: Membership, reference: str) -> Licence:
     if licence.twin.consent_revoked_at:
         raise TransitionError("The model has revoked consent for this twin.")
     if not licence.holds.filter(active=True).exists():
-        _hold(licence, checked_from_terms(licence.terms))
-    _set_status(licence, S.AWAITING_CONSENT, actor=by.user, verb="licence.approved",
-                reserved_until=_reservation_deadline())
+        _hold(licence, checked_from_terms(licence.current_terms))
+    _set_status(
+        licence,
+        S.AWAITING_CONSENT,
+        actor=by.user,
+        verb="licence.approved",
+        reserved_until=_reservation_deadline(),
+    )
     notifications.tell(licence, "approved", brand=True)
     notifications.tell(licence, "consent_needed", talent=True)
     return licence
@@ -389,9 +553,14 @@ def counter_licence(*, by: Membership, reference: str, terms: TermsInput) -> Lic
     quote = quote_terms(twin, checked)
     _write_terms(licence, checked, quote, proposer=LicenceTerms.Proposer.AGENCY)
     _hold(licence, checked)
-    _set_status(licence, S.COUNTERED, actor=by.user, verb="licence.countered",
-                reserved_until=_reservation_deadline(),
-                data={"terms_hash": licence.terms.terms_hash, "total": quote.total})
+    _set_status(
+        licence,
+        S.COUNTERED,
+        actor=by.user,
+        verb="licence.countered",
+        reserved_until=_reservation_deadline(),
+        data={"terms_hash": licence.current_terms.terms_hash, "total": quote.total},
+    )
     notifications.tell(licence, "countered", brand=True)
     return licence
 
@@ -404,23 +573,30 @@ def decline_licence(*, by: Membership, reference: str, reason: str) -> Licence:
     licence = _lock(Licence.objects.for_agency(by.organisation), reference)
     _require(licence, S.REQUESTED, S.COUNTERED)
     _release(licence)
-    _set_status(licence, S.DECLINED, actor=by.user, verb="licence.declined",
-                reason=reason.strip(), reserved_until=None)
+    _set_status(
+        licence,
+        S.DECLINED,
+        actor=by.user,
+        verb="licence.declined",
+        reason=reason.strip(),
+        reserved_until=None,
+    )
     notifications.tell(licence, "declined", brand=True, note=licence.status_reason)
     return licence
 
 
 # --- Talent ---------------------------------------------------------------------------------
 
+
 def consent_statement(licence: Licence) -> str:
-    t = licence.terms
+    t = licence.current_terms
     fee = quotes.Split(**t.quote["split"])
     uses = f"at most {t.max_uses} uses" if t.max_uses else "metered use, paid per use"
     return (
         f"I, {licence.talent.full_name}, consent to {licence.brand.name} using my digital twin "
         f"'{licence.twin.display_name}' for {', '.join(t.media_labels())} in "
         f"{t.territory_label}, for {t.category.name}, from {t.start_date:%d %B %Y} to "
-        f"{t.end_date:%d %B %Y} ({uses}), for this purpose: \"{t.intended_use}\". "
+        f'{t.end_date:%d %B %Y} ({uses}), for this purpose: "{t.intended_use}". '
         f"{'Exclusive. ' if t.exclusive else ''}"
         f"{'No AI training. ' if t.ai_training_forbidden else ''}"
         f"My share is {fee.talent_share} minor units of {t.currency} of a fee of {t.total_fee}. "
@@ -439,24 +615,46 @@ class RequestContext:
 
 
 @transaction.atomic
-def give_consent(*, talent: Talent, user: Any, reference: str, typed_name: str,
-                 terms_hash: str, context: RequestContext) -> Consent:
+def give_consent(
+    *,
+    talent: Talent,
+    user: Any,
+    reference: str,
+    typed_name: str,
+    terms_hash: str,
+    context: RequestContext,
+) -> Consent:
     """The model's explicit, written consent to the exact terms they were shown."""
     licence = _lock(Licence.objects.for_talent(talent), reference)
     _require(licence, S.AWAITING_CONSENT)
-    if terms_hash != licence.terms.terms_hash:
-        raise ValidationFailed("The terms changed since you opened this page. Review them "
-                               "again before consenting.", code="terms_changed")
+    if terms_hash != licence.current_terms.terms_hash:
+        raise ValidationFailed(
+            "The terms changed since you opened this page. Review them again before consenting.",
+            code="terms_changed",
+        )
     if _normalise_name(typed_name) != _normalise_name(talent.full_name):
-        raise ValidationFailed(f"Type your full name exactly as '{talent.full_name}' to sign.",
-                               field="typed_name")
+        raise ValidationFailed(
+            f"Type your full name exactly as '{talent.full_name}' to sign.", field="typed_name"
+        )
     consent = Consent.objects.create(
-        licence=licence, terms=licence.terms, talent=talent, user=user,
-        decision=Consent.Decision.GIVEN, typed_name=typed_name.strip(),
-        statement=consent_statement(licence), terms_hash=licence.terms.terms_hash,
-        ip_address=context.ip_address, user_agent=context.user_agent[:400])
-    _set_status(licence, S.CONSENTED, actor=user, verb="licence.consented",
-                data={"terms_hash": consent.terms_hash, "consent_id": consent.pk})
+        licence=licence,
+        terms=licence.current_terms,
+        talent=talent,
+        user=user,
+        decision=Consent.Decision.GIVEN,
+        typed_name=typed_name.strip(),
+        statement=consent_statement(licence),
+        terms_hash=licence.current_terms.terms_hash,
+        ip_address=context.ip_address,
+        user_agent=context.user_agent[:400],
+    )
+    _set_status(
+        licence,
+        S.CONSENTED,
+        actor=user,
+        verb="licence.consented",
+        data={"terms_hash": consent.terms_hash, "consent_id": consent.pk},
+    )
     notifications.tell(licence, "consented", brand=True, agency=True)
     transaction.on_commit(lambda: _after_consent(licence.pk))
     return consent
@@ -473,27 +671,42 @@ def _after_consent(licence_id: int) -> None:
 
 
 @transaction.atomic
-def refuse_consent(*, talent: Talent, user: Any, reference: str, reason: str,
-                   context: RequestContext) -> Consent:
+def refuse_consent(
+    *, talent: Talent, user: Any, reference: str, reason: str, context: RequestContext
+) -> Consent:
     licence = _lock(Licence.objects.for_talent(talent), reference)
     _require(licence, S.AWAITING_CONSENT)
     consent = Consent.objects.create(
-        licence=licence, terms=licence.terms, talent=talent, user=user,
-        decision=Consent.Decision.REFUSED, typed_name=talent.full_name,
-        statement=consent_statement(licence), terms_hash=licence.terms.terms_hash,
-        reason=reason.strip(), ip_address=context.ip_address,
-        user_agent=context.user_agent[:400])
+        licence=licence,
+        terms=licence.current_terms,
+        talent=talent,
+        user=user,
+        decision=Consent.Decision.REFUSED,
+        typed_name=talent.full_name,
+        statement=consent_statement(licence),
+        terms_hash=licence.current_terms.terms_hash,
+        reason=reason.strip(),
+        ip_address=context.ip_address,
+        user_agent=context.user_agent[:400],
+    )
     _release(licence)
-    _set_status(licence, S.REFUSED, actor=user, verb="licence.refused",
-                reason=reason.strip() or "The model refused consent.", reserved_until=None,
-                ended_at=timezone.now())
+    _set_status(
+        licence,
+        S.REFUSED,
+        actor=user,
+        verb="licence.refused",
+        reason=reason.strip() or "The model refused consent.",
+        reserved_until=None,
+        ended_at=timezone.now(),
+    )
     notifications.tell(licence, "refused", brand=True, agency=True, note=reason)
     return consent
 
 
 @transaction.atomic
-def revoke_twin_consent(*, talent: Talent, user: Any, twin_id: int, reason: str,
-                        context: RequestContext) -> ConsentRevocation:
+def revoke_twin_consent(
+    *, talent: Talent, user: Any, twin_id: int, reason: str, context: RequestContext
+) -> ConsentRevocation:
     """The model withdraws consent for a twin.
 
     No new licences; open licences end now; active ones end at the earliest point their terms
@@ -505,23 +718,33 @@ def revoke_twin_consent(*, talent: Talent, user: Any, twin_id: int, reason: str,
     now = timezone.now()
     today = timezone.localdate()
     revocation = ConsentRevocation.objects.create(
-        twin=twin, talent=talent, user=user, reason=reason.strip(),
-        ip_address=context.ip_address)
+        twin=twin, talent=talent, user=user, reason=reason.strip(), ip_address=context.ip_address
+    )
     twin.consent_revoked_at = now
     twin.save(update_fields=["consent_revoked_at", "updated_at"])
-    audit.record(twin, "twin.consent_revoked", actor=user, organisation=twin.agency,
-                 data={"reason": reason.strip()})
-    for licence in Licence.objects.select_for_update(of=("self",)).filter(
-            twin=twin, status__in=Licence.HOLDING).select_related("terms", "brand", "twin",
-                                                                  "talent", "agency"):
+    audit.record(
+        twin,
+        "twin.consent_revoked",
+        actor=user,
+        organisation=twin.agency,
+        data={"reason": reason.strip()},
+    )
+    for licence in (
+        Licence.objects.select_for_update(of=("self",))
+        .filter(twin=twin, status__in=Licence.HOLDING)
+        .select_related("terms", "brand", "twin", "talent", "agency")
+    ):
         if licence.status == S.ACTIVE:
-            notice_end = today + timedelta(days=licence.terms.revocation_notice_days)
-            ends = min(notice_end, licence.terms.end_date)
-            ExclusivityHold.objects.filter(licence=licence, active=True,
-                                           end_date__gt=ends).update(end_date=ends)
-            note = (f"The model revoked consent on {today:%Y-%m-%d}. Under the terms' "
-                    f"{licence.terms.revocation_notice_days}-day notice this licence ends on "
-                    f"{ends:%Y-%m-%d}.")
+            notice_end = today + timedelta(days=licence.current_terms.revocation_notice_days)
+            ends = min(notice_end, licence.current_terms.end_date)
+            ExclusivityHold.objects.filter(licence=licence, active=True, end_date__gt=ends).update(
+                end_date=ends
+            )
+            note = (
+                f"The model revoked consent on {today:%Y-%m-%d}. Under the terms' "
+                f"{licence.current_terms.revocation_notice_days}-day notice this licence ends on "
+                f"{ends:%Y-%m-%d}."
+            )
             licence.ends_early_on = ends
             licence.status_reason = note
             licence.save(update_fields=["ends_early_on", "status_reason", "updated_at"])
@@ -529,18 +752,29 @@ def revoke_twin_consent(*, talent: Talent, user: Any, twin_id: int, reason: str,
         else:
             _release(licence)
             note = "The model revoked consent for this twin before the licence started."
-            _set_status(licence, S.REVOKED, actor=user, verb="licence.revoked", reason=note,
-                        reserved_until=None, ended_at=now)
+            _set_status(
+                licence,
+                S.REVOKED,
+                actor=user,
+                verb="licence.revoked",
+                reason=note,
+                reserved_until=None,
+                ended_at=now,
+            )
         notifications.tell(licence, "revoked", brand=True, agency=True, note=note)
     return revocation
 
 
 # --- Later stages and time ------------------------------------------------------------------
 
+
 def valid_consent(licence: Licence) -> Consent | None:
-    return Consent.objects.filter(licence=licence, terms=licence.terms,
-                                  decision=Consent.Decision.GIVEN,
-                                  terms_hash=licence.terms.terms_hash).first()
+    return Consent.objects.filter(
+        licence=licence,
+        terms=licence.current_terms,
+        decision=Consent.Decision.GIVEN,
+        terms_hash=licence.current_terms.terms_hash,
+    ).first()
 
 
 @transaction.atomic
@@ -553,21 +787,34 @@ def activate_licence(*, licence_id: int, actor: Any = None) -> Licence:
     if licence.twin.consent_revoked_at:
         raise TransitionError("The model revoked consent for this twin.")
     if valid_consent(licence) is None:
-        raise TransitionError("No licence becomes active without the model's consent to "
-                              "these exact terms.")
+        raise TransitionError(
+            "No licence becomes active without the model's consent to these exact terms."
+        )
     if not licence.holds.filter(active=True).exists():
-        _hold(licence, checked_from_terms(licence.terms))
-    _set_status(licence, S.ACTIVE, actor=actor, verb="licence.activated", reserved_until=None,
-                activated_at=timezone.now())
+        _hold(licence, checked_from_terms(licence.current_terms))
+    _set_status(
+        licence,
+        S.ACTIVE,
+        actor=actor,
+        verb="licence.activated",
+        reserved_until=None,
+        activated_at=timezone.now(),
+    )
     notifications.tell(licence, "activated", brand=True, agency=True, talent=True)
     return licence
 
 
 def _lapse(licence: Licence) -> None:
     _release(licence)
-    _set_status(licence, S.LAPSED, actor=None, verb="licence.lapsed",
-                reason="The reservation ran out before the licence was completed.",
-                reserved_until=None, ended_at=timezone.now())
+    _set_status(
+        licence,
+        S.LAPSED,
+        actor=None,
+        verb="licence.lapsed",
+        reason="The reservation ran out before the licence was completed.",
+        reserved_until=None,
+        ended_at=timezone.now(),
+    )
     notifications.tell(licence, "lapsed", brand=True, agency=True)
 
 
@@ -575,12 +822,16 @@ def lapse_reservations(*, now: datetime | None = None) -> int:
     """Periodic: open licences whose reservation ran out lapse. Idempotent."""
     now = now or timezone.now()
     count = 0
-    for licence_id in Licence.objects.filter(status__in=Licence.OPEN, reserved_until__lt=now) \
-            .values_list("pk", flat=True):
+    for licence_id in Licence.objects.filter(
+        status__in=Licence.OPEN, reserved_until__lt=now
+    ).values_list("pk", flat=True):
         with transaction.atomic():
             licence = _lock(Licence.objects.all(), licence_id)
-            if licence.status in Licence.OPEN and licence.reserved_until \
-                    and licence.reserved_until < now:
+            if (
+                licence.status in Licence.OPEN
+                and licence.reserved_until
+                and licence.reserved_until < now
+            ):
                 _lapse(licence)
                 count += 1
     return count
@@ -589,19 +840,30 @@ def lapse_reservations(*, now: datetime | None = None) -> int:
 def expire_licences(*, today: date | None = None) -> int:
     """Periodic: active licences past their (possibly early) end expire. Idempotent."""
     today = today or timezone.localdate()
-    due = Licence.objects.filter(status=S.ACTIVE).filter(
-        Q(terms__end_date__lt=today) | Q(ends_early_on__lt=today)).values_list("pk", flat=True)
+    due = (
+        Licence.objects.filter(status=S.ACTIVE)
+        .filter(Q(terms__end_date__lt=today) | Q(ends_early_on__lt=today))
+        .values_list("pk", flat=True)
+    )
     count = 0
     for licence_id in due:
         with transaction.atomic():
             licence = _lock(Licence.objects.all(), licence_id)
-            if licence.status != S.ACTIVE or licence.effective_end >= today:
+            end = licence.effective_end
+            if licence.status != S.ACTIVE or end is None or end >= today:
                 continue
             _release(licence)
-            revoked = bool(licence.ends_early_on and licence.ends_early_on < licence.terms.end_date)
-            _set_status(licence, S.REVOKED if revoked else S.EXPIRED, actor=None,
-                        verb="licence.expired", reason=licence.status_reason if revoked else "",
-                        ended_at=timezone.now())
+            revoked = bool(
+                licence.ends_early_on and licence.ends_early_on < licence.current_terms.end_date
+            )
+            _set_status(
+                licence,
+                S.REVOKED if revoked else S.EXPIRED,
+                actor=None,
+                verb="licence.expired",
+                reason=licence.status_reason if revoked else "",
+                ended_at=timezone.now(),
+            )
             notifications.tell(licence, "expired", brand=True, agency=True, talent=True)
             count += 1
     return count
@@ -612,9 +874,9 @@ def remind_ending(*, today: date | None = None, days: int = 30) -> int:
     today = today or timezone.localdate()
     horizon = today + timedelta(days=days)
     count = 0
-    for licence_id in Licence.objects.filter(status=S.ACTIVE, reminded_at__isnull=True,
-                                             terms__end_date__lte=horizon) \
-            .values_list("pk", flat=True):
+    for licence_id in Licence.objects.filter(
+        status=S.ACTIVE, reminded_at__isnull=True, terms__end_date__lte=horizon
+    ).values_list("pk", flat=True):
         with transaction.atomic():
             licence = _lock(Licence.objects.all(), licence_id)
             if licence.reminded_at or licence.status != S.ACTIVE:

@@ -9,7 +9,35 @@ import pycountry
 
 from marketplace.core.errors import ValidationFailed
 
-EU = ("AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE").split()
+EU = [
+    "AT",
+    "BE",
+    "BG",
+    "HR",
+    "CY",
+    "CZ",
+    "DK",
+    "EE",
+    "FI",
+    "FR",
+    "DE",
+    "GR",
+    "HU",
+    "IE",
+    "IT",
+    "LV",
+    "LT",
+    "LU",
+    "MT",
+    "NL",
+    "PL",
+    "PT",
+    "RO",
+    "SK",
+    "SI",
+    "ES",
+    "SE",
+]
 REGIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "EU": ("European Union", tuple(EU)),
     "EEA": ("European Economic Area", (*EU, "IS", "LI", "NO")),
@@ -48,9 +76,11 @@ def expand(codes: Iterable[str]) -> list[str]:
         else:
             unknown.append(raw)
     if unknown:
-        raise ValidationFailed(f"Unknown territory: {', '.join(unknown)}. Use ISO country codes "
-                               "(e.g. DE, FR) or a region (EU, NORDICS, WORLDWIDE).",
-                               field="territories")
+        raise ValidationFailed(
+            f"Unknown territory: {', '.join(unknown)}. Use ISO country codes "
+            "(e.g. DE, FR) or a region (EU, NORDICS, WORLDWIDE).",
+            field="territories",
+        )
     if not out:
         raise ValidationFailed("Choose at least one territory.", field="territories")
     return sorted(out)

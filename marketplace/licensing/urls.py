@@ -10,8 +10,9 @@ urlpatterns = [
     path("licences/<str:reference>/", views.licence_detail, name="detail"),
     path("licences/<str:reference>/withdraw/", views.brand_withdraw, name="withdraw"),
     path("licences/<str:reference>/accept-counter/", views.accept_counter, name="accept_counter"),
-    path("licences/<str:reference>/decline-counter/", views.decline_counter,
-         name="decline_counter"),
+    path(
+        "licences/<str:reference>/decline-counter/", views.decline_counter, name="decline_counter"
+    ),
     path("licences/<str:reference>/approve/", views.approve, name="approve"),
     path("licences/<str:reference>/decline/", views.decline, name="decline"),
     path("licences/<str:reference>/counter/", views.counter, name="counter"),

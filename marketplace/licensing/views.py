@@ -3,11 +3,16 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from marketplace.accounts.tenancy import agency_required, brand_required, talent_required
+from marketplace.accounts.tenancy import (
+    TenantRequest,
+    agency_required,
+    brand_required,
+    talent_required,
+)
 from marketplace.catalogue.selectors import catalogue_twin
 from marketplace.core.errors import DomainError
 from marketplace.talent.models import Twin
@@ -19,21 +24,30 @@ from .models import Licence
 TABS = {
     "open": ("Open", Licence.OPEN),
     "active": ("Active", (Licence.Status.ACTIVE,)),
-    "ended": ("Ended", (Licence.Status.EXPIRED, Licence.Status.TERMINATED,
-                        Licence.Status.REVOKED, Licence.Status.DECLINED,
-                        Licence.Status.WITHDRAWN, Licence.Status.REFUSED,
-                        Licence.Status.LAPSED)),
+    "ended": (
+        "Ended",
+        (
+            Licence.Status.EXPIRED,
+            Licence.Status.TERMINATED,
+            Licence.Status.REVOKED,
+            Licence.Status.DECLINED,
+            Licence.Status.WITHDRAWN,
+            Licence.Status.REFUSED,
+            Licence.Status.LAPSED,
+        ),
+    ),
 }
 
 
-def _client_context(request: HttpRequest) -> services.RequestContext:
+def _client_context(request: TenantRequest) -> services.RequestContext:
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
     ip = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
-    return services.RequestContext(ip_address=ip or None,
-                                   user_agent=request.META.get("HTTP_USER_AGENT", ""))
+    return services.RequestContext(
+        ip_address=ip or None, user_agent=request.META.get("HTTP_USER_AGENT", "")
+    )
 
 
-def _licence_or_404(request: HttpRequest, reference: str) -> Licence:
+def _licence_or_404(request: TenantRequest, reference: str) -> Licence:
     try:
         return selectors.licence_for(request.viewer, reference)
     except Licence.DoesNotExist as exc:
@@ -47,14 +61,15 @@ def _bookable_twin_or_404(slug: str) -> Twin:
         raise Http404 from exc
 
 
-def _form_error(form, exc: DomainError) -> None:  # noqa: ANN001
+def _form_error(form, exc: DomainError) -> None:
     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
 # --- Brand ----------------------------------------------------------------------------------
 
+
 @brand_required
-def request_licence(request: HttpRequest, slug: str) -> HttpResponse:
+def request_licence(request: TenantRequest, slug: str) -> HttpResponse:
     twin = _bookable_twin_or_404(slug)
     form = TermsForm(request.POST or None, twin=twin)
     if request.method == "POST":
@@ -62,32 +77,38 @@ def request_licence(request: HttpRequest, slug: str) -> HttpResponse:
             raise PermissionDenied("Only owners and managers can request licences.")
         if form.is_valid():
             try:
-                licence = services.request_licence(by=request.viewer.membership,
-                                                   twin_id=twin.pk, terms=form.terms())
+                licence = services.request_licence(
+                    by=request.viewer.member, twin_id=twin.pk, terms=form.terms()
+                )
             except DomainError as exc:
                 _form_error(form, exc)
             else:
                 if licence.status == Licence.Status.DECLINED:
                     messages.error(request, licence.status_reason)
                 else:
-                    messages.success(request, f"Request {licence.reference} sent to "
-                                     f"{twin.agency.name}. The slot is reserved for you "
-                                     "while they review it.")
+                    messages.success(
+                        request,
+                        f"Request {licence.reference} sent to "
+                        f"{twin.agency.name}. The slot is reserved for you "
+                        "while they review it.",
+                    )
                 return redirect("licensing:detail", reference=licence.reference)
-    return render(request, "licensing/request_form.html",
-                  {"twin": twin, "form": form,
-                   "availability": selectors.blind_availability(twin)})
+    return render(
+        request,
+        "licensing/request_form.html",
+        {"twin": twin, "form": form, "availability": selectors.blind_availability(twin)},
+    )
 
 
 @require_POST
 @login_required
-def quote(request: HttpRequest, slug: str) -> HttpResponse:
+def quote(request: TenantRequest, slug: str) -> HttpResponse:
     """htmx: the live quote for the terms typed so far. Writes nothing."""
     viewer = request.viewer
     if not (viewer.is_brand or viewer.is_agency):
         raise Http404
     twin = _bookable_twin_or_404(slug)
-    if viewer.is_agency and twin.agency_id != viewer.organisation.pk:
+    if viewer.is_agency and twin.agency_id != viewer.org.pk:
         raise Http404
     form = TermsForm(request.POST, twin=twin)
     context: dict[str, object] = {"form": form, "twin": twin}
@@ -96,9 +117,10 @@ def quote(request: HttpRequest, slug: str) -> HttpResponse:
             checked, computed = services.preview_quote(twin=twin, terms=form.terms())
             context["quote"] = computed
             context["checked"] = checked
-            brand_id = viewer.organisation.pk if viewer.is_brand else 0
-            blockers = list(services.blocking_holds(twin_id=twin.pk, brand_id=brand_id,
-                                                    checked=checked)[:200])
+            brand_id = viewer.org.pk if viewer.is_brand else 0
+            blockers = list(
+                services.blocking_holds(twin_id=twin.pk, brand_id=brand_id, checked=checked)[:200]
+            )
             if blockers:
                 context["conflict"] = services._conflict_error(checked, blockers).message
         except DomainError as exc:
@@ -107,108 +129,158 @@ def quote(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @brand_required
-def brand_withdraw(request: HttpRequest, reference: str) -> HttpResponse:
-    return _transition(request, reference, lambda lic, by, data: services.withdraw_licence(
-        by=by, reference=lic.reference, reason=data.get("reason", "")),
-        "Request withdrawn.")
+def brand_withdraw(request: TenantRequest, reference: str) -> HttpResponse:
+    return _transition(
+        request,
+        reference,
+        lambda lic, by, data: services.withdraw_licence(
+            by=by, reference=lic.reference, reason=data.get("reason", "")
+        ),
+        "Request withdrawn.",
+    )
 
 
 @brand_required
-def accept_counter(request: HttpRequest, reference: str) -> HttpResponse:
-    return _transition(request, reference, lambda lic, by, data: services.accept_counter(
-        by=by, reference=lic.reference), "Counter-offer accepted; the model is asked to consent.")
+def accept_counter(request: TenantRequest, reference: str) -> HttpResponse:
+    return _transition(
+        request,
+        reference,
+        lambda lic, by, data: services.accept_counter(by=by, reference=lic.reference),
+        "Counter-offer accepted; the model is asked to consent.",
+    )
 
 
 @brand_required
-def decline_counter(request: HttpRequest, reference: str) -> HttpResponse:
-    return _transition(request, reference, lambda lic, by, data: services.decline_counter(
-        by=by, reference=lic.reference, reason=data.get("reason", "")),
-        "Counter-offer declined.")
+def decline_counter(request: TenantRequest, reference: str) -> HttpResponse:
+    return _transition(
+        request,
+        reference,
+        lambda lic, by, data: services.decline_counter(
+            by=by, reference=lic.reference, reason=data.get("reason", "")
+        ),
+        "Counter-offer declined.",
+    )
 
 
 # --- Agency ---------------------------------------------------------------------------------
 
-@agency_required
-def agency_inbox(request: HttpRequest) -> HttpResponse:
-    return render(request, "licensing/agency_inbox.html",
-                  {"licences": selectors.agency_inbox(request.viewer.organisation)})
-
 
 @agency_required
-def approve(request: HttpRequest, reference: str) -> HttpResponse:
-    return _transition(request, reference, lambda lic, by, data: services.approve_licence(
-        by=by, reference=lic.reference), "Approved. The model is asked to consent.")
+def agency_inbox(request: TenantRequest) -> HttpResponse:
+    return render(
+        request,
+        "licensing/agency_inbox.html",
+        {"licences": selectors.agency_inbox(request.viewer.org)},
+    )
 
 
 @agency_required
-def decline(request: HttpRequest, reference: str) -> HttpResponse:
-    return _transition(request, reference, lambda lic, by, data: services.decline_licence(
-        by=by, reference=lic.reference, reason=data.get("reason", "")), "Request declined.")
+def approve(request: TenantRequest, reference: str) -> HttpResponse:
+    return _transition(
+        request,
+        reference,
+        lambda lic, by, data: services.approve_licence(by=by, reference=lic.reference),
+        "Approved. The model is asked to consent.",
+    )
 
 
 @agency_required
-def counter(request: HttpRequest, reference: str) -> HttpResponse:
+def decline(request: TenantRequest, reference: str) -> HttpResponse:
+    return _transition(
+        request,
+        reference,
+        lambda lic, by, data: services.decline_licence(
+            by=by, reference=lic.reference, reason=data.get("reason", "")
+        ),
+        "Request declined.",
+    )
+
+
+@agency_required
+def counter(request: TenantRequest, reference: str) -> HttpResponse:
     licence = _licence_or_404(request, reference)
     if not request.viewer.can_manage:
         raise PermissionDenied
     twin = Twin.objects.select_related("rate_card", "talent").get(pk=licence.twin_id)
-    form = TermsForm(request.POST or None, twin=twin,
-                     initial=TermsForm.initial_from(licence.terms))
+    form = TermsForm(request.POST or None, twin=twin, initial=TermsForm.initial_from(licence.terms))
     if request.method == "POST" and form.is_valid():
         try:
-            services.counter_licence(by=request.viewer.membership, reference=reference,
-                                     terms=form.terms())
+            services.counter_licence(
+                by=request.viewer.member, reference=reference, terms=form.terms()
+            )
         except DomainError as exc:
             _form_error(form, exc)
         else:
             messages.success(request, "Counter-offer sent to the brand.")
             return redirect("licensing:detail", reference=reference)
-    return render(request, "licensing/counter_form.html",
-                  {"licence": licence, "twin": twin, "form": form})
+    return render(
+        request, "licensing/counter_form.html", {"licence": licence, "twin": twin, "form": form}
+    )
 
 
 # --- Talent ---------------------------------------------------------------------------------
 
+
 @talent_required
-def consent_inbox(request: HttpRequest) -> HttpResponse:
-    return render(request, "licensing/consent_inbox.html",
-                  {"licences": selectors.consent_inbox(request.viewer.talent)})
+def consent_inbox(request: TenantRequest) -> HttpResponse:
+    return render(
+        request,
+        "licensing/consent_inbox.html",
+        {"licences": selectors.consent_inbox(request.viewer.own_talent)},
+    )
 
 
 @talent_required
-def consent(request: HttpRequest, reference: str) -> HttpResponse:
+def consent(request: TenantRequest, reference: str) -> HttpResponse:
     licence = _licence_or_404(request, reference)
-    talent = request.viewer.talent
-    form = ConsentForm(request.POST or None, initial={"terms_hash": licence.terms.terms_hash})
+    talent = request.viewer.own_talent
+    form = ConsentForm(
+        request.POST or None, initial={"terms_hash": licence.current_terms.terms_hash}
+    )
     refuse_form = ReasonForm()
     if request.method == "POST" and form.is_valid():
         try:
-            services.give_consent(talent=talent, user=request.user, reference=reference,
-                                  typed_name=form.cleaned_data["typed_name"],
-                                  terms_hash=form.cleaned_data["terms_hash"],
-                                  context=_client_context(request))
+            services.give_consent(
+                talent=talent,
+                user=request.user,
+                reference=reference,
+                typed_name=form.cleaned_data["typed_name"],
+                terms_hash=form.cleaned_data["terms_hash"],
+                context=_client_context(request),
+            )
         except DomainError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, "Thank you. Your consent is recorded; the contract is "
-                             "prepared next.")
+            messages.success(
+                request, "Thank you. Your consent is recorded; the contract is prepared next."
+            )
             return redirect("licensing:detail", reference=reference)
-    return render(request, "licensing/consent.html", {
-        "licence": licence, "form": form, "refuse_form": refuse_form,
-        "statement": services.consent_statement(licence)})
+    return render(
+        request,
+        "licensing/consent.html",
+        {
+            "licence": licence,
+            "form": form,
+            "refuse_form": refuse_form,
+            "statement": services.consent_statement(licence),
+        },
+    )
 
 
 @require_POST
 @talent_required
-def refuse(request: HttpRequest, reference: str) -> HttpResponse:
+def refuse(request: TenantRequest, reference: str) -> HttpResponse:
     licence = _licence_or_404(request, reference)
     form = ReasonForm(request.POST)
     form.is_valid()
     try:
-        services.refuse_consent(talent=request.viewer.talent, user=request.user,
-                                reference=licence.reference,
-                                reason=form.cleaned_data.get("reason", ""),
-                                context=_client_context(request))
+        services.refuse_consent(
+            talent=request.viewer.own_talent,
+            user=request.user,
+            reference=licence.reference,
+            reason=form.cleaned_data.get("reason", ""),
+            context=_client_context(request),
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
@@ -217,49 +289,60 @@ def refuse(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @talent_required
-def revoke(request: HttpRequest, twin_id: int) -> HttpResponse:
-    talent = request.viewer.talent
+def revoke(request: TenantRequest, twin_id: int) -> HttpResponse:
+    talent = request.viewer.own_talent
     twin = Twin.objects.for_talent(talent).filter(pk=twin_id).first()
     if twin is None:
         raise Http404
     form = RevokeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.revoke_twin_consent(talent=talent, user=request.user, twin_id=twin.pk,
-                                         reason=form.cleaned_data["reason"],
-                                         context=_client_context(request))
+            services.revoke_twin_consent(
+                talent=talent,
+                user=request.user,
+                twin_id=twin.pk,
+                reason=form.cleaned_data["reason"],
+                context=_client_context(request),
+            )
         except DomainError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, "Consent revoked. Your twin is out of the catalogue; "
-                             "brands and your agency are told.")
+            messages.success(
+                request,
+                "Consent revoked. Your twin is out of the catalogue; "
+                "brands and your agency are told.",
+            )
             return redirect("talent:my_home")
     active = twin.licences.filter(status=Licence.Status.ACTIVE).select_related("terms", "brand")
-    return render(request, "licensing/revoke.html", {"twin": twin, "form": form,
-                                                     "active": active})
+    return render(request, "licensing/revoke.html", {"twin": twin, "form": form, "active": active})
 
 
 # --- Every party ----------------------------------------------------------------------------
 
+
 @login_required
-def licence_list(request: HttpRequest) -> HttpResponse:
+def licence_list(request: TenantRequest) -> HttpResponse:
     viewer = request.viewer
     if not (viewer.is_brand or viewer.is_agency or viewer.is_talent):
         raise Http404
     tab = request.GET.get("tab", "open")
-    label, statuses = TABS.get(tab, TABS["open"])
-    return render(request, "licensing/licence_list.html", {
-        "licences": selectors.licences_for(viewer, statuses=statuses)[:200],
-        "tab": tab if tab in TABS else "open",
-        "tabs": [(key, value[0]) for key, value in TABS.items()],
-    })
+    _, statuses = TABS.get(tab, TABS["open"])
+    return render(
+        request,
+        "licensing/licence_list.html",
+        {
+            "licences": selectors.licences_for(viewer, statuses=statuses)[:200],
+            "tab": tab if tab in TABS else "open",
+            "tabs": [(key, value[0]) for key, value in TABS.items()],
+        },
+    )
 
 
 @login_required
-def licence_detail(request: HttpRequest, reference: str) -> HttpResponse:
+def licence_detail(request: TenantRequest, reference: str) -> HttpResponse:
     licence = _licence_or_404(request, reference)
     viewer = request.viewer
-    context = {
+    context: dict[str, object] = {
         "licence": licence,
         "terms": licence.terms,
         "versions": licence.versions.select_related("category"),
@@ -272,7 +355,7 @@ def licence_detail(request: HttpRequest, reference: str) -> HttpResponse:
     return render(request, "licensing/licence_detail.html", context)
 
 
-def _transition(request: HttpRequest, reference: str, action, done: str) -> HttpResponse:  # noqa: ANN001
+def _transition(request: TenantRequest, reference: str, action, done: str) -> HttpResponse:
     if request.method != "POST":
         return redirect("licensing:detail", reference=reference)
     licence = _licence_or_404(request, reference)
@@ -281,7 +364,7 @@ def _transition(request: HttpRequest, reference: str, action, done: str) -> Http
     form = ReasonForm(request.POST)
     form.is_valid()
     try:
-        action(licence, request.viewer.membership, form.cleaned_data)
+        action(licence, request.viewer.member, form.cleaned_data)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:

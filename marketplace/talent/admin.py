@@ -19,8 +19,15 @@ class TwinImageInline(admin.TabularInline):
 
 @admin.register(Twin)
 class TwinAdmin(admin.ModelAdmin):
-    list_display = ["display_name", "agency", "talent", "status", "price_from", "currency",
-                    "published_at"]
+    list_display = [
+        "display_name",
+        "agency",
+        "talent",
+        "status",
+        "price_from",
+        "currency",
+        "published_at",
+    ]
     list_filter = ["status", "agency", "currency"]
     search_fields = ["display_name", "slug", "talent__full_name"]
     list_select_related = ["agency", "talent"]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 
 from marketplace.core.money import to_major, to_minor
@@ -15,34 +17,49 @@ class TalentForm(forms.Form):
 
 
 class TwinForm(forms.Form):
-    talent = forms.ModelChoiceField(queryset=Talent.objects.none(),
-                                    help_text="The person this twin depicts.")
+    talent = forms.ModelChoiceField(
+        queryset=Talent.objects.none(), help_text="The person this twin depicts."
+    )
     display_name = forms.CharField(max_length=120)
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), max_length=4000,
-                                  min_length=30)
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}), max_length=4000, min_length=30
+    )
     height_cm = forms.IntegerField(required=False, min_value=120, max_value=220)
     bust_cm = forms.IntegerField(required=False, min_value=50, max_value=160)
     waist_cm = forms.IntegerField(required=False, min_value=40, max_value=150)
     hips_cm = forms.IntegerField(required=False, min_value=50, max_value=170)
     dress_size_eu = forms.IntegerField(required=False, min_value=28, max_value=60)
-    shoe_size_eu = forms.DecimalField(required=False, min_value=30, max_value=50, max_digits=3,
-                                      decimal_places=1)
+    shoe_size_eu = forms.DecimalField(
+        required=False, min_value=30, max_value=50, max_digits=3, decimal_places=1
+    )
     hair = forms.CharField(required=False, max_length=30)
     eyes = forms.CharField(required=False, max_length=30)
-    tags = forms.CharField(required=False, max_length=300,
-                           help_text="Comma-separated style tags, e.g. editorial, streetwear.")
+    tags = forms.CharField(
+        required=False,
+        max_length=300,
+        help_text="Comma-separated style tags, e.g. editorial, streetwear.",
+    )
     permitted_categories = forms.ModelMultipleChoiceField(
-        queryset=Category.objects.all(), required=False, widget=forms.CheckboxSelectMultiple,
+        queryset=Category.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         help_text="Categories the agency offers this twin for. The talent's own restrictions "
-                  "always win.")
+        "always win.",
+    )
 
-    def __init__(self, *args: object, agency=None, editing: bool = False,  # noqa: ANN001
-                 **kwargs: object) -> None:
+    def __init__(
+        self,
+        *args: object,
+        agency=None,
+        editing: bool = False,
+        **kwargs: object,
+    ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         if editing:
             del self.fields["talent"]
         else:
-            self.fields["talent"].queryset = Talent.objects.for_agency(agency)
+            talent_field = cast(forms.ModelChoiceField, self.fields["talent"])
+            talent_field.queryset = Talent.objects.for_agency(agency)
 
     def clean_tags(self) -> list[str]:
         tags = [t.strip() for t in self.cleaned_data["tags"].split(",") if t.strip()]
@@ -55,11 +72,17 @@ class TwinForm(forms.Form):
     def details(self) -> TwinDetails:
         d = self.cleaned_data
         return TwinDetails(
-            display_name=d["display_name"], description=d["description"],
-            height_cm=d.get("height_cm"), bust_cm=d.get("bust_cm"), waist_cm=d.get("waist_cm"),
-            hips_cm=d.get("hips_cm"), dress_size_eu=d.get("dress_size_eu"),
-            shoe_size_eu=d.get("shoe_size_eu"), hair=d.get("hair", "").strip().lower(),
-            eyes=d.get("eyes", "").strip().lower(), tags=d["tags"],
+            display_name=d["display_name"],
+            description=d["description"],
+            height_cm=d.get("height_cm"),
+            bust_cm=d.get("bust_cm"),
+            waist_cm=d.get("waist_cm"),
+            hips_cm=d.get("hips_cm"),
+            dress_size_eu=d.get("dress_size_eu"),
+            shoe_size_eu=d.get("shoe_size_eu"),
+            hair=d.get("hair", "").strip().lower(),
+            eyes=d.get("eyes", "").strip().lower(),
+            tags=d["tags"],
             permitted_categories=d["permitted_categories"],
         )
 
@@ -79,25 +102,39 @@ MULTIPLIER_FIELDS = [
 class RateCardForm(forms.Form):
     """Fees in major units of the agency's currency; multipliers as percentages."""
 
-    def __init__(self, *args: object, currency: str, rate_card: RateCard | None = None,
-                 **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, currency: str, rate_card: RateCard | None = None, **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.currency = currency
         lines = {line.media_type: line for line in rate_card.lines.all()} if rate_card else {}
         for media in MediaType:
             line = lines.get(media.value)
             self.fields[f"base_{media.value}"] = forms.DecimalField(
-                required=False, min_value=0, max_digits=12, decimal_places=2,
+                required=False,
+                min_value=0,
+                max_digits=12,
+                decimal_places=2,
                 label=f"{media.label}: base fee",
-                initial=to_major(line.base_fee, currency) if line else None)
+                initial=to_major(line.base_fee, currency) if line else None,
+            )
             self.fields[f"use_{media.value}"] = forms.DecimalField(
-                required=False, min_value=0, max_digits=12, decimal_places=2,
+                required=False,
+                min_value=0,
+                max_digits=12,
+                decimal_places=2,
                 label=f"{media.label}: per use",
-                initial=to_major(line.per_use_fee, currency) if line else None)
+                initial=to_major(line.per_use_fee, currency) if line else None,
+            )
         for name, label in MULTIPLIER_FIELDS:
             self.fields[name] = forms.DecimalField(
-                min_value=0, max_value=10000, max_digits=7, decimal_places=2, label=label,
-                initial=getattr(rate_card, name) / 100 if rate_card else None)
+                min_value=0,
+                max_value=10000,
+                max_digits=7,
+                decimal_places=2,
+                label=label,
+                initial=getattr(rate_card, name) / 100 if rate_card else None,
+            )
 
     def media_rows(self) -> list[tuple[str, forms.BoundField, forms.BoundField]]:
         return [(m.label, self[f"base_{m.value}"], self[f"use_{m.value}"]) for m in MediaType]
@@ -124,10 +161,13 @@ class RateCardForm(forms.Form):
         for media in MediaType:
             base = d.get(f"base_{media.value}")
             if base:
-                lines[media.value] = (to_minor(base, self.currency),
-                                      to_minor(d.get(f"use_{media.value}") or 0, self.currency))
-        return RateCardInput(lines=lines, **{
-            name: int(d[name] * 100) for name, _ in MULTIPLIER_FIELDS})
+                lines[media.value] = (
+                    to_minor(base, self.currency),
+                    to_minor(d.get(f"use_{media.value}") or 0, self.currency),
+                )
+        return RateCardInput(
+            lines=lines, **{name: int(d[name] * 100) for name, _ in MULTIPLIER_FIELDS}
+        )
 
 
 class TwinImageForm(forms.Form):
@@ -137,5 +177,8 @@ class TwinImageForm(forms.Form):
 
 class RestrictionsForm(forms.Form):
     categories = forms.ModelMultipleChoiceField(
-        queryset=Category.objects.all(), required=False, widget=forms.CheckboxSelectMultiple,
-        label="Never use my likeness for")
+        queryset=Category.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Never use my likeness for",
+    )

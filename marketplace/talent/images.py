@@ -41,7 +41,9 @@ def check_upload(upload: UploadedFile) -> CheckedImage:
                 if width * height > settings.IMAGE_MAX_PIXELS:
                     raise ValidationFailed(
                         f"The image is {width}×{height} pixels; the limit is "
-                        f"{settings.IMAGE_MAX_PIXELS // 1_000_000} megapixels.", field="image")
+                        f"{settings.IMAGE_MAX_PIXELS // 1_000_000} megapixels.",
+                        field="image",
+                    )
                 if fmt not in ALLOWED_FORMATS:
                     raise ValidationFailed("Upload a JPEG, PNG or WebP image.", field="image")
                 probe.verify()
@@ -54,14 +56,15 @@ def check_upload(upload: UploadedFile) -> CheckedImage:
         raise ValidationFailed("The image has too many pixels.", field="image") from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise ValidationFailed(
-            "The file is not a readable image (it may be damaged or not a picture).",
-            field="image") from exc
+            "The file is not a readable image (it may be damaged or not a picture).", field="image"
+        ) from exc
     finally:
         upload.seek(0)
     if min(width, height) < settings.IMAGE_MIN_SIDE:
         raise ValidationFailed(
             f"The image is too small; each side needs at least {settings.IMAGE_MIN_SIDE} pixels.",
-            field="image")
+            field="image",
+        )
     return CheckedImage(format=fmt, width=width, height=height)
 
 

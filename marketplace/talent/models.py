@@ -55,14 +55,25 @@ class TalentQuerySet(models.QuerySet["Talent"]):
 class Talent(TimeStampedModel):
     """The real person behind one or more twins. Owns the twins; their agency manages them."""
 
-    agency = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="talent",
-                               limit_choices_to={"kind": Organisation.Kind.AGENCY})
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                on_delete=models.SET_NULL, related_name="talent_profile")
+    agency = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="talent",
+        limit_choices_to={"kind": Organisation.Kind.AGENCY},
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="talent_profile",
+    )
     full_name = models.CharField(max_length=150)
     email = models.EmailField()
     restricted_categories = models.ManyToManyField(
-        Category, blank=True, related_name="+",
+        Category,
+        blank=True,
+        related_name="+",
         help_text="Categories the talent refuses to be used for, whatever the agency permits.",
     )
 
@@ -70,7 +81,9 @@ class Talent(TimeStampedModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["agency", "email"], name="talent_unique_email_per_agency")
+            models.UniqueConstraint(
+                fields=["agency", "email"], name="talent_unique_email_per_agency"
+            )
         ]
 
     def __str__(self) -> str:
@@ -86,8 +99,9 @@ class TwinQuerySet(models.QuerySet["Twin"]):
 
     def in_catalogue(self) -> TwinQuerySet:
         """What brands may browse: published or paused (shown as unavailable)."""
-        return self.filter(status__in=[Twin.Status.PUBLISHED, Twin.Status.PAUSED],
-                           consent_revoked_at__isnull=True)
+        return self.filter(
+            status__in=[Twin.Status.PUBLISHED, Twin.Status.PAUSED], consent_revoked_at__isnull=True
+        )
 
 
 class Twin(TimeStampedModel):
@@ -128,8 +142,9 @@ class Twin(TimeStampedModel):
     # cover picture, and a lower-cased text for search.
     price_from = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="EUR")
-    cover = models.ForeignKey("TwinImage", null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
+    cover = models.ForeignKey(
+        "TwinImage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     search_document = models.TextField(blank=True, editable=False)
 
     objects = TwinQuerySet.as_manager()
@@ -140,8 +155,11 @@ class Twin(TimeStampedModel):
             models.Index(fields=["agency", "status"], name="twin_agency_idx"),
             # The catalogue's default order, walked in order and stopped after one page
             # (the index above cannot give one order across two statuses).
-            models.Index(fields=["-published_at", "-id"], name="twin_catalogue_newest_idx",
-                         condition=Q(status__in=["published", "paused"])),
+            models.Index(
+                fields=["-published_at", "-id"],
+                name="twin_catalogue_newest_idx",
+                condition=Q(status__in=["published", "paused"]),
+            ),
             # Max(updated_at) keys the cached catalogue facets.
             models.Index(fields=["updated_at"], name="twin_updated_idx"),
         ]
@@ -200,8 +218,9 @@ class RateCard(TimeStampedModel):
 class RateCardLine(models.Model):
     rate_card = models.ForeignKey(RateCard, on_delete=models.CASCADE, related_name="lines")
     media_type = models.CharField(max_length=10, choices=MediaType.choices)
-    base_fee = models.PositiveBigIntegerField(help_text="Minor units, for a 3-month licence "
-                                              "in one country.")
+    base_fee = models.PositiveBigIntegerField(
+        help_text="Minor units, for a 3-month licence in one country."
+    )
     per_use_fee = models.PositiveBigIntegerField(default=0, help_text="Minor units per use.")
 
     class Meta:

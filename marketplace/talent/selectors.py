@@ -21,8 +21,13 @@ def agency_twin(agency: Organisation, twin_id: int) -> Twin:
     return (
         Twin.objects.for_agency(agency)
         .select_related("talent", "cover", "rate_card")
-        .prefetch_related("tags", "permitted_categories", "images", "rate_card__lines",
-                          "talent__restricted_categories")
+        .prefetch_related(
+            "tags",
+            "permitted_categories",
+            "images",
+            "rate_card__lines",
+            "talent__restricted_categories",
+        )
         .get(pk=twin_id)
     )
 
@@ -30,8 +35,10 @@ def agency_twin(agency: Organisation, twin_id: int) -> Twin:
 def agency_roster(agency: Organisation) -> QuerySet[Talent]:
     return (
         Talent.objects.for_agency(agency)
-        .annotate(twin_count=Count("twins"),
-                  published_count=Count("twins", filter=Q(twins__status=Twin.Status.PUBLISHED)))
+        .annotate(
+            twin_count=Count("twins"),
+            published_count=Count("twins", filter=Q(twins__status=Twin.Status.PUBLISHED)),
+        )
         .select_related("user")
         .order_by("full_name")
     )
@@ -39,12 +46,13 @@ def agency_roster(agency: Organisation) -> QuerySet[Talent]:
 
 def agency_status_counts(agency: Organisation) -> dict[str, int]:
     rows = Twin.objects.for_agency(agency).values_list("status").annotate(n=Count("id"))
-    return {status: n for status, n in rows}
+    return dict(rows)
 
 
 def talent_twins(talent: Talent) -> QuerySet[Twin]:
     return (
-        Twin.objects.for_talent(talent).select_related("agency", "cover", "rate_card")
+        Twin.objects.for_talent(talent)
+        .select_related("agency", "cover", "rate_card")
         .prefetch_related("permitted_categories", "rate_card__lines")
         .order_by("display_name")
     )

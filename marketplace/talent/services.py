@@ -39,11 +39,13 @@ def create_talent(*, by: Membership, full_name: str, email: str, invite: bool = 
     _require_manager(by)
     try:
         with transaction.atomic():
-            talent = Talent.objects.create(agency=by.organisation, full_name=full_name.strip(),
-                                           email=email.strip().lower())
+            talent = Talent.objects.create(
+                agency=by.organisation, full_name=full_name.strip(), email=email.strip().lower()
+            )
     except IntegrityError as exc:
-        raise ValidationFailed("This agency already represents someone with that email.",
-                               field="email") from exc
+        raise ValidationFailed(
+            "This agency already represents someone with that email.", field="email"
+        ) from exc
     audit.record(talent, "talent.created", actor=by.user, organisation=by.organisation)
     if invite:
         invite_talent(by=by, talent=talent)
@@ -67,13 +69,24 @@ class TwinDetails:
 
 
 def _apply_details(twin: Twin, details: TwinDetails) -> list[StyleTag]:
-    for field in ("display_name", "description", "height_cm", "bust_cm", "waist_cm", "hips_cm",
-                  "dress_size_eu", "shoe_size_eu", "hair", "eyes"):
+    for field in (
+        "display_name",
+        "description",
+        "height_cm",
+        "bust_cm",
+        "waist_cm",
+        "hips_cm",
+        "dress_size_eu",
+        "shoe_size_eu",
+        "hair",
+        "eyes",
+    ):
         setattr(twin, field, getattr(details, field))
     tags = []
     for name in dict.fromkeys(t.strip().lower() for t in details.tags if t.strip()):
-        tag, _ = StyleTag.objects.get_or_create(slug=unique_tag_slug(name),
-                                                defaults={"name": name[:40]})
+        tag, _ = StyleTag.objects.get_or_create(
+            slug=unique_tag_slug(name), defaults={"name": name[:40]}
+        )
         tags.append(tag)
     return tags
 
@@ -85,8 +98,15 @@ def unique_tag_slug(name: str) -> str:
 
 
 def _refresh_search_document(twin: Twin, tags: Iterable[StyleTag]) -> None:
-    parts = [twin.display_name, twin.description, twin.hair, twin.eyes, twin.talent.full_name,
-             twin.agency.name, *(t.name for t in tags)]
+    parts = [
+        twin.display_name,
+        twin.description,
+        twin.hair,
+        twin.eyes,
+        twin.talent.full_name,
+        twin.agency.name,
+        *(t.name for t in tags),
+    ]
     twin.search_document = " ".join(p for p in parts if p).lower()
 
 
@@ -95,8 +115,12 @@ def create_twin(*, by: Membership, talent_id: int, details: TwinDetails) -> Twin
     """A new twin in draft, with a default rate card in the agency's currency."""
     _require_manager(by)
     talent = Talent.objects.for_agency(by.organisation).get(pk=talent_id)
-    twin = Twin(talent=talent, agency=by.organisation, currency=by.organisation.currency,
-                slug=unique_slug(Twin, details.display_name))
+    twin = Twin(
+        talent=talent,
+        agency=by.organisation,
+        currency=by.organisation.currency,
+        slug=unique_slug(Twin, details.display_name),
+    )
     tags = _apply_details(twin, details)
     _refresh_search_document(twin, tags)
     twin.save()
@@ -152,21 +176,26 @@ def set_rate_card(*, by: Membership, twin_id: int, card: RateCardInput) -> RateC
     rate_card.lines.exclude(media_type__in=list(card.lines)).delete()
     for media_type, (base_fee, per_use_fee) in card.lines.items():
         RateCardLine.objects.update_or_create(
-            rate_card=rate_card, media_type=media_type,
+            rate_card=rate_card,
+            media_type=media_type,
             defaults={"base_fee": base_fee, "per_use_fee": per_use_fee},
         )
     twin.price_from = min((base for base, _ in card.lines.values()), default=None)
     twin.save(update_fields=["price_from", "updated_at"])
-    audit.record(twin, "twin.rate_card_set", actor=by.user, organisation=by.organisation,
-                 data={"lines": {k: list(v) for k, v in card.lines.items()}})
+    audit.record(
+        twin,
+        "twin.rate_card_set",
+        actor=by.user,
+        organisation=by.organisation,
+        data={"lines": {k: list(v) for k, v in card.lines.items()}},
+    )
     return rate_card
 
 
 _TRANSITIONS = {
     "publish": ({Twin.Status.DRAFT, Twin.Status.PAUSED}, Twin.Status.PUBLISHED),
     "pause": ({Twin.Status.PUBLISHED}, Twin.Status.PAUSED),
-    "retire": ({Twin.Status.DRAFT, Twin.Status.PUBLISHED, Twin.Status.PAUSED},
-               Twin.Status.RETIRED),
+    "retire": ({Twin.Status.DRAFT, Twin.Status.PUBLISHED, Twin.Status.PAUSED}, Twin.Status.RETIRED),
 }
 
 
@@ -205,8 +234,9 @@ def publish_blockers(twin: Twin) -> list[str]:
 
 
 @transaction.atomic
-def add_twin_image(*, by: Membership, twin_id: int, upload: UploadedFile,
-                   alt_text: str = "") -> TwinImage:
+def add_twin_image(
+    *, by: Membership, twin_id: int, upload: UploadedFile, alt_text: str = ""
+) -> TwinImage:
     """Store a checked upload; a worker strips metadata and makes the thumbnail.
 
     Raises ValidationFailed with a message for the person uploading.
@@ -215,15 +245,26 @@ def add_twin_image(*, by: Membership, twin_id: int, upload: UploadedFile,
     twin = _locked_twin(by, twin_id)
     checked = images.check_upload(upload)
     if twin.images.count() >= MAX_IMAGES_PER_TWIN:
-        raise ValidationFailed(f"A gallery holds at most {MAX_IMAGES_PER_TWIN} images.",
-                               field="image")
+        raise ValidationFailed(
+            f"A gallery holds at most {MAX_IMAGES_PER_TWIN} images.", field="image"
+        )
     position = (twin.images.aggregate(m=Max("position"))["m"] or 0) + 1
-    image = TwinImage(twin=twin, alt_text=alt_text[:200], position=position,
-                      width=checked.width, height=checked.height)
+    image = TwinImage(
+        twin=twin,
+        alt_text=alt_text[:200],
+        position=position,
+        width=checked.width,
+        height=checked.height,
+    )
     image.image.save(f"upload.{images.ALLOWED_FORMATS[checked.format]}", upload, save=False)
     image.save()
-    audit.record(twin, "twin.image_added", actor=by.user, organisation=by.organisation,
-                 data={"image_id": image.pk})
+    audit.record(
+        twin,
+        "twin.image_added",
+        actor=by.user,
+        organisation=by.organisation,
+        data={"image_id": image.pk},
+    )
     from .tasks import process_twin_image_task
 
     transaction.on_commit(lambda: process_twin_image_task.delay(image_id=image.pk))
@@ -268,8 +309,13 @@ def remove_twin_image(*, by: Membership, twin_id: int, image_id: int) -> None:
     if twin.cover_id == image_id or twin.cover_id is None:
         twin.cover = twin.images.filter(status=TwinImage.Status.READY).first()
         twin.save(update_fields=["cover", "updated_at"])
-    audit.record(twin, "twin.image_removed", actor=by.user, organisation=by.organisation,
-                 data={"image_id": image_id})
+    audit.record(
+        twin,
+        "twin.image_removed",
+        actor=by.user,
+        organisation=by.organisation,
+        data={"image_id": image_id},
+    )
     transaction.on_commit(lambda: [storage.delete(name) for name in files])
 
 
@@ -288,6 +334,11 @@ def update_restrictions(*, talent: Talent, categories: Iterable[Category]) -> Ta
     locked = Talent.objects.select_for_update().get(pk=talent.pk)
     chosen = list(categories)
     locked.restricted_categories.set(chosen)
-    audit.record(locked, "talent.restrictions_updated", actor=locked.user,
-                 organisation=locked.agency, data={"categories": sorted(c.slug for c in chosen)})
+    audit.record(
+        locked,
+        "talent.restrictions_updated",
+        actor=locked.user,
+        organisation=locked.agency,
+        data={"categories": sorted(c.slug for c in chosen)},
+    )
     return locked

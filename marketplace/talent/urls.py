@@ -12,8 +12,11 @@ urlpatterns = [
     path("agency/twins/<int:twin_id>/status/", views.twin_status, name="twin_status"),
     path("agency/twins/<int:twin_id>/images/", views.twin_image_add, name="twin_image_add"),
     path("agency/twins/<int:twin_id>/images/status/", views.image_status, name="image_status"),
-    path("agency/twins/<int:twin_id>/images/<int:image_id>/", views.twin_image_action,
-         name="twin_image_action"),
+    path(
+        "agency/twins/<int:twin_id>/images/<int:image_id>/",
+        views.twin_image_action,
+        name="twin_image_action",
+    ),
     path("agency/talent/", views.roster, name="roster"),
     path("agency/talent/new/", views.talent_create, name="talent_create"),
     path("me/", views.my_home, name="my_home"),

@@ -4,55 +4,66 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from marketplace.accounts.tenancy import agency_required, talent_required
+from marketplace.accounts.tenancy import TenantRequest, agency_required, talent_required
 from marketplace.core.audit import events_for
 from marketplace.core.errors import DomainError
 
 from . import selectors, services
 from .forms import RateCardForm, RestrictionsForm, TalentForm, TwinForm, TwinImageForm
-from .models import Talent, Twin
+from .models import Talent, Twin, TwinImage
 
 
-def _managers_only(request: HttpRequest) -> None:
+def _managers_only(request: TenantRequest) -> None:
     # Checked after the object lookup, so a foreign twin is a 404 for every role.
     if not request.viewer.can_manage:
         raise PermissionDenied("Only owners and bookers can change listings.")
 
 
-def _twin_or_404(request: HttpRequest, twin_id: int) -> Twin:
+def _processing(twin: Twin) -> bool:
+    # While a preview is being prepared the gallery polls for itself (talent/_gallery.html).
+    return twin.images.filter(status=TwinImage.Status.PROCESSING).exists()
+
+
+def _twin_or_404(request: TenantRequest, twin_id: int) -> Twin:
     try:
-        return selectors.agency_twin(request.viewer.organisation, twin_id)
+        return selectors.agency_twin(request.viewer.org, twin_id)
     except Twin.DoesNotExist as exc:
         raise Http404 from exc
 
 
 @agency_required
-def twin_list(request: HttpRequest) -> HttpResponse:
-    agency = request.viewer.organisation
+def twin_list(request: TenantRequest) -> HttpResponse:
+    agency = request.viewer.org
     status = request.GET.get("status", "")
     if status not in {"", *Twin.Status.values}:
         status = ""
     counts = selectors.agency_status_counts(agency)
-    return render(request, "talent/agency_twins.html", {
-        "twins": selectors.agency_twins(agency, status=status),
-        "status": status,
-        "tabs": [(value, label, counts.get(value, 0)) for value, label in Twin.Status.choices],
-    })
+    return render(
+        request,
+        "talent/agency_twins.html",
+        {
+            "twins": selectors.agency_twins(agency, status=status),
+            "status": status,
+            "tabs": [(value, label, counts.get(value, 0)) for value, label in Twin.Status.choices],
+        },
+    )
 
 
 @agency_required(manage=True)
-def twin_create(request: HttpRequest) -> HttpResponse:
-    agency = request.viewer.organisation
+def twin_create(request: TenantRequest) -> HttpResponse:
+    agency = request.viewer.org
     form = TwinForm(request.POST or None, agency=agency)
     if request.method == "POST" and form.is_valid():
         try:
-            twin = services.create_twin(by=request.viewer.membership,
-                                        talent_id=form.cleaned_data["talent"].pk,
-                                        details=form.details())
+            twin = services.create_twin(
+                by=request.viewer.member,
+                talent_id=form.cleaned_data["talent"].pk,
+                details=form.details(),
+            )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
@@ -65,32 +76,48 @@ def twin_create(request: HttpRequest) -> HttpResponse:
 
 
 @agency_required
-def twin_manage(request: HttpRequest, twin_id: int) -> HttpResponse:
+def twin_manage(request: TenantRequest, twin_id: int) -> HttpResponse:
     twin = _twin_or_404(request, twin_id)
-    return render(request, "talent/twin_manage.html", {
-        "twin": twin,
-        "image_form": TwinImageForm(),
-        "blockers": services.publish_blockers(twin),
-        "events": events_for(twin).order_by("-created_at")[:20],
-    })
+    return render(
+        request,
+        "talent/twin_manage.html",
+        {
+            "twin": twin,
+            "image_form": TwinImageForm(),
+            "processing": _processing(twin),
+            "blockers": services.publish_blockers(twin),
+            "events": events_for(twin).order_by("-created_at")[:20],
+        },
+    )
 
 
 @agency_required
-def twin_edit(request: HttpRequest, twin_id: int) -> HttpResponse:
+def twin_edit(request: TenantRequest, twin_id: int) -> HttpResponse:
     twin = _twin_or_404(request, twin_id)
     _managers_only(request)
     initial = {
-        **{f: getattr(twin, f) for f in ("display_name", "description", "height_cm", "bust_cm",
-                                         "waist_cm", "hips_cm", "dress_size_eu", "shoe_size_eu",
-                                         "hair", "eyes")},
+        **{
+            f: getattr(twin, f)
+            for f in (
+                "display_name",
+                "description",
+                "height_cm",
+                "bust_cm",
+                "waist_cm",
+                "hips_cm",
+                "dress_size_eu",
+                "shoe_size_eu",
+                "hair",
+                "eyes",
+            )
+        },
         "tags": ", ".join(t.name for t in twin.tags.all()),
         "permitted_categories": list(twin.permitted_categories.all()),
     }
     form = TwinForm(request.POST or None, initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_twin(by=request.viewer.membership, twin_id=twin.pk,
-                                 details=form.details())
+            services.update_twin(by=request.viewer.member, twin_id=twin.pk, details=form.details())
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
@@ -100,15 +127,14 @@ def twin_edit(request: HttpRequest, twin_id: int) -> HttpResponse:
 
 
 @agency_required
-def twin_rates(request: HttpRequest, twin_id: int) -> HttpResponse:
+def twin_rates(request: TenantRequest, twin_id: int) -> HttpResponse:
     twin = _twin_or_404(request, twin_id)
     _managers_only(request)
     rate_card = getattr(twin, "rate_card", None)
     form = RateCardForm(request.POST or None, currency=twin.currency, rate_card=rate_card)
     if request.method == "POST" and form.is_valid():
         try:
-            services.set_rate_card(by=request.viewer.membership, twin_id=twin.pk,
-                                   card=form.card())
+            services.set_rate_card(by=request.viewer.member, twin_id=twin.pk, card=form.card())
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
@@ -119,12 +145,13 @@ def twin_rates(request: HttpRequest, twin_id: int) -> HttpResponse:
 
 @require_POST
 @agency_required
-def twin_status(request: HttpRequest, twin_id: int) -> HttpResponse:
+def twin_status(request: TenantRequest, twin_id: int) -> HttpResponse:
     twin = _twin_or_404(request, twin_id)
     _managers_only(request)
     try:
-        twin = services.change_twin_status(by=request.viewer.membership, twin_id=twin.pk,
-                                           action=request.POST.get("action", ""))
+        twin = services.change_twin_status(
+            by=request.viewer.member, twin_id=twin.pk, action=request.POST.get("action", "")
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
@@ -134,34 +161,45 @@ def twin_status(request: HttpRequest, twin_id: int) -> HttpResponse:
 
 @require_POST
 @agency_required
-def twin_image_add(request: HttpRequest, twin_id: int) -> HttpResponse:
+def twin_image_add(request: TenantRequest, twin_id: int) -> HttpResponse:
     twin = _twin_or_404(request, twin_id)
     _managers_only(request)
     form = TwinImageForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            services.add_twin_image(by=request.viewer.membership, twin_id=twin.pk,
-                                    upload=form.cleaned_data["image"],
-                                    alt_text=form.cleaned_data["alt_text"])
+            services.add_twin_image(
+                by=request.viewer.member,
+                twin_id=twin.pk,
+                upload=form.cleaned_data["image"],
+                alt_text=form.cleaned_data["alt_text"],
+            )
         except DomainError as exc:
             form.add_error("image", exc.message)
         else:
             messages.success(request, "Image uploaded; the preview is being prepared.")
             return redirect("talent:twin_manage", twin_id=twin.pk)
-    return render(request, "talent/twin_manage.html", {
-        "twin": twin, "image_form": form, "blockers": services.publish_blockers(twin),
-        "events": events_for(twin).order_by("-created_at")[:20],
-    }, status=400)
+    return render(
+        request,
+        "talent/twin_manage.html",
+        {
+            "twin": twin,
+            "image_form": form,
+            "processing": _processing(twin),
+            "blockers": services.publish_blockers(twin),
+            "events": events_for(twin).order_by("-created_at")[:20],
+        },
+        status=400,
+    )
 
 
 @require_POST
 @agency_required
-def twin_image_action(request: HttpRequest, twin_id: int, image_id: int) -> HttpResponse:
+def twin_image_action(request: TenantRequest, twin_id: int, image_id: int) -> HttpResponse:
     twin = _twin_or_404(request, twin_id)
     _managers_only(request)
     if not twin.images.filter(pk=image_id).exists():
         raise Http404
-    by = request.viewer.membership
+    by = request.viewer.member
     if request.POST.get("action") == "cover":
         services.set_cover_image(by=by, twin_id=twin.pk, image_id=image_id)
         messages.success(request, "Cover picture changed.")
@@ -172,27 +210,36 @@ def twin_image_action(request: HttpRequest, twin_id: int, image_id: int) -> Http
 
 
 @agency_required
-def image_status(request: HttpRequest, twin_id: int) -> HttpResponse:
+def image_status(request: TenantRequest, twin_id: int) -> HttpResponse:
     """htmx poll target: the gallery, until every image is processed."""
     twin = _twin_or_404(request, twin_id)
-    return render(request, "talent/_gallery.html", {"twin": twin, "manage": True})
+    return render(
+        request,
+        "talent/_gallery.html",
+        {"twin": twin, "manage": True, "processing": _processing(twin)},
+    )
 
 
 @agency_required
-def roster(request: HttpRequest) -> HttpResponse:
-    return render(request, "talent/roster.html",
-                  {"roster": selectors.agency_roster(request.viewer.organisation)})
+def roster(request: TenantRequest) -> HttpResponse:
+    return render(
+        request,
+        "talent/roster.html",
+        {"roster": selectors.agency_roster(request.viewer.org)},
+    )
 
 
 @agency_required(manage=True)
-def talent_create(request: HttpRequest) -> HttpResponse:
+def talent_create(request: TenantRequest) -> HttpResponse:
     form = TalentForm(request.POST or None, initial={"invite": True})
     if request.method == "POST" and form.is_valid():
         try:
-            talent = services.create_talent(by=request.viewer.membership,
-                                            full_name=form.cleaned_data["full_name"],
-                                            email=form.cleaned_data["email"],
-                                            invite=form.cleaned_data["invite"])
+            talent = services.create_talent(
+                by=request.viewer.member,
+                full_name=form.cleaned_data["full_name"],
+                email=form.cleaned_data["email"],
+                invite=form.cleaned_data["invite"],
+            )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
@@ -203,31 +250,38 @@ def talent_create(request: HttpRequest) -> HttpResponse:
 
 # --- The talent's own pages -----------------------------------------------------------------
 
+
 @talent_required
-def my_home(request: HttpRequest) -> HttpResponse:
-    talent = request.viewer.talent
-    return render(request, "talent/my_home.html", {
-        "talent": talent,
-        "twins": selectors.talent_twins(talent),
-        "restrictions": talent.restricted_categories.all(),
-    })
+def my_home(request: TenantRequest) -> HttpResponse:
+    talent = request.viewer.own_talent
+    return render(
+        request,
+        "talent/my_home.html",
+        {
+            "talent": talent,
+            "twins": selectors.talent_twins(talent),
+            "restrictions": talent.restricted_categories.all(),
+        },
+    )
 
 
 @talent_required
-def my_twin(request: HttpRequest, twin_id: int) -> HttpResponse:
-    talent = request.viewer.talent
-    twin = selectors.talent_twins(talent).prefetch_related("images", "tags").filter(
-        pk=twin_id).first()
+def my_twin(request: TenantRequest, twin_id: int) -> HttpResponse:
+    talent = request.viewer.own_talent
+    twin = (
+        selectors.talent_twins(talent).prefetch_related("images", "tags").filter(pk=twin_id).first()
+    )
     if twin is None:
         raise Http404
     return render(request, "talent/my_twin.html", {"twin": twin, "talent": talent})
 
 
 @talent_required
-def my_restrictions(request: HttpRequest) -> HttpResponse:
-    talent = request.viewer.talent
-    form = RestrictionsForm(request.POST or None,
-                            initial={"categories": list(talent.restricted_categories.all())})
+def my_restrictions(request: TenantRequest) -> HttpResponse:
+    talent = request.viewer.own_talent
+    form = RestrictionsForm(
+        request.POST or None, initial={"categories": list(talent.restricted_categories.all())}
+    )
     if request.method == "POST" and form.is_valid():
         services.update_restrictions(talent=talent, categories=form.cleaned_data["categories"])
         messages.success(request, "Your restrictions are saved and apply to every new request.")

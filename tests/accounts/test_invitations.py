@@ -18,18 +18,21 @@ def _token(url: str) -> str:
     return re.search(r"/invite/([^/]+)/", url).group(1)
 
 
-def test_owner_invites_a_colleague_who_joins_with_the_role(agency_owner, client, mailoutbox,
-                                                          django_capture_on_commit_callbacks):
+def test_owner_invites_a_colleague_who_joins_with_the_role(
+    agency_owner, client, mailoutbox, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        issued = services.invite_member(by=agency_owner, email="Booker@Example.test",
-                                        role="manager")
+        issued = services.invite_member(
+            by=agency_owner, email="Booker@Example.test", role="manager"
+        )
     token = _token(issued.url)
     assert mailoutbox[0].to == ["booker@example.test"]
     assert issued.url in mailoutbox[0].body
     assert Invitation.objects.get().token_hash != token  # only the hash is stored
 
-    response = client.post(f"/invite/{token}/", {"full_name": "Bo Oker",
-                                                 "password": "a-long-passphrase-9"})
+    response = client.post(
+        f"/invite/{token}/", {"full_name": "Bo Oker", "password": "a-long-passphrase-9"}
+    )
 
     assert response.status_code == 302
     user = User.objects.get(email="booker@example.test")
@@ -38,8 +41,9 @@ def test_owner_invites_a_colleague_who_joins_with_the_role(agency_owner, client,
 
 
 def test_an_invitation_works_once(agency_owner, client):
-    token = _token(services.invite_member(by=agency_owner, email="x@example.test",
-                                          role="member").url)
+    token = _token(
+        services.invite_member(by=agency_owner, email="x@example.test", role="member").url
+    )
     services.accept_invitation(token=token, full_name="X", password="a-long-passphrase-9")
 
     response = client.get(f"/invite/{token}/")
@@ -50,8 +54,9 @@ def test_an_invitation_works_once(agency_owner, client):
 
 
 def test_expired_invitation_is_refused(agency_owner):
-    token = _token(services.invite_member(by=agency_owner, email="x@example.test",
-                                          role="member").url)
+    token = _token(
+        services.invite_member(by=agency_owner, email="x@example.test", role="member").url
+    )
     Invitation.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
 
     with pytest.raises(ValidationFailed, match="expired"):
@@ -60,8 +65,9 @@ def test_expired_invitation_is_refused(agency_owner):
 
 
 def test_weak_password_is_refused_and_nothing_is_created(agency_owner, client):
-    token = _token(services.invite_member(by=agency_owner, email="x@example.test",
-                                          role="member").url)
+    token = _token(
+        services.invite_member(by=agency_owner, email="x@example.test", role="member").url
+    )
 
     response = client.post(f"/invite/{token}/", {"full_name": "X", "password": "1234567890"})
 
@@ -76,8 +82,9 @@ def test_only_owners_invite(agency_manager):
         services.invite_member(by=agency_manager, email="x@example.test", role="member")
 
 
-def test_talent_claims_their_profile(agency_manager, client, mailoutbox,
-                                     django_capture_on_commit_callbacks):
+def test_talent_claims_their_profile(
+    agency_manager, client, mailoutbox, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         talent = create_talent(by=agency_manager, full_name="Maja Berg", email="maja@example.test")
     token = _token(mailoutbox[0].body)
@@ -91,8 +98,9 @@ def test_talent_claims_their_profile(agency_manager, client, mailoutbox,
 
 
 def test_open_signup_is_closed(client):
-    response = client.post("/accounts/signup/", {"email": "a@b.test", "password1": "x" * 12,
-                                                 "password2": "x" * 12})
+    response = client.post(
+        "/accounts/signup/", {"email": "a@b.test", "password1": "x" * 12, "password2": "x" * 12}
+    )
 
     assert not User.objects.filter(email="a@b.test").exists()
     assert response.status_code == 200

@@ -18,16 +18,38 @@ def names(qs) -> list[str]:
 @pytest.fixture
 def stock(agency):
     other = AgencyFactory(currency="GBP")
-    a = TwinFactory(talent=TalentFactory(agency=agency), display_name="Amara",
-                    search_document="amara editorial studio", height_cm=180, hair="black",
-                    price_from=50_000, tags=["editorial"], categories=["beauty"])
-    b = TwinFactory(talent=TalentFactory(agency=agency), display_name="Linnea",
-                    search_document="linnea runway", height_cm=170, hair="blonde",
-                    price_from=150_000, tags=["runway"], categories=["sportswear", "beauty"])
-    c = TwinFactory(talent=TalentFactory(agency=other), display_name="Sofia",
-                    search_document="sofia editorial", height_cm=175, hair="black",
-                    price_from=90_000, currency="GBP", tags=["editorial", "runway"],
-                    categories=["alcohol"], status="paused")
+    a = TwinFactory(
+        talent=TalentFactory(agency=agency),
+        display_name="Amara",
+        search_document="amara editorial studio",
+        height_cm=180,
+        hair="black",
+        price_from=50_000,
+        tags=["editorial"],
+        categories=["beauty"],
+    )
+    b = TwinFactory(
+        talent=TalentFactory(agency=agency),
+        display_name="Linnea",
+        search_document="linnea runway",
+        height_cm=170,
+        hair="blonde",
+        price_from=150_000,
+        tags=["runway"],
+        categories=["sportswear", "beauty"],
+    )
+    c = TwinFactory(
+        talent=TalentFactory(agency=other),
+        display_name="Sofia",
+        search_document="sofia editorial",
+        height_cm=175,
+        hair="black",
+        price_from=90_000,
+        currency="GBP",
+        tags=["editorial", "runway"],
+        categories=["alcohol"],
+        status="paused",
+    )
     TwinFactory(talent=TalentFactory(agency=agency), display_name="Draft", status="draft")
     TwinFactory(talent=TalentFactory(agency=agency), display_name="Retired", status="retired")
     return a, b, c
@@ -58,8 +80,12 @@ def test_filters(stock, query, expected):
 
 @pytest.mark.parametrize(
     ("sort", "expected"),
-    [("price_asc", ["Amara", "Sofia", "Linnea"]), ("price_desc", ["Linnea", "Sofia", "Amara"]),
-     ("name", ["Amara", "Linnea", "Sofia"]), ("height", ["Amara", "Sofia", "Linnea"])],
+    [
+        ("price_asc", ["Amara", "Sofia", "Linnea"]),
+        ("price_desc", ["Linnea", "Sofia", "Amara"]),
+        ("name", ["Amara", "Linnea", "Sofia"]),
+        ("height", ["Amara", "Sofia", "Linnea"]),
+    ],
 )
 def test_sorting(stock, sort, expected):
     assert names(catalogue_twins(CatalogueQuery(sort=sort))) == expected
@@ -132,8 +158,14 @@ def _count_queries(client, url: str) -> int:
     return len(ctx.captured_queries)
 
 
-@pytest.mark.parametrize("url", ["/catalogue/", "/catalogue/?tag=editorial&sort=price_asc&page=2",
-                                 "/catalogue/?q=twin&category=beauty"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/catalogue/",
+        "/catalogue/?tag=editorial&sort=price_asc&page=2",
+        "/catalogue/?q=twin&category=beauty",
+    ],
+)
 def test_query_count_is_the_same_at_10_and_500_twins(client, brand_manager, agency, url):
     client.force_login(brand_manager.user)
     _seed(agency, 10)

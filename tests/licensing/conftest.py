@@ -8,16 +8,22 @@ from django.utils import timezone
 from marketplace.licensing import services
 from tests.factories import BrandFactory, MembershipFactory
 
-INTENDED_USE = ("Product detail pages and Instagram carousel posts for the spring denim "
-                "collection: twelve looks, studio backgrounds, no voice, no nudity.")
+INTENDED_USE = (
+    "Product detail pages and Instagram carousel posts for the spring denim "
+    "collection: twelve looks, studio backgrounds, no voice, no nudity."
+)
 
 
 def make_terms(**overrides) -> services.TermsInput:
     today = timezone.localdate()
     values = {
-        "media_types": ["social"], "territories": ["DE", "FR"],
-        "start_date": today + timedelta(days=10), "end_date": today + timedelta(days=99),
-        "category": "beauty", "intended_use": INTENDED_USE, "exclusive": False,
+        "media_types": ["social"],
+        "territories": ["DE", "FR"],
+        "start_date": today + timedelta(days=10),
+        "end_date": today + timedelta(days=99),
+        "category": "beauty",
+        "intended_use": INTENDED_USE,
+        "exclusive": False,
     }
     values.update(overrides)
     return services.TermsInput(**values)

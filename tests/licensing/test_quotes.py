@@ -17,18 +17,26 @@ START = date(2027, 1, 1)
 
 
 def q(twin, media=("social",), countries=("DE",), days=90, exclusive=False, commission=2000):
-    return compute_quote(rate_card=twin.rate_card, media_types=list(media),
-                         countries=list(countries), start=START,
-                         end=date.fromordinal(START.toordinal() + days - 1),
-                         exclusive=exclusive, agency_commission_bps=commission)
+    return compute_quote(
+        rate_card=twin.rate_card,
+        media_types=list(media),
+        countries=list(countries),
+        start=START,
+        end=date.fromordinal(START.toordinal() + days - 1),
+        exclusive=exclusive,
+        agency_commission_bps=commission,
+    )
 
 
 def test_base_case_one_country_three_months(twin):
     quote = q(twin)
 
     assert quote.total == 100_000
-    assert (quote.split.platform_fee, quote.split.agency_commission,
-            quote.split.talent_share) == (10_000, 18_000, 72_000)
+    assert (quote.split.platform_fee, quote.split.agency_commission, quote.split.talent_share) == (
+        10_000,
+        18_000,
+        72_000,
+    )
 
 
 def test_two_media_region_six_months_exclusive(twin):
@@ -43,8 +51,18 @@ def test_two_media_region_six_months_exclusive(twin):
     assert quote.split.talent_share == 810_000
 
 
-@pytest.mark.parametrize(("days", "bps"), [(92, 10000), (93, 15000), (183, 15000), (184, 25000),
-                                           (366, 25000), (367, 40000), (731, 40000)])
+@pytest.mark.parametrize(
+    ("days", "bps"),
+    [
+        (92, 10000),
+        (93, 15000),
+        (183, 15000),
+        (184, 25000),
+        (366, 25000),
+        (367, 40000),
+        (731, 40000),
+    ],
+)
 def test_duration_buckets(twin, days, bps):
     assert q(twin, days=days).duration_bps == bps
 
@@ -80,8 +98,9 @@ def test_split_always_adds_up(total):
 
 
 def test_quote_is_deterministic(twin):
-    assert q(twin, countries=("DE", "FR"), exclusive=True) == \
-        q(twin, countries=("DE", "FR"), exclusive=True)
+    assert q(twin, countries=("DE", "FR"), exclusive=True) == q(
+        twin, countries=("DE", "FR"), exclusive=True
+    )
 
 
 def test_territory_expansion_and_scope():

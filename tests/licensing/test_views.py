@@ -8,8 +8,13 @@ import pytest
 
 from marketplace.licensing import services
 from marketplace.licensing.models import Consent, ExclusivityHold, Licence
-from tests.factories import AgencyFactory, BrandFactory, MembershipFactory, TalentFactory
-from tests.factories import UserFactory
+from tests.factories import (
+    AgencyFactory,
+    BrandFactory,
+    MembershipFactory,
+    TalentFactory,
+    UserFactory,
+)
 from tests.licensing.conftest import INTENDED_USE, make_terms
 
 pytestmark = pytest.mark.django_db
@@ -17,10 +22,15 @@ pytestmark = pytest.mark.django_db
 
 def form_data(terms=None, **overrides):
     terms = terms or make_terms()
-    data = {"media_types": terms.media_types, "territories": terms.territories,
-            "start_date": terms.start_date.isoformat(), "end_date": terms.end_date.isoformat(),
-            "category": terms.category, "intended_use": terms.intended_use,
-            "ai_training_forbidden": "on"}
+    data = {
+        "media_types": terms.media_types,
+        "territories": terms.territories,
+        "start_date": terms.start_date.isoformat(),
+        "end_date": terms.end_date.isoformat(),
+        "category": terms.category,
+        "intended_use": terms.intended_use,
+        "ai_training_forbidden": "on",
+    }
     if terms.exclusive:
         data["exclusive"] = "on"
     data.update(overrides)
@@ -28,9 +38,11 @@ def form_data(terms=None, **overrides):
 
 
 def snapshot():
-    return (list(Licence.objects.order_by("pk").values()),
-            list(ExclusivityHold.objects.order_by("pk").values()),
-            list(Consent.objects.order_by("pk").values()))
+    return (
+        list(Licence.objects.order_by("pk").values()),
+        list(ExclusivityHold.objects.order_by("pk").values()),
+        list(Consent.objects.order_by("pk").values()),
+    )
 
 
 def test_brand_requests_through_the_form_and_sees_its_licence(client, brand_manager, twin):
@@ -49,8 +61,9 @@ def test_brand_requests_through_the_form_and_sees_its_licence(client, brand_mana
 def test_live_quote_shows_price_and_split(client, brand_manager, twin):
     client.force_login(brand_manager.user)
 
-    response = client.post(f"/catalogue/{twin.slug}/quote/", form_data(exclusive="on"),
-                           HTTP_HX_REQUEST="true")
+    response = client.post(
+        f"/catalogue/{twin.slug}/quote/", form_data(exclusive="on"), HTTP_HX_REQUEST="true"
+    )
 
     body = response.content.decode()
     assert response.status_code == 200
@@ -62,8 +75,7 @@ def test_live_quote_shows_price_and_split(client, brand_manager, twin):
 def test_invalid_request_keeps_the_input_and_says_why(client, brand_manager, twin):
     client.force_login(brand_manager.user)
 
-    response = client.post(f"/catalogue/{twin.slug}/request/",
-                           form_data(intended_use="Ads."))
+    response = client.post(f"/catalogue/{twin.slug}/request/", form_data(intended_use="Ads."))
 
     body = response.content.decode()
     assert response.status_code == 200
@@ -88,14 +100,22 @@ def test_competing_brand_is_refused_without_learning_who(client, brand_manager, 
 
 
 def test_competing_brand_learns_nothing_from_pages_or_counts(client, brand_manager, twin):
-    licence = services.request_licence(by=brand_manager, twin_id=twin.pk,
-                                       terms=make_terms(exclusive=True))
+    licence = services.request_licence(
+        by=brand_manager, twin_id=twin.pk, terms=make_terms(exclusive=True)
+    )
     rival = MembershipFactory(organisation=BrandFactory(name="Rival"), role="owner")
     client.force_login(rival.user)
 
-    pages = [client.get(url) for url in ["/licences/", "/licences/?tab=active",
-                                         "/licences/?tab=ended", f"/catalogue/{twin.slug}/",
-                                         "/catalogue/"]]
+    pages = [
+        client.get(url)
+        for url in [
+            "/licences/",
+            "/licences/?tab=active",
+            "/licences/?tab=ended",
+            f"/catalogue/{twin.slug}/",
+            "/catalogue/",
+        ]
+    ]
     detail = client.get(f"/licences/{licence.reference}/")
     missing = client.get("/licences/LIC-00000000/")
 
@@ -107,8 +127,10 @@ def test_competing_brand_learns_nothing_from_pages_or_counts(client, brand_manag
     assert (detail.status_code, missing.status_code) == (404, 404)
     assert detail.content == missing.content
     # Blind availability: window, category and territories only.
-    assert re.search(r"exclusive in <strong>Beauty and cosmetics</strong> · DE, FR · until \d{4}-\d\d-\d\d",
-                     pages[3].content.decode())
+    assert re.search(
+        r"exclusive in <strong>Beauty and cosmetics</strong> · DE, FR · until \d{4}-\d\d-\d\d",
+        pages[3].content.decode(),
+    )
 
 
 @pytest.fixture
@@ -117,10 +139,12 @@ def parties(db, twin, brand_manager):
     agency_b = AgencyFactory()
     return {
         "licence": licence,
-        "brand_owner": MembershipFactory(organisation=brand_manager.organisation,
-                                         role="owner").user,
-        "brand_member": MembershipFactory(organisation=brand_manager.organisation,
-                                          role="member").user,
+        "brand_owner": MembershipFactory(
+            organisation=brand_manager.organisation, role="owner"
+        ).user,
+        "brand_member": MembershipFactory(
+            organisation=brand_manager.organisation, role="member"
+        ).user,
         "agency_manager": MembershipFactory(organisation=twin.agency, role="manager").user,
         "agency_finance": MembershipFactory(organisation=twin.agency, role="finance").user,
         "talent": twin.talent.user,
@@ -140,8 +164,11 @@ def _actions(ref):
         ("get", f"/licences/{ref}/counter/", {}),
         ("post", f"/licences/{ref}/counter/", {}),
         ("get", f"/licences/{ref}/consent/", {}),
-        ("post", f"/licences/{ref}/consent/", {"typed_name": "x", "terms_hash": "x",
-                                               "confirm": "on"}),
+        (
+            "post",
+            f"/licences/{ref}/consent/",
+            {"typed_name": "x", "terms_hash": "x", "confirm": "on"},
+        ),
         ("post", f"/licences/{ref}/refuse/", {"reason": "no"}),
     ]
 
@@ -205,8 +232,10 @@ def test_agency_review_approve_and_model_consent_in_the_browser_flow(client, par
     assert licence.brand.name in inbox
     page = client.get(f"/licences/{licence.reference}/consent/").content.decode()
     terms_hash = re.search(r'name="terms_hash" value="([0-9a-f]{64})"', page).group(1)
-    response = client.post(f"/licences/{licence.reference}/consent/", {
-        "terms_hash": terms_hash, "typed_name": licence.talent.full_name, "confirm": "on"})
+    response = client.post(
+        f"/licences/{licence.reference}/consent/",
+        {"terms_hash": terms_hash, "typed_name": licence.talent.full_name, "confirm": "on"},
+    )
 
     assert response.status_code == 302
     licence.refresh_from_db()

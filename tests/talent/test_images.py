@@ -27,8 +27,12 @@ def _png_header_claiming(width: int, height: int) -> bytes:
         return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
-            + chunk(b"IDAT", zlib.compress(b"\x00" * 16)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 16))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _jpeg_with_gps_exif() -> bytes:
@@ -57,8 +61,9 @@ def test_a_real_jpeg_is_stored_without_metadata_and_gets_a_thumbnail(
     assert b"SecretCamera" in data
 
     with django_capture_on_commit_callbacks(execute=True):
-        image = services.add_twin_image(by=agency_manager, twin_id=draft_twin.pk,
-                                        upload=_upload(data))
+        image = services.add_twin_image(
+            by=agency_manager, twin_id=draft_twin.pk, upload=_upload(data)
+        )
 
     image.refresh_from_db()
     assert image.status == TwinImage.Status.READY
@@ -86,8 +91,9 @@ def test_bad_files_are_refused_with_a_clear_message_and_nothing_is_stored(
     agency_manager, draft_twin, data, name, message
 ):
     with pytest.raises(ValidationFailed) as exc:
-        services.add_twin_image(by=agency_manager, twin_id=draft_twin.pk,
-                                upload=_upload(data, name))
+        services.add_twin_image(
+            by=agency_manager, twin_id=draft_twin.pk, upload=_upload(data, name)
+        )
 
     assert message in exc.value.message
     assert TwinImage.objects.filter(twin=draft_twin).count() == 0
@@ -98,23 +104,28 @@ def test_a_gif_is_refused_even_though_it_is_an_image(agency_manager, draft_twin)
     Image.new("RGB", (300, 300), "red").save(out, "GIF")
 
     with pytest.raises(ValidationFailed, match="JPEG, PNG or WebP"):
-        services.add_twin_image(by=agency_manager, twin_id=draft_twin.pk,
-                                upload=_upload(out.getvalue(), "x.jpg"))
+        services.add_twin_image(
+            by=agency_manager, twin_id=draft_twin.pk, upload=_upload(out.getvalue(), "x.jpg")
+        )
 
 
 def test_oversized_file_is_refused_before_decoding(agency_manager, draft_twin, settings):
     settings.IMAGE_MAX_BYTES = 1000
 
     with pytest.raises(ValidationFailed, match="larger than"):
-        services.add_twin_image(by=agency_manager, twin_id=draft_twin.pk,
-                                upload=_upload(studio_portrait(5, size=(400, 500))))
+        services.add_twin_image(
+            by=agency_manager,
+            twin_id=draft_twin.pk,
+            upload=_upload(studio_portrait(5, size=(400, 500))),
+        )
 
 
 def test_upload_view_shows_the_error_in_the_form(login, agency_manager, draft_twin):
     client = login(agency_manager.user)
 
-    response = client.post(f"/agency/twins/{draft_twin.pk}/images/",
-                           {"image": _upload(b"not an image at all" * 10)})
+    response = client.post(
+        f"/agency/twins/{draft_twin.pk}/images/", {"image": _upload(b"not an image at all" * 10)}
+    )
 
     assert response.status_code == 400
     assert "not a readable image" in response.content.decode()

@@ -12,9 +12,14 @@ pytestmark = pytest.mark.django_db
 
 
 def _details(**overrides):
-    values = {"display_name": "Ines — twin", "description": "A studio-scanned twin " * 3,
-              "height_cm": 178, "hair": "black", "tags": ["Editorial", "editorial", " runway "],
-              "permitted_categories": list(Category.objects.filter(slug="beauty"))}
+    values = {
+        "display_name": "Ines — twin",
+        "description": "A studio-scanned twin " * 3,
+        "height_cm": 178,
+        "hair": "black",
+        "tags": ["Editorial", "editorial", " runway "],
+        "permitted_categories": list(Category.objects.filter(slug="beauty")),
+    }
     values.update(overrides)
     return services.TwinDetails(**values)
 
@@ -59,24 +64,29 @@ def test_brands_cannot_create_twins(brand_manager, talent):
 def test_rate_card_sets_lines_and_price_from(agency_manager, talent):
     twin = TwinFactory(talent=talent)
 
-    services.set_rate_card(by=agency_manager, twin_id=twin.pk, card=services.RateCardInput(
-        lines={"print": (250_000, 5_000), "social": (90_000, 1_000)}))
+    services.set_rate_card(
+        by=agency_manager,
+        twin_id=twin.pk,
+        card=services.RateCardInput(lines={"print": (250_000, 5_000), "social": (90_000, 1_000)}),
+    )
 
     twin.refresh_from_db()
     assert twin.price_from == 90_000
-    assert {(line.media_type, line.base_fee, line.per_use_fee)
-            for line in twin.rate_card.lines.all()} == {("print", 250_000, 5_000),
-                                                        ("social", 90_000, 1_000)}
+    assert {
+        (line.media_type, line.base_fee, line.per_use_fee) for line in twin.rate_card.lines.all()
+    } == {("print", 250_000, 5_000), ("social", 90_000, 1_000)}
 
 
-@pytest.mark.parametrize("lines", [{"social": (0, 0)}, {"social": (100, -1)},
-                                   {"hologram": (100, 0)}])
+@pytest.mark.parametrize(
+    "lines", [{"social": (0, 0)}, {"social": (100, -1)}, {"hologram": (100, 0)}]
+)
 def test_rate_card_rejects_bad_fees(agency_manager, talent, lines):
     twin = TwinFactory(talent=talent)
 
     with pytest.raises(ValidationFailed):
-        services.set_rate_card(by=agency_manager, twin_id=twin.pk,
-                               card=services.RateCardInput(lines=lines))
+        services.set_rate_card(
+            by=agency_manager, twin_id=twin.pk, card=services.RateCardInput(lines=lines)
+        )
     assert twin.rate_card.lines.count() == 2
 
 
@@ -116,10 +126,13 @@ def test_talent_sets_their_own_restrictions(talent):
     assert AuditEvent.objects.filter(verb="talent.restrictions_updated").count() == 1
 
 
-def test_create_talent_sends_an_invitation(agency_manager, mailoutbox, django_capture_on_commit_callbacks):
+def test_create_talent_sends_an_invitation(
+    agency_manager, mailoutbox, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        talent = services.create_talent(by=agency_manager, full_name="Noor Haddad",
-                                        email="Noor@Example.test")
+        talent = services.create_talent(
+            by=agency_manager, full_name="Noor Haddad", email="Noor@Example.test"
+        )
 
     assert talent.email == "noor@example.test"
     assert len(mailoutbox) == 1
@@ -131,5 +144,6 @@ def test_duplicate_talent_email_is_a_clear_error(agency_manager):
     services.create_talent(by=agency_manager, full_name="A", email="a@example.test", invite=False)
 
     with pytest.raises(ValidationFailed, match="already represents"):
-        services.create_talent(by=agency_manager, full_name="B", email="A@example.test",
-                               invite=False)
+        services.create_talent(
+            by=agency_manager, full_name="B", email="A@example.test", invite=False
+        )

@@ -32,24 +32,45 @@ class Command(BaseCommand):
         var = settings.VAR_DIR
         var.mkdir(parents=True, exist_ok=True)
         site = f"http://{host}:{port}"
-        env = {**os.environ, "DJANGO_DEBUG": os.environ.get("DJANGO_DEBUG", "1"),
-               "LIKENESS_SITE_URL": os.environ.get("LIKENESS_SITE_URL", site)}
+        env = {
+            **os.environ,
+            "DJANGO_DEBUG": os.environ.get("DJANGO_DEBUG", "1"),
+            "LIKENESS_SITE_URL": os.environ.get("LIKENESS_SITE_URL", site),
+        }
         commands: dict[str, list[str]] = {}
         if settings.STRIPE_API_BASE.startswith(("http://127.0.0.1", "http://localhost")):
             sandbox_port = settings.STRIPE_API_BASE.rsplit(":", 1)[-1].strip("/")
             commands["stripe-sandbox"] = [
-                sys.executable, "-m", "marketplace.stripe_sandbox", "--port", sandbox_port,
-                "--db", str(var / "stripe_sandbox.sqlite3"),
-                "--forward-to", f"{site}/payments/stripe/webhook/",
-                "--webhook-secret", settings.STRIPE_WEBHOOK_SECRET,
+                sys.executable,
+                "-m",
+                "marketplace.stripe_sandbox",
+                "--port",
+                sandbox_port,
+                "--db",
+                str(var / "stripe_sandbox.sqlite3"),
+                "--forward-to",
+                f"{site}/payments/stripe/webhook/",
+                "--webhook-secret",
+                settings.STRIPE_WEBHOOK_SECRET,
             ]
         commands["worker"] = [
-            str(bin_dir / "celery"), "-A", "config", "worker", "-B", "-l", "INFO",
-            "-c", str(concurrency), "--schedule", str(var / "celerybeat-schedule"),
+            str(bin_dir / "celery"),
+            "-A",
+            "config",
+            "worker",
+            "-B",
+            "-l",
+            "INFO",
+            "-c",
+            str(concurrency),
+            "--schedule",
+            str(var / "celerybeat-schedule"),
         ]
         commands["web"] = [sys.executable, "manage.py", "runserver", f"{host}:{port}"]
-        procs = {name: subprocess.Popen(cmd, env=env, cwd=settings.BASE_DIR)  # noqa: S603
-                 for name, cmd in commands.items()}
+        procs = {
+            name: subprocess.Popen(cmd, env=env, cwd=settings.BASE_DIR)  # noqa: S603
+            for name, cmd in commands.items()
+        }
 
         def stop(*_: object) -> None:
             for proc in procs.values():
@@ -61,13 +82,20 @@ class Command(BaseCommand):
                 except subprocess.TimeoutExpired:
                     proc.kill()
 
-        signal.signal(signal.SIGTERM, lambda *a: (stop(), sys.exit(0)))
+        def on_sigterm(*_: object) -> None:
+            stop()
+            sys.exit(0)
+
+        signal.signal(signal.SIGTERM, on_sigterm)
         try:
             self._wait_until_up(f"{site}/health/", procs["web"])
-            self.stdout.write(self.style.SUCCESS(
-                f"\nLikeness is running at {site}/  (processes: {', '.join(procs)})\n"
-                f"Sign in with the demo logins printed above (password: likeness-demo). "
-                f"Ctrl-C stops everything.\n"))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"\nLikeness is running at {site}/  (processes: {', '.join(procs)})\n"
+                    f"Sign in with the demo logins printed above (password: likeness-demo). "
+                    f"Ctrl-C stops everything.\n"
+                )
+            )
             while all(p.poll() is None for p in procs.values()):
                 time.sleep(0.5)
             dead = [n for n, p in procs.items() if p.poll() is not None]

@@ -19,7 +19,7 @@ from marketplace.talent import services
 from marketplace.talent.demo_images import studio_portrait
 from marketplace.talent.models import Category, Talent, Twin
 
-DEMO_PASSWORD = "likeness-demo"  # noqa: S105 - printed for people trying the demo
+DEMO_PASSWORD = "likeness-demo"
 
 AGENCIES = [
     ("Northlight Models", "northlight", "EUR", "FR"),
@@ -31,13 +31,64 @@ BRANDS = [
     ("Vela & Co", "vela", "EUR", "ES"),
     ("Urban Thread", "urbanthread", "GBP", "GB"),
 ]
-FIRST = ["Amara", "Linnea", "Sofia", "Yara", "Ines", "Noor", "Maja", "Chloé", "Zadie", "Freya",
-         "Aiko", "Lucía", "Ebba", "Imani", "Mila", "Selin", "Ava", "Leila", "Nadia", "Oona",
-         "Kai", "Mateo", "Elias", "Jonas", "Idris", "Luca", "Omar", "Theo", "Anders", "Rafael"]
-LAST = ["Okafor", "Lindqvist", "Moreau", "Haddad", "Silva", "Kowalski", "Nguyen", "Berg",
-        "Rossi", "Mensah"]
-TAGS = ["editorial", "commercial", "streetwear", "high fashion", "athletic", "classic",
-        "androgynous", "runway", "curve", "petite", "mature", "beauty close-up"]
+FIRST = [
+    "Amara",
+    "Linnea",
+    "Sofia",
+    "Yara",
+    "Ines",
+    "Noor",
+    "Maja",
+    "Chloé",
+    "Zadie",
+    "Freya",
+    "Aiko",
+    "Lucía",
+    "Ebba",
+    "Imani",
+    "Mila",
+    "Selin",
+    "Ava",
+    "Leila",
+    "Nadia",
+    "Oona",
+    "Kai",
+    "Mateo",
+    "Elias",
+    "Jonas",
+    "Idris",
+    "Luca",
+    "Omar",
+    "Theo",
+    "Anders",
+    "Rafael",
+]
+LAST = [
+    "Okafor",
+    "Lindqvist",
+    "Moreau",
+    "Haddad",
+    "Silva",
+    "Kowalski",
+    "Nguyen",
+    "Berg",
+    "Rossi",
+    "Mensah",
+]
+TAGS = [
+    "editorial",
+    "commercial",
+    "streetwear",
+    "high fashion",
+    "athletic",
+    "classic",
+    "androgynous",
+    "runway",
+    "curve",
+    "petite",
+    "mature",
+    "beauty close-up",
+]
 HAIR = ["black", "brown", "blonde", "red", "grey"]
 EYES = ["brown", "blue", "green", "hazel", "grey"]
 ROLES = [Role.OWNER, Role.MANAGER, Role.FINANCE, Role.MEMBER]
@@ -51,7 +102,8 @@ def _demo_password_hash() -> str:
 
 def _user(email: str, name: str) -> User:
     user, _ = User.objects.get_or_create(
-        email=email, defaults={"full_name": name, "password": _demo_password_hash()})
+        email=email, defaults={"full_name": name, "password": _demo_password_hash()}
+    )
     return user
 
 
@@ -59,8 +111,14 @@ def _organisation(kind: str, name: str, key: str, currency: str, country: str) -
     owner = _user(f"owner@{key}.test", f"{name} Owner")
     org = Organisation.objects.filter(slug=key).first()
     if org is None:
-        org = create_organisation(kind=kind, name=name, owner=owner, currency=currency,
-                                  country=country, commission_bps=1500 if kind == "agency" else 0)
+        org = create_organisation(
+            kind=kind,
+            name=name,
+            owner=owner,
+            currency=currency,
+            country=country,
+            commission_bps=1500 if kind == "agency" else 0,
+        )
         Organisation.objects.filter(pk=org.pk).update(slug=key)
         org.refresh_from_db()
     for role in ROLES[1:]:
@@ -79,8 +137,9 @@ class Command(BaseCommand):
         for b in BRANDS:
             _organisation("brand", *b)
         if not User.objects.filter(email="admin@likeness.test").exists():
-            User.objects.create_superuser(email="admin@likeness.test", password=DEMO_PASSWORD,
-                                          full_name="Platform Staff")
+            User.objects.create_superuser(
+                email="admin@likeness.test", password=DEMO_PASSWORD, full_name="Platform Staff"
+            )
         categories = list(Category.objects.filter(sensitive=False))
         sensitive = list(Category.objects.filter(sensitive=True))
         created = 0
@@ -88,48 +147,74 @@ class Command(BaseCommand):
             agency = agencies[i % 3]
             if self._ensure_twin(i, agency, categories, sensitive):
                 created += 1
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new twins, "
-                                             f"{Twin.objects.count()} in all)."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready ({created} new twins, {Twin.objects.count()} in all)."
+            )
+        )
         self.print_logins()
 
-    def _ensure_twin(self, i: int, agency: Organisation, categories: list[Category],
-                     sensitive: list[Category]) -> bool:
+    def _ensure_twin(
+        self, i: int, agency: Organisation, categories: list[Category], sensitive: list[Category]
+    ) -> bool:
         rng = random.Random(i)
         first, last = FIRST[i], LAST[i % len(LAST)]
         email = f"{first.lower().replace('é', 'e').replace('í', 'i')}.{last.lower()}@talent.test"
         talent = Talent.objects.filter(agency=agency, email=email).first()
         if talent is None:
-            talent = Talent.objects.create(agency=agency, full_name=f"{first} {last}",
-                                           email=email, user=_user(email, f"{first} {last}"))
+            talent = Talent.objects.create(
+                agency=agency,
+                full_name=f"{first} {last}",
+                email=email,
+                user=_user(email, f"{first} {last}"),
+            )
             talent.restricted_categories.set(rng.sample(sensitive, k=rng.randint(1, 3)))
         if talent.twins.exists():
             return False
         by = Membership.objects.get(organisation=agency, role=Role.MANAGER)
-        twin = services.create_twin(by=by, talent_id=talent.pk, details=services.TwinDetails(
-            display_name=f"{first} {last[0]}. — digital twin",
-            description=(f"Photoreal digital twin of {first}, scanned in studio and approved by "
-                         f"{first}. Suited to {rng.choice(['e-commerce', 'campaign', 'social'])} "
-                         f"imagery; posing and styling follow the model's own guidelines."),
-            height_cm=rng.randint(165, 190), bust_cm=rng.randint(78, 95),
-            waist_cm=rng.randint(58, 75), hips_cm=rng.randint(84, 100),
-            dress_size_eu=rng.choice([34, 36, 38, 40, 42]),
-            shoe_size_eu=rng.choice([37, 38, 39, 40, 41, 42]),
-            hair=rng.choice(HAIR), eyes=rng.choice(EYES), tags=rng.sample(TAGS, k=3),
-            permitted_categories=rng.sample(categories, k=rng.randint(3, 6)),
-        ))
+        twin = services.create_twin(
+            by=by,
+            talent_id=talent.pk,
+            details=services.TwinDetails(
+                display_name=f"{first} {last[0]}. — digital twin",
+                description=(
+                    f"Photoreal digital twin of {first}, scanned in studio and approved by "
+                    f"{first}. Suited to {rng.choice(['e-commerce', 'campaign', 'social'])} "
+                    f"imagery; posing and styling follow the model's own guidelines."
+                ),
+                height_cm=rng.randint(165, 190),
+                bust_cm=rng.randint(78, 95),
+                waist_cm=rng.randint(58, 75),
+                hips_cm=rng.randint(84, 100),
+                dress_size_eu=rng.choice([34, 36, 38, 40, 42]),
+                shoe_size_eu=rng.choice([37, 38, 39, 40, 41, 42]),
+                hair=rng.choice(HAIR),
+                eyes=rng.choice(EYES),
+                tags=rng.sample(TAGS, k=3),
+                permitted_categories=rng.sample(categories, k=rng.randint(3, 6)),
+            ),
+        )
         unit = 100 if agency.currency != "JPY" else 1
         base = rng.randint(8, 40) * 100 * unit
-        services.set_rate_card(by=by, twin_id=twin.pk, card=services.RateCardInput(lines={
-            "social": (base, rng.randint(5, 20) * unit),
-            "web": (int(base * 1.5), rng.randint(10, 30) * unit),
-            "print": (base * 2, rng.randint(20, 60) * unit),
-            "ooh": (base * 3, rng.randint(50, 150) * unit),
-        }))
+        services.set_rate_card(
+            by=by,
+            twin_id=twin.pk,
+            card=services.RateCardInput(
+                lines={
+                    "social": (base, rng.randint(5, 20) * unit),
+                    "web": (int(base * 1.5), rng.randint(10, 30) * unit),
+                    "print": (base * 2, rng.randint(20, 60) * unit),
+                    "ooh": (base * 3, rng.randint(50, 150) * unit),
+                }
+            ),
+        )
         for n in range(2):
-            upload = SimpleUploadedFile(f"preview-{n}.jpg", studio_portrait(i * 10 + n),
-                                        content_type="image/jpeg")
-            services.add_twin_image(by=by, twin_id=twin.pk, upload=upload,
-                                    alt_text=f"{first}'s twin, look {n + 1}")
+            upload = SimpleUploadedFile(
+                f"preview-{n}.jpg", studio_portrait(i * 10 + n), content_type="image/jpeg"
+            )
+            services.add_twin_image(
+                by=by, twin_id=twin.pk, upload=upload, alt_text=f"{first}'s twin, look {n + 1}"
+            )
         services.change_twin_status(by=by, twin_id=twin.pk, action="publish")
         if i == len(FIRST) - 1:
             # One paused twin, so the catalogue shows what "not taking bookings" looks like.
@@ -141,11 +226,15 @@ class Command(BaseCommand):
         w("")
         w(f"Demo logins (password for all: {DEMO_PASSWORD})")
         for name, key, *_ in BRANDS:
-            w(f"  brand   {name:<18} owner@{key}.test   manager@{key}.test   "
-              f"finance@{key}.test   member@{key}.test")
+            w(
+                f"  brand   {name:<18} owner@{key}.test   manager@{key}.test   "
+                f"finance@{key}.test   member@{key}.test"
+            )
         for name, key, *_ in AGENCIES:
-            w(f"  agency  {name:<18} owner@{key}.test   manager@{key}.test   "
-              f"finance@{key}.test   member@{key}.test")
+            w(
+                f"  agency  {name:<18} owner@{key}.test   manager@{key}.test   "
+                f"finance@{key}.test   member@{key}.test"
+            )
         sample = Talent.objects.filter(user__isnull=False).order_by("id").first()
         if sample:
             w(f"  talent  every twin's model, e.g. {sample.email}")
