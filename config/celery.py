@@ -19,12 +19,14 @@ def _configure_filesystem_broker() -> None:
         return
     queue_dir = settings.CELERY_FILESYSTEM_DIR / "queue"
     processed = settings.CELERY_FILESYSTEM_DIR / "processed"
-    for folder in (queue_dir, processed, settings.CELERY_FILESYSTEM_DIR / "results"):
+    control = settings.CELERY_FILESYSTEM_DIR / "control"
+    for folder in (queue_dir, processed, control, settings.CELERY_FILESYSTEM_DIR / "results"):
         folder.mkdir(parents=True, exist_ok=True)
     app.conf.broker_transport_options = {
         "data_folder_in": str(queue_dir),
         "data_folder_out": str(queue_dir),
         "processed_folder": str(processed),
+        "control_folder": str(control),
         "store_processed": False,
     }
 
