@@ -225,3 +225,8 @@ def paid_checkout(
 def fee(amount: int) -> int:
     """Stripe's standard card fee (2.9 % + 30 cents), the sandbox default."""
     return (amount * 29 + 500) // 1000 + 30
+
+
+def usd_available(sandbox: Sandbox, account: str | None = None) -> int:
+    """The available USD balance (0 before the first movement)."""
+    return sandbox.balance(account).get("usd", {}).get("available", 0)

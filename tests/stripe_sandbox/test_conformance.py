@@ -9,7 +9,7 @@ import stripe
 
 from marketplace.stripe_sandbox.testing import Sandbox
 
-from .support import api, as_dict, fee, onboarded_account, paid_checkout
+from .support import api, as_dict, fee, onboarded_account, paid_checkout, usd_available
 
 # -- accounts and onboarding ------------------------------------------------------------------
 
@@ -399,7 +399,7 @@ def test_charges_list_update_and_legacy_create(stripe_client: stripe.StripeClien
 def test_money_moves_add_up(stripe_client: stripe.StripeClient, stripe_sandbox: Sandbox):
     """charge → transfer → reversal → refund → payout, with every balance transaction."""
     model = onboarded_account(stripe_client, stripe_sandbox)
-    start = stripe_sandbox.balance()["usd"]["available"]
+    start = usd_available(stripe_sandbox)
 
     _session, intent = paid_checkout(stripe_client, stripe_sandbox, 10_000, transfer_group="g-1")
     charge = stripe_client.v1.charges.retrieve(
@@ -414,7 +414,7 @@ def test_money_moves_add_up(stripe_client: stripe.StripeClient, stripe_sandbox: 
         charge.id,
     )
     assert txn.fee_details[0].type == "stripe_fee"
-    assert stripe_sandbox.balance()["usd"]["available"] == start + 9_680
+    assert usd_available(stripe_sandbox) == start + 9_680
 
     transfer = stripe_client.v1.transfers.create(
         params={
@@ -476,7 +476,7 @@ def test_money_moves_add_up(stripe_client: stripe.StripeClient, stripe_sandbox: 
 
     platform = stripe_client.v1.balance.retrieve()
     assert platform.available[0].amount == start + 9_680 - 7_000 + 2_000 - 3_000
-    assert stripe_sandbox.balance()["usd"]["available"] == platform.available[0].amount
+    assert usd_available(stripe_sandbox) == platform.available[0].amount
     connected = stripe_client.v1.balance.retrieve(options={"stripe_account": model.id})
     assert [(b.currency, b.amount) for b in connected.available] == [("usd", 1_000)]
     model_types = [
