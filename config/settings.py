@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "marketplace.talent",
     "marketplace.catalogue",
     "marketplace.licensing",
+    "marketplace.payments",
 ]
 
 MIDDLEWARE = [
@@ -145,6 +146,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "marketplace.licensing.tasks.remind_ending_task",
         "schedule": 6 * 3600.0,
     },
+    "run-payouts": {"task": "marketplace.payments.tasks.run_payouts_task", "schedule": 86400.0},
+    "bill-usage": {"task": "marketplace.payments.tasks.bill_usage_task", "schedule": 30 * 86400.0},
+    "flag-late-earnings": {
+        "task": "marketplace.payments.tasks.flag_late_earnings_task",
+        "schedule": 86400.0,
+    },
+    "reconcile": {"task": "marketplace.payments.tasks.reconcile_task", "schedule": 86400.0},
 }
 
 # --- Auth ---------------------------------------------------------------------------------
@@ -210,6 +218,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # No real key configured: the product talks to the local Stripe sandbox over HTTP.
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "sk_test_likeness_sandbox")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_likeness_sandbox")
+# Stay under Stripe's 25 requests/s in test mode (100 live) across every worker.
+STRIPE_MAX_REQUESTS_PER_SECOND = float(os.environ.get("STRIPE_MAX_REQUESTS_PER_SECOND", "20"))
 STRIPE_API_BASE = os.environ.get(
     "STRIPE_API_BASE",
     "" if "STRIPE_SECRET_KEY" in os.environ else "http://127.0.0.1:12111",

@@ -13,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("marketplace.accounts.urls")),
+    path("", include("marketplace.payments.urls")),
     path("", include("marketplace.licensing.urls")),
     path("catalogue/", include("marketplace.catalogue.urls")),
     path("", include("marketplace.talent.urls")),

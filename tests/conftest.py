@@ -18,9 +18,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import stripe
 from django.conf import settings
 
 from config.celery import app as celery_app
+from marketplace.stripe_sandbox.testing import Sandbox, run_sandbox
 from tests import factories
 from tests.services import require_services_in_ci
 
@@ -113,6 +115,33 @@ def login(client):
         return client
 
     return _login
+
+
+# --- The local Stripe sandbox -----------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def stripe_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """One sandbox process and SQLite file per test session (per xdist worker)."""
+    db_path = tmp_path_factory.mktemp("stripe_sandbox") / "stripe_sandbox.sqlite3"
+    with run_sandbox(db_path, webhook_retry_base=0.05) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture(scope="session")
+def stripe_client(stripe_sandbox: Sandbox) -> stripe.StripeClient:
+    return stripe_sandbox.client()
+
+
+@pytest.fixture
+def stripe_env(stripe_sandbox: Sandbox, settings) -> Sandbox:
+    """Product code talks to a freshly reset sandbox through the real stripe library."""
+    stripe_sandbox.reset()
+    settings.STRIPE_API_BASE = stripe_sandbox.base_url
+    settings.STRIPE_SECRET_KEY = "sk_test_likeness_tests"
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_likeness_tests"
+    settings.STRIPE_MAX_REQUESTS_PER_SECOND = 0
+    return stripe_sandbox
 
 
 # --- A real Celery worker over Redis ----------------------------------------------------

@@ -26,6 +26,11 @@ SUBJECTS = {
     "expired": "{ref} has expired",
     "ending_soon": "{ref} ends on {end}: renew?",
     "revoked": "{ref}: the model revoked consent for {twin}",
+    "contract_ready": "{ref}: the contract is ready to sign",
+    "contract_sign_turn": "{ref}: your signature on the contract is needed",
+    "contract_executed": "{ref}: the contract is signed by all parties",
+    "contract_declined": "{ref}: a party declined to sign the contract",
+    "usage_paid": "{ref}: per-use fees paid",
 }
 
 

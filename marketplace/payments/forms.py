@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from django import forms
+
+from marketplace.licensing.models import Licence
+from marketplace.talent.models import MediaType
+
+from .services import UsageInput
+
+
+class UsageForm(forms.Form):
+    used_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Date of use")
+    media_type = forms.ChoiceField(choices=MediaType.choices, label="Media")
+    territory = forms.ChoiceField(choices=(), label="Territory")
+    asset_reference = forms.CharField(
+        max_length=300, label="Asset reference", help_text="File name, URL or your DAM id."
+    )
+    image = forms.FileField(
+        required=False,
+        label="Image (optional)",
+        help_text="A thumbnail of the placement, shown to the model.",
+    )
+    idempotency_key = forms.CharField(max_length=120, widget=forms.HiddenInput)
+
+    def __init__(self, *args: object, licence: Licence, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        terms = licence.current_terms
+        self.fields["media_type"].choices = [  # type: ignore[attr-defined]
+            (m, MediaType(m).label) for m in terms.media_types
+        ]
+        self.fields["territory"].choices = [  # type: ignore[attr-defined]
+            (c, c) for c in terms.territories
+        ]
+
+    def usage(self) -> UsageInput:
+        d = self.cleaned_data
+        return UsageInput(
+            used_on=d["used_on"],
+            media_type=d["media_type"],
+            territory=d["territory"],
+            asset_reference=d["asset_reference"],
+            idempotency_key=d["idempotency_key"],
+            image=d.get("image"),
+        )

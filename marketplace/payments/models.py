@@ -1,0 +1,356 @@
+"""Money in from brands, money out to talent and agencies. Integer minor units throughout;
+every movement is a balanced ledger transaction."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from marketplace.accounts.models import Organisation
+from marketplace.core.models import TimeStampedModel
+from marketplace.licensing.models import Licence
+from marketplace.talent.models import MediaType, Talent
+
+
+class ConnectedAccount(TimeStampedModel):
+    """A Stripe Express account that receives transfers: a talent's or an agency's."""
+
+    organisation = models.OneToOneField(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="stripe_account"
+    )
+    talent = models.OneToOneField(
+        Talent, null=True, blank=True, on_delete=models.PROTECT, related_name="stripe_account"
+    )
+    stripe_id = models.CharField(max_length=64, unique=True)
+    charges_enabled = models.BooleanField(default=False)
+    payouts_enabled = models.BooleanField(default=False)
+    details_submitted = models.BooleanField(default=False)
+    requirements_due = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(organisation__isnull=False, talent__isnull=True)
+                    | Q(organisation__isnull=True, talent__isnull=False)
+                ),
+                name="connected_account_one_owner",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.stripe_id
+
+    @property
+    def ready(self) -> bool:
+        return self.payouts_enabled and self.details_submitted
+
+
+# --- Ledger ---------------------------------------------------------------------------------
+
+
+class LedgerAccount(models.Model):
+    """A ledger account per purpose, party and currency.
+
+    Assets (cash at Stripe, receivables) carry debit balances; what we owe (talent and
+    agency payables) and revenue carry credit balances.
+    """
+
+    class Kind(models.TextChoices):
+        CASH = "cash", "Platform cash at Stripe"
+        TALENT_PAYABLE = "talent_payable", "Owed to talent"
+        AGENCY_PAYABLE = "agency_payable", "Owed to agency"
+        PLATFORM_REVENUE = "platform_revenue", "Platform fees"
+        PROCESSING_FEES = "processing_fees", "Stripe processing fees"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    currency = models.CharField(max_length=3)
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    talent = models.ForeignKey(
+        Talent, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "currency", "organisation", "talent"],
+                name="ledger_account_unique",
+                nulls_distinct=False,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        owner = self.talent or self.organisation or "platform"
+        return f"{self.get_kind_display()} · {owner} · {self.currency}"
+
+
+class LedgerTransaction(models.Model):
+    """A balanced set of entries. `key` makes posting idempotent (e.g. 'licence-fee:42')."""
+
+    key = models.CharField(max_length=120, unique=True)
+    kind = models.CharField(max_length=40)
+    description = models.CharField(max_length=300)
+    licence = models.ForeignKey(
+        Licence, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_transactions"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class LedgerEntry(models.Model):
+    """Positive amounts are debits, negative amounts credits."""
+
+    transaction = models.ForeignKey(
+        LedgerTransaction, on_delete=models.PROTECT, related_name="entries"
+    )
+    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="entries")
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "transaction"], name="entry_account_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.account}: {self.amount}"
+
+
+# --- Brand payments -------------------------------------------------------------------------
+
+
+class Charge(TimeStampedModel):
+    """What a brand pays through Stripe Checkout: a licence fee or a usage statement."""
+
+    class Kind(models.TextChoices):
+        LICENCE_FEE = "licence_fee", "Licence fee"
+        USAGE = "usage", "Usage fees"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Awaiting payment"
+        PAID = "paid", "Paid"
+        EXPIRED = "expired", "Expired"
+        REFUNDED = "refunded", "Refunded"
+        PARTIALLY_REFUNDED = "partially_refunded", "Partly refunded"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    brand = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="charges")
+    licence = models.ForeignKey(
+        Licence, null=True, blank=True, on_delete=models.PROTECT, related_name="charges"
+    )
+    amount = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    checkout_session_id = models.CharField(max_length=100, unique=True, null=True, blank=True)
+    checkout_url = models.URLField(max_length=500, blank=True)
+    payment_intent_id = models.CharField(max_length=100, blank=True)
+    stripe_charge_id = models.CharField(max_length=100, blank=True, db_index=True)
+    processing_fee = models.BigIntegerField(default=0)
+    refunded_amount = models.PositiveBigIntegerField(default=0)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # One licence fee per licence: a second checkout reuses the first row.
+            models.UniqueConstraint(
+                fields=["licence"], condition=Q(kind="licence_fee"), name="one_licence_fee_charge"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.pk}"
+
+    @property
+    def transfer_group(self) -> str:
+        return f"charge-{self.pk}"
+
+
+class UsageReport(TimeStampedModel):
+    """One use of a twin, reported by the brand. Accepted reports accrue a per-use fee."""
+
+    licence = models.ForeignKey(Licence, on_delete=models.PROTECT, related_name="usage_reports")
+    brand = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    talent = models.ForeignKey(Talent, on_delete=models.PROTECT, related_name="usage_reports")
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    idempotency_key = models.CharField(max_length=120)
+    used_on = models.DateField()
+    media_type = models.CharField(max_length=10, choices=MediaType.choices)
+    territory = models.CharField(max_length=2)
+    asset_reference = models.CharField(max_length=300)
+    image = models.ImageField(upload_to="usage/%Y/%m/", blank=True)
+    fee = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    charge = models.ForeignKey(
+        Charge, null=True, blank=True, on_delete=models.PROTECT, related_name="usage_reports"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brand", "idempotency_key"], name="usage_idempotent_per_brand"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["talent", "-used_on"], name="usage_talent_idx"),
+            models.Index(fields=["brand", "charge"], name="usage_billing_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Use of {self.licence_id} on {self.used_on}"
+
+
+# --- Earnings and payouts -------------------------------------------------------------------
+
+
+class Payout(TimeStampedModel):
+    """One Stripe transfer to one connected account, covering many earnings."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        PAID = "paid", "Paid"
+        FAILED = "failed", "Failed"
+
+    run = models.ForeignKey(
+        "PayoutRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="payouts"
+    )
+    account = models.ForeignKey(ConnectedAccount, on_delete=models.PROTECT, related_name="payouts")
+    amount = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    transfer_id = models.CharField(max_length=100, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Payout {self.pk}"
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"likeness-payout-{self.pk}"
+
+    @property
+    def transfer_group(self) -> str:
+        return f"payout-{self.pk}"
+
+
+class Earning(TimeStampedModel):
+    """What one payee (a talent or an agency) earned from one brand payment."""
+
+    class Source(models.TextChoices):
+        LICENCE_FEE = "licence_fee", "Licence fee"
+        USAGE = "usage", "Per-use fees"
+
+    class Status(models.TextChoices):
+        AVAILABLE = "available", "Available"
+        IN_PAYOUT = "in_payout", "In payout"
+        PAID = "paid", "Paid out"
+        REVERSED = "reversed", "Reversed"
+
+    talent = models.ForeignKey(
+        Talent, null=True, blank=True, on_delete=models.PROTECT, related_name="earnings"
+    )
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="earnings"
+    )
+    licence = models.ForeignKey(Licence, on_delete=models.PROTECT, related_name="earnings")
+    charge = models.ForeignKey(Charge, on_delete=models.PROTECT, related_name="earnings")
+    source = models.CharField(max_length=20, choices=Source.choices)
+    amount = models.BigIntegerField()
+    reversed_amount = models.BigIntegerField(default=0)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.AVAILABLE)
+    brand_paid_at = models.DateTimeField()
+    due_by = models.DateTimeField(help_text="Fashion Workers Act: 45 days after the brand paid.")
+    payout = models.ForeignKey(
+        Payout, null=True, blank=True, on_delete=models.SET_NULL, related_name="earnings"
+    )
+    flagged_late_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(organisation__isnull=False, talent__isnull=True)
+                    | Q(organisation__isnull=True, talent__isnull=False)
+                ),
+                name="earning_one_payee",
+            ),
+            models.UniqueConstraint(
+                fields=["charge", "licence", "talent", "organisation"],
+                name="earning_once_per_charge_licence_payee",
+                nulls_distinct=False,
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "talent"], name="earning_talent_idx"),
+            models.Index(fields=["status", "organisation"], name="earning_org_idx"),
+            models.Index(fields=["status", "due_by"], name="earning_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Earning {self.pk}"
+
+    @property
+    def net(self) -> int:
+        return self.amount - self.reversed_amount
+
+
+class PayoutRun(TimeStampedModel):
+    """A batch of payouts, shown to staff with its progress."""
+
+    class Status(models.TextChoices):
+        PLANNING = "planning", "Planning"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNING)
+    total = models.PositiveIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Payout run {self.pk}"
+
+
+class TransferReversal(TimeStampedModel):
+    """Part of a payout taken back after a refund to the brand."""
+
+    payout = models.ForeignKey(Payout, on_delete=models.PROTECT, related_name="reversals")
+    charge = models.ForeignKey(Charge, on_delete=models.PROTECT, related_name="+")
+    amount = models.PositiveBigIntegerField()
+    stripe_id = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["payout", "charge"], name="one_reversal_per_refund"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reversal {self.pk}"
+
+
+class WebhookEvent(models.Model):
+    """Every Stripe event, stored once by its id before it is processed."""
+
+    stripe_id = models.CharField(max_length=100, unique=True)
+    type = models.CharField(max_length=100)
+    account = models.CharField(max_length=64, blank=True)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["type", "received_at"], name="webhook_type_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.stripe_id}"

@@ -1,0 +1,47 @@
+"""Scoped reads for payments."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet, Sum
+
+from marketplace.accounts.models import Organisation
+from marketplace.licensing.models import Licence
+from marketplace.talent.models import Talent
+
+from .models import Charge, ConnectedAccount, Payout, PayoutRun, UsageReport
+
+
+def brand_charges(brand: Organisation) -> QuerySet[Charge]:
+    return Charge.objects.filter(brand=brand).select_related("licence").order_by("-created_at")
+
+
+def unbilled_usage(brand: Organisation) -> list[dict[str, object]]:
+    return list(
+        UsageReport.objects.filter(brand=brand, charge__isnull=True)
+        .values("currency")
+        .annotate(total=Sum("fee"))
+        .order_by("currency")
+    )
+
+
+def licence_uses(licence: Licence) -> QuerySet[UsageReport]:
+    return licence.usage_reports.order_by("-used_on", "-id")
+
+
+def connected_account_for(
+    *, talent: Talent | None = None, organisation: Organisation | None = None
+) -> ConnectedAccount | None:
+    if talent is not None:
+        return ConnectedAccount.objects.filter(talent=talent).first()
+    return ConnectedAccount.objects.filter(organisation=organisation).first()
+
+
+def payouts_for(account: ConnectedAccount | None) -> QuerySet[Payout]:
+    if account is None:
+        return Payout.objects.none()
+    return Payout.objects.filter(account=account).order_by("-created_at")
+
+
+def run_progress(run: PayoutRun) -> dict[str, int]:
+    counts = dict(run.payouts.values_list("status").annotate(n=Sum(1)))
+    return {"total": run.total, **{status: counts.get(status, 0) for status in Payout.Status}}

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import pytest
+
+from marketplace.licensing import services as licensing
+from marketplace.licensing.models import Licence
+from marketplace.payments import services
+from tests.factories import MembershipFactory
+from tests.licensing.conftest import make_terms
+
+CTX = licensing.RequestContext(ip_address="198.51.100.7", user_agent="pytest")
+
+
+def signed_licence(*, brand_manager, agency_manager, twin, **terms) -> Licence:
+    """A licence the three parties have signed: waiting for the brand's payment."""
+    licence = licensing.request_licence(
+        by=brand_manager, twin_id=twin.pk, terms=make_terms(**terms)
+    )
+    licensing.approve_licence(by=agency_manager, reference=licence.reference)
+    licence.refresh_from_db()
+    licensing.give_consent(
+        talent=twin.talent,
+        user=twin.talent.user,
+        reference=licence.reference,
+        typed_name=twin.talent.full_name,
+        terms_hash=licence.current_terms.terms_hash,
+        context=CTX,
+    )
+    # Contract signing is the contracts app's business; here the signatures are a given.
+    Licence.objects.filter(pk=licence.pk).update(status=Licence.Status.AWAITING_PAYMENT)
+    licence.refresh_from_db()
+    return licence
+
+
+def pay(stripe_env, charge, card="visa"):
+    stripe_env.complete_checkout(charge.checkout_session_id, card=card)
+    return services.complete_checkout(session_id=charge.checkout_session_id)
+
+
+@pytest.fixture
+def awaiting_payment(brand_manager, agency_manager, twin):
+    return signed_licence(
+        brand_manager=brand_manager,
+        agency_manager=agency_manager,
+        twin=twin,
+        media_types=["social", "web"],
+    )
+
+
+@pytest.fixture
+def brand_finance(brand):
+    return MembershipFactory(organisation=brand, role="finance")
+
+
+@pytest.fixture
+def active_licence(stripe_env, awaiting_payment, brand_finance):
+    charge = services.start_licence_checkout(by=brand_finance, reference=awaiting_payment.reference)
+    pay(stripe_env, charge)
+    awaiting_payment.refresh_from_db()
+    return awaiting_payment

@@ -1,0 +1,209 @@
+"""Per-use metering: every use validated against the licence, idempotent per brand key."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from marketplace.core.errors import PermissionDenied, ValidationFailed
+from marketplace.licensing import services as licensing
+from marketplace.licensing.models import Licence
+from marketplace.payments import services
+from marketplace.payments.models import Charge, Earning, UsageReport
+from tests.factories import MembershipFactory
+from tests.payments.conftest import CTX, pay, signed_licence
+
+pytestmark = pytest.mark.django_db
+
+
+def use(licence, key="k1", **overrides):
+    values = {
+        "used_on": licence.current_terms.start_date,
+        "media_type": "social",
+        "territory": "DE",
+        "asset_reference": "ss27/look-04.jpg",
+        "idempotency_key": key,
+    }
+    values.update(overrides)
+    return services.UsageInput(**values)
+
+
+@pytest.fixture
+def started(active_licence):
+    """The licence window has begun."""
+    from marketplace.licensing.models import LicenceTerms
+
+    today = timezone.localdate()
+    LicenceTerms.objects.filter(pk=active_licence.terms_id).update(
+        start_date=today - timedelta(days=5)
+    )
+    active_licence.refresh_from_db()
+    return active_licence
+
+
+def test_an_accepted_use_accrues_the_per_use_fee(started, brand_manager):
+    report, created = services.record_usage(
+        by=brand_manager, reference=started.reference, data=use(started, media_type="web")
+    )
+
+    assert created
+    assert (report.fee, report.currency) == (2_000, "EUR")
+    started.refresh_from_db()
+    assert started.uses_count == 1
+
+
+def test_same_key_returns_the_original_report(started, brand_manager):
+    first, _ = services.record_usage(
+        by=brand_manager, reference=started.reference, data=use(started)
+    )
+    again, created = services.record_usage(
+        by=brand_manager, reference=started.reference, data=use(started)
+    )
+
+    assert (again.pk, created) == (first.pk, False)
+    started.refresh_from_db()
+    assert started.uses_count == 1
+
+
+def test_same_key_with_other_details_is_refused(started, brand_manager):
+    services.record_usage(by=brand_manager, reference=started.reference, data=use(started))
+
+    with pytest.raises(ValidationFailed, match="different report"):
+        services.record_usage(
+            by=brand_manager, reference=started.reference, data=use(started, territory="FR")
+        )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code"),
+    [
+        ({"media_type": "print"}, "media_not_licensed"),
+        ({"territory": "IT"}, "territory_not_licensed"),
+        ({"used_on": "future"}, "future_use"),
+        ({"used_on": "before"}, "outside_window"),
+    ],
+)
+def test_out_of_scope_uses_are_refused_with_the_reason(started, brand_manager, overrides, code):
+    today = timezone.localdate()
+    if overrides.get("used_on") == "future":
+        overrides["used_on"] = today + timedelta(days=1)
+    elif overrides.get("used_on") == "before":
+        overrides["used_on"] = started.current_terms.start_date - timedelta(days=1)
+
+    with pytest.raises(ValidationFailed) as exc:
+        services.record_usage(
+            by=brand_manager, reference=started.reference, data=use(started, **overrides)
+        )
+
+    assert exc.value.code == code
+    assert UsageReport.objects.count() == 0
+
+
+def test_use_cap_is_enforced(stripe_env, brand_manager, agency_manager, twin, brand_finance):
+    licence = signed_licence(
+        brand_manager=brand_manager, agency_manager=agency_manager, twin=twin, max_uses=2
+    )
+    pay(stripe_env, services.start_licence_checkout(by=brand_finance, reference=licence.reference))
+    from marketplace.licensing.models import LicenceTerms
+
+    LicenceTerms.objects.filter(pk=licence.terms_id).update(start_date=timezone.localdate())
+    licence.refresh_from_db()
+    for key in ("a", "b"):
+        services.record_usage(
+            by=brand_manager, reference=licence.reference, data=use(licence, key=key)
+        )
+
+    with pytest.raises(ValidationFailed, match="cap is reached") as exc:
+        services.record_usage(
+            by=brand_manager, reference=licence.reference, data=use(licence, key="c")
+        )
+    assert exc.value.code == "use_cap_reached"
+    licence.refresh_from_db()
+    assert licence.uses_count == 2
+
+
+def test_uses_after_revocation_are_refused(started, brand_manager):
+    licensing.revoke_twin_consent(
+        talent=started.talent,
+        user=started.talent.user,
+        twin_id=started.twin_id,
+        reason="",
+        context=CTX,
+    )
+
+    with pytest.raises(ValidationFailed) as exc:
+        services.record_usage(
+            by=brand_manager,
+            reference=started.reference,
+            data=use(started, used_on=timezone.localdate()),
+        )
+    assert exc.value.code == "consent_revoked"
+
+
+def test_inactive_licence_refuses_uses(awaiting_payment, brand_manager):
+    with pytest.raises(ValidationFailed) as exc:
+        services.record_usage(
+            by=brand_manager, reference=awaiting_payment.reference, data=use(awaiting_payment)
+        )
+    assert exc.value.code == "licence_not_active"
+
+
+def test_other_brands_and_agencies_cannot_report(started, other_brand, agency_manager):
+    with pytest.raises(Licence.DoesNotExist):
+        services.record_usage(
+            by=MembershipFactory(organisation=other_brand, role="owner"),
+            reference=started.reference,
+            data=use(started),
+        )
+    with pytest.raises(PermissionDenied):
+        services.record_usage(by=agency_manager, reference=started.reference, data=use(started))
+
+
+def test_usage_is_billed_and_paid_into_earnings(stripe_env, started, brand_manager):
+    for n, media in enumerate(["social", "web", "web"]):
+        services.record_usage(
+            by=brand_manager,
+            reference=started.reference,
+            data=use(started, key=f"u{n}", media_type=media),
+        )
+
+    charge = services.bill_usage(brand=started.brand, currency="EUR")
+    assert charge.amount == 1_000 + 2_000 + 2_000
+    assert services.bill_usage(brand=started.brand, currency="EUR") is None
+    pay(stripe_env, charge)
+
+    charge.refresh_from_db()
+    usage_earnings = Earning.objects.filter(charge=charge)
+    assert charge.status == Charge.Status.PAID
+    # 5,000 → platform 500, agency 20 % of 4,500 = 900, model 3,600
+    assert sorted(e.amount for e in usage_earnings) == [900, 3_600]
+
+
+def test_usage_form_reports_and_shows_refusals(client, started, brand_manager):
+    client.force_login(brand_manager.user)
+    url = f"/licences/{started.reference}/uses/"
+    data = {
+        "used_on": started.current_terms.start_date.isoformat(),
+        "media_type": "social",
+        "territory": "DE",
+        "asset_reference": "look-1.jpg",
+        "idempotency_key": "form-1",
+    }
+
+    ok = client.post(url, data)
+    refused = client.post(
+        url,
+        {
+            **data,
+            "idempotency_key": "form-2",
+            "used_on": (timezone.localdate() + timedelta(days=3)).isoformat(),
+        },
+    )
+
+    assert ok.status_code == 302
+    assert refused.status_code == 400
+    assert "before it happens" in refused.content.decode()
+    assert UsageReport.objects.count() == 1
+    assert "look-1.jpg" in client.get(url).content.decode()
