@@ -21,10 +21,13 @@ class TermsForm(forms.Form):
         widget=forms.SelectMultiple(attrs={"size": 8}),
         help_text="Hold Ctrl/⌘ to choose several. Regions expand to their countries.",
     )
-    start_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    end_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    start_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    end_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     category = forms.ModelChoiceField(
-        queryset=Category.objects.none(), to_field_name="slug", label="Industry / product category"
+        queryset=Category.objects.none(),
+        to_field_name="slug",
+        label="Industry / product category",
+        empty_label="Choose a category",
     )
     exclusive = forms.BooleanField(
         required=False, label="Exclusive for this category, territories and window"

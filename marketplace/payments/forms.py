@@ -9,7 +9,9 @@ from .services import UsageInput
 
 
 class UsageForm(forms.Form):
-    used_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Date of use")
+    used_on = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), label="Date of use"
+    )
     media_type = forms.ChoiceField(choices=MediaType.choices, label="Media")
     territory = forms.ChoiceField(choices=(), label="Territory")
     asset_reference = forms.CharField(
