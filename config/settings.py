@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "marketplace.talent",
     "marketplace.catalogue",
     "marketplace.licensing",
+    "marketplace.contracts",
     "marketplace.payments",
 ]
 
@@ -223,6 +224,17 @@ STRIPE_MAX_REQUESTS_PER_SECOND = float(os.environ.get("STRIPE_MAX_REQUESTS_PER_S
 STRIPE_API_BASE = os.environ.get(
     "STRIPE_API_BASE",
     "" if "STRIPE_SECRET_KEY" in os.environ else "http://127.0.0.1:12111",
+)
+
+# --- Contracts ----------------------------------------------------------------------------
+# Contract PDFs are private files, never under MEDIA_ROOT (which is served): by default in
+# `private/` beside it, so a worker given the same LIKENESS_MEDIA_ROOT finds them too.
+PRIVATE_FILES_ROOT = os.environ.get("LIKENESS_PRIVATE_ROOT", "")
+# The platform's sealing certificate and key (`manage.py ensure_signing_key`).
+SIGNING_KEY_DIR = Path(os.environ.get("LIKENESS_SIGNING_KEY_DIR", VAR_DIR / "keys"))
+# Test hook only: seconds a contract render waits, so a test can kill a worker mid-render.
+CONTRACT_RENDER_DELAY_SECONDS = float(
+    os.environ.get("LIKENESS_CONTRACT_RENDER_DELAY_SECONDS", "0")
 )
 
 # --- Marketplace rules --------------------------------------------------------------------

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("marketplace.accounts.urls")),
     path("", include("marketplace.payments.urls")),
     path("", include("marketplace.licensing.urls")),
+    path("", include("marketplace.contracts.urls")),
     path("catalogue/", include("marketplace.catalogue.urls")),
     path("", include("marketplace.talent.urls")),
 ]

@@ -887,3 +887,49 @@ def remind_ending(*, today: date | None = None, days: int = 30) -> int:
             notifications.tell(licence, "ending_soon", brand=True, agency=True)
             count += 1
     return count
+
+
+# --- Contract (called by marketplace.contracts) --------------------------------------------
+
+
+@transaction.atomic
+def contract_executed(*, licence_id: int, actor: Any = None) -> Licence:
+    """All three parties signed and the executed contract is sealed: payment is next.
+
+    Idempotent: a licence already past signing is returned unchanged."""
+    licence = _lock(Licence.objects.all(), licence_id)
+    if licence.status in (S.AWAITING_PAYMENT, S.ACTIVE):
+        return licence
+    _require(licence, S.CONSENTED)
+    _set_status(licence, S.AWAITING_PAYMENT, actor=actor, verb="licence.contract_executed")
+    notifications.tell(licence, "contract_executed", brand=True, agency=True, talent=True)
+    return licence
+
+
+@transaction.atomic
+def contract_declined(*, licence_id: int, by_role: str, reason: str, actor: Any = None) -> Licence:
+    """A party declined to sign: the licence goes back to the agency, with the reason.
+
+    The terms are written again as a new version (same scope and price), because the model's
+    consent covered the old version: approving again asks the model for a fresh consent,
+    which leads to a new contract. The reservation is renewed for the agency's review."""
+    licence = _lock(Licence.objects.all(), licence_id)
+    _require(licence, S.CONSENTED)
+    old = licence.current_terms
+    stored = dict(old.quote)
+    quote = quotes.Quote(**{**stored, "split": quotes.Split(**stored["split"])})
+    _write_terms(licence, checked_from_terms(old), quote, proposer=old.proposed_by)
+    note = f"The {by_role.lower()} declined to sign the contract: {reason.strip()}"
+    _set_status(
+        licence,
+        S.REQUESTED,
+        actor=actor,
+        verb="licence.contract_declined",
+        reason=note,
+        reserved_until=_reservation_deadline(),
+        data={"role": by_role, "terms_hash": licence.current_terms.terms_hash},
+    )
+    notifications.tell(
+        licence, "contract_declined", brand=True, agency=True, talent=True, note=note
+    )
+    return licence

@@ -1,0 +1,110 @@
+"""Contracts: the document generated from a licence's consented terms, its signatures and the
+executed, sealed copy."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from marketplace.core.models import TimeStampedModel
+from marketplace.licensing.models import Consent, Licence, LicenceTerms
+
+from .storage import contract_storage
+
+
+class Party(models.TextChoices):
+    BRAND = "brand", "Brand"
+    AGENCY = "agency", "Agency"
+    TALENT = "talent", "Model"
+
+
+# Who signs when: the brand commits first, the agency countersigns, the model signs last,
+# seeing both commitments already made (README, "Licensing rules").
+SIGNING_ORDER: tuple[str, ...] = (Party.BRAND, Party.AGENCY, Party.TALENT)
+
+
+def _document_path(contract: Contract, filename: str) -> str:
+    return f"contracts/{contract.licence.reference}/{filename}"
+
+
+class Contract(TimeStampedModel):
+    """One contract per consent: generated once, signed by the three parties, then sealed."""
+
+    class Status(models.TextChoices):
+        GENERATING = "generating", "Generating"
+        AWAITING_SIGNATURES = "awaiting_signatures", "Awaiting signatures"
+        SEALING = "sealing", "Signed — sealing"
+        EXECUTED = "executed", "Executed"
+        VOID = "void", "Void"
+
+    reference = models.CharField(max_length=32, unique=True)
+    licence = models.ForeignKey(Licence, on_delete=models.PROTECT, related_name="contracts")
+    consent = models.OneToOneField(Consent, on_delete=models.PROTECT, related_name="contract")
+    terms = models.ForeignKey(LicenceTerms, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.GENERATING, db_index=True
+    )
+    render_attempts = models.PositiveSmallIntegerField(default=0)
+    document = models.FileField(
+        storage=contract_storage, upload_to=_document_path, max_length=200, blank=True
+    )
+    document_sha256 = models.CharField(max_length=64, blank=True)
+    document_size = models.PositiveIntegerField(null=True, blank=True)
+    generated_at = models.DateTimeField(null=True, blank=True)
+    executed_document = models.FileField(
+        storage=contract_storage, upload_to=_document_path, max_length=200, blank=True
+    )
+    executed_sha256 = models.CharField(max_length=64, blank=True)
+    executed_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.TextField(blank=True)
+    declined_role = models.CharField(max_length=10, choices=Party.choices, blank=True)
+    declined_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    declined_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["licence"],
+                condition=~Q(status="void"),
+                name="one_live_contract_per_licence",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="generating") | ~Q(document_sha256=""),
+                name="contract_document_hashed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_live(self) -> bool:
+        return self.status != self.Status.VOID
+
+
+class Signature(models.Model):
+    """One party's signature: who, in which role, when, from where, on which exact bytes."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="signatures")
+    role = models.CharField(max_length=10, choices=Party.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(
+        "accounts.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    typed_name = models.CharField(max_length=150)
+    document_sha256 = models.CharField(max_length=64)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+    signed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "role"], name="one_signature_per_role"),
+        ]
+        ordering = ["signed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} signature on {self.contract_id}"
