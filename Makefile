@@ -18,6 +18,7 @@ install: $(STAMP)
 ## run: the whole marketplace on embedded defaults (SQLite, filesystem broker, Stripe sandbox)
 run: install
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py ensure_signing_key
 	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py devstack
 

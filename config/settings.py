@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("LIKENESS_VAR_DIR", BASE_DIR / "var"))
@@ -134,6 +135,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "likeness")
 CELERY_TIMEZONE = "UTC"
+PAYOUT_HOUR_UTC = 6
 CELERY_BEAT_SCHEDULE = {
     "lapse-reservations": {
         "task": "marketplace.licensing.tasks.lapse_reservations_task",
@@ -147,7 +149,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "marketplace.licensing.tasks.remind_ending_task",
         "schedule": 6 * 3600.0,
     },
-    "run-payouts": {"task": "marketplace.payments.tasks.run_payouts_task", "schedule": 86400.0},
+    # Daily at 06:00 UTC, so people can be told when their next payout leaves.
+    "run-payouts": {
+        "task": "marketplace.payments.tasks.run_payouts_task",
+        "schedule": crontab(hour=PAYOUT_HOUR_UTC, minute=0),
+    },
     "bill-usage": {"task": "marketplace.payments.tasks.bill_usage_task", "schedule": 30 * 86400.0},
     "flag-late-earnings": {
         "task": "marketplace.payments.tasks.flag_late_earnings_task",

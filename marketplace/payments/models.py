@@ -184,6 +184,9 @@ class UsageReport(TimeStampedModel):
     asset_reference = models.CharField(max_length=300)
     image = models.ImageField(upload_to="usage/%Y/%m/", blank=True)
     fee = models.PositiveBigIntegerField()
+    # The split of the fee, fixed when the use is reported (the licence's quote snapshot).
+    talent_share = models.PositiveBigIntegerField(default=0)
+    agency_share = models.PositiveBigIntegerField(default=0)
     currency = models.CharField(max_length=3)
     charge = models.ForeignKey(
         Charge, null=True, blank=True, on_delete=models.PROTECT, related_name="usage_reports"

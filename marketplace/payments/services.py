@@ -20,10 +20,10 @@ from django.utils import timezone
 from marketplace.accounts.models import Membership, Organisation, Role, User
 from marketplace.core import audit, notify
 from marketplace.core.errors import PermissionDenied, TransitionError, ValidationFailed
-from marketplace.core.money import apply_bps
 from marketplace.core.stripe_client import get_stripe_client
 from marketplace.licensing import services as licensing
 from marketplace.licensing.models import Licence
+from marketplace.licensing.quotes import split_fee
 from marketplace.talent.images import check_upload
 from marketplace.talent.models import MediaType, Talent
 
@@ -228,7 +228,7 @@ def complete_checkout(*, session_id: str) -> Charge | None:
         return None
     with transaction.atomic():
         charge = (
-            Charge.objects.select_for_update()
+            Charge.objects.select_for_update(of=("self",))
             .select_related("licence", "brand")
             .filter(checkout_session_id=session_id)
             .first()
@@ -258,33 +258,52 @@ def complete_checkout(*, session_id: str) -> Charge | None:
 @dataclass(frozen=True)
 class _Portion:
     licence: Licence
-    gross: int
+    talent_share: int
+    commission: int
+    platform: int
 
 
 def _portions(charge: Charge) -> list[_Portion]:
+    """Who gets what of a charge: the split the model consented to (licence fee), or the sum
+    of the splits stored on each use when it was reported (usage)."""
     if charge.kind == Charge.Kind.LICENCE_FEE:
-        return [_Portion(charge.licence, charge.amount)]  # type: ignore[arg-type]
-    by_licence: dict[int, int] = defaultdict(int)
-    licences = {}
-    for report in charge.usage_reports.select_related(
-        "licence__terms", "licence__talent", "licence__agency"
-    ):
-        by_licence[report.licence_id] += report.fee
-        licences[report.licence_id] = report.licence
-    return [_Portion(licences[lid], gross) for lid, gross in sorted(by_licence.items())]
+        licence = charge.licence
+        split = licence.current_terms.quote["split"]  # type: ignore[union-attr]
+        return [
+            _Portion(
+                licence,
+                split["talent_share"],
+                split["agency_commission"],  # type: ignore[arg-type]
+                split["platform_fee"],
+            )
+        ]
+    rows = (
+        charge.usage_reports.values("licence_id")
+        .annotate(gross=Sum("fee"), talent=Sum("talent_share"), agency=Sum("agency_share"))
+        .order_by("licence_id")
+    )
+    licences = Licence.objects.select_related("talent", "agency").in_bulk(
+        [r["licence_id"] for r in rows]
+    )
+    return [
+        _Portion(
+            licences[r["licence_id"]],
+            r["talent"],
+            r["agency"],
+            r["gross"] - r["talent"] - r["agency"],
+        )
+        for r in rows
+    ]
 
 
 def _book_payment(charge: Charge) -> None:
-    """Ledger and earnings for a paid charge, split by each licence's quote snapshot."""
+    """Ledger and earnings for a paid charge."""
     cur = charge.currency
     due = charge.paid_at + timedelta(days=FWA_DAYS)  # type: ignore[operator]
     lines = [ledger.Line(ledger.account(K.CASH, cur), charge.amount)]
     for portion in _portions(charge):
-        quote = portion.licence.current_terms.quote
-        platform = apply_bps(portion.gross, quote["platform_fee_bps"])
-        commission = apply_bps(portion.gross - platform, quote["agency_commission_bps"])
-        talent_share = portion.gross - platform - commission
         licence = portion.licence
+        talent_share, commission = portion.talent_share, portion.commission
         lines += [
             ledger.Line(
                 ledger.account(K.TALENT_PAYABLE, cur, talent=licence.talent), -talent_share
@@ -292,7 +311,7 @@ def _book_payment(charge: Charge) -> None:
             ledger.Line(
                 ledger.account(K.AGENCY_PAYABLE, cur, organisation=licence.agency), -commission
             ),
-            ledger.Line(ledger.account(K.PLATFORM_REVENUE, cur), -platform),
+            ledger.Line(ledger.account(K.PLATFORM_REVENUE, cur), -portion.platform),
         ]
         source = (
             Earning.Source.LICENCE_FEE
@@ -482,6 +501,11 @@ def record_usage(*, by: Membership, reference: str, data: UsageInput) -> tuple[U
             if line["media_type"] == data.media_type
         )
     )
+    split = split_fee(
+        fee,
+        platform_fee_bps=terms.quote["platform_fee_bps"],
+        agency_commission_bps=terms.quote["agency_commission_bps"],
+    )
     try:
         with transaction.atomic():
             report = UsageReport(
@@ -495,6 +519,8 @@ def record_usage(*, by: Membership, reference: str, data: UsageInput) -> tuple[U
                 territory=data.territory.upper(),
                 asset_reference=data.asset_reference.strip()[:300],
                 fee=fee,
+                talent_share=split.talent_share,
+                agency_share=split.agency_commission,
                 currency=terms.currency,
             )
             if data.image is not None:
@@ -643,7 +669,7 @@ def send_payout(*, payout_id: int) -> Payout | None:
     TransientStripeError for the task to retry with backoff."""
     with transaction.atomic():
         payout = (
-            Payout.objects.select_for_update(skip_locked=True)
+            Payout.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("account")
             .filter(pk=payout_id)
             .first()
@@ -687,7 +713,11 @@ def send_payout(*, payout_id: int) -> Payout | None:
         _finish_run_if_done(payout.run_id)
         return payout
     with transaction.atomic():
-        payout = Payout.objects.select_for_update().select_related("account").get(pk=payout.pk)
+        payout = (
+            Payout.objects.select_for_update(of=("self",))
+            .select_related("account")
+            .get(pk=payout.pk)
+        )
         if payout.status != Payout.Status.PAID:
             payout.status = Payout.Status.PAID
             payout.transfer_id = transfer.id
@@ -812,7 +842,7 @@ def refund_charge(*, charge_id: int, amount: int | None = None, actor: Any = Non
     )
     cur = charge.currency
     lines = [ledger.Line(ledger.account(K.CASH, cur), -amount)]
-    for earning in charge.earnings.select_for_update().select_related(
+    for earning in charge.earnings.select_for_update(of=("self",)).select_related(
         "payout", "talent", "organisation"
     ):
         # The same fraction of each earning as of the charge, rounded half up.
