@@ -1,0 +1,182 @@
+"""Contract pages: the parties (and staff) see and sign; everyone else gets a 404."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from marketplace.contracts.models import Contract, Signature
+from marketplace.licensing.models import Licence
+from tests.factories import (
+    AgencyFactory,
+    BrandFactory,
+    MembershipFactory,
+    TalentFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def contract(consented):
+    return Contract.objects.get()
+
+
+def snapshot():
+    return (
+        list(Contract.objects.order_by("pk").values()),
+        list(Signature.objects.order_by("pk").values()),
+        list(Licence.objects.order_by("pk").values()),
+    )
+
+
+def urls(contract):
+    ref, cref = contract.licence.reference, contract.reference
+    return [
+        ("get", f"/licences/{ref}/contract/panel/", {}),
+        ("get", f"/licences/{ref}/contract/sign/", {}),
+        (
+            "post",
+            f"/licences/{ref}/contract/sign/",
+            {"typed_name": "x", "document_sha256": contract.document_sha256, "confirm": "on"},
+        ),
+        ("post", f"/licences/{ref}/contract/decline/", {"reason": "no"}),
+        ("get", f"/licences/{ref}/contracts/{cref}/document.pdf", {}),
+        ("get", f"/licences/{ref}/contracts/{cref}/document.pdf?download=1", {}),
+        ("get", f"/licences/{ref}/contracts/{cref}/executed.pdf", {}),
+    ]
+
+
+@pytest.mark.parametrize("who", ["other_agency", "other_brand", "other_talent", "platform_user"])
+def test_everyone_else_gets_404_and_nothing_changes(client, contract, who):
+    agency_b = AgencyFactory()
+    outsider = {
+        "other_agency": lambda: MembershipFactory(organisation=agency_b, role="owner").user,
+        "other_brand": lambda: MembershipFactory(organisation=BrandFactory(), role="owner").user,
+        "other_talent": lambda: TalentFactory(agency=agency_b, user=UserFactory()).user,
+        "platform_user": lambda: UserFactory(),
+    }[who]()
+    client.force_login(outsider)
+    before = snapshot()
+
+    for method, url, data in urls(contract):
+        response = getattr(client, method)(url, data)
+        assert response.status_code == 404, (who, url)
+        assert contract.reference not in response.content.decode(errors="ignore")
+
+    assert snapshot() == before
+
+
+def test_anonymous_is_sent_to_sign_in_and_nothing_changes(client, contract):
+    before = snapshot()
+
+    for method, url, data in urls(contract):
+        response = getattr(client, method)(url, data)
+        assert response.status_code in {302, 405}, url
+        if response.status_code == 302:
+            assert response.url.startswith("/accounts/login/")
+
+    assert snapshot() == before
+
+
+def test_each_party_and_staff_can_read_the_contract(client, contract, parties):
+    ref, cref = contract.licence.reference, contract.reference
+    staff = UserFactory(is_staff=True)
+    reader = MembershipFactory(organisation=contract.licence.brand, role="finance").user
+    for user in [
+        parties["brand"].user,
+        parties["agency"].user,
+        parties["talent"].user,
+        staff,
+        reader,
+    ]:
+        client.force_login(user)
+        pdf = client.get(f"/licences/{ref}/contracts/{cref}/document.pdf")
+        assert pdf.status_code == 200, user
+        assert pdf["Content-Type"] == "application/pdf"
+        assert pdf["X-Frame-Options"] == "SAMEORIGIN"
+        assert b"".join(pdf.streaming_content) == contract.document.open("rb").read()
+    download = client.get(f"/licences/{ref}/contracts/{cref}/document.pdf?download=1")
+    assert download["Content-Disposition"] == f'attachment; filename="{cref}.pdf"'
+
+
+def test_panel_polls_while_awaiting_and_shows_whose_turn(client, contract, parties):
+    client.force_login(parties["brand"].user)
+
+    page = client.get(f"/licences/{contract.licence.reference}/").content.decode()
+
+    assert 'hx-trigger="every 2s"' in page
+    assert "Awaiting signatures 0/3" in page
+    assert "Review and sign" in page
+    client.force_login(parties["agency"].user)
+    agency_page = client.get(f"/licences/{contract.licence.reference}/").content.decode()
+    assert "Review and sign" not in agency_page
+    assert "Waiting for the brand to sign" in agency_page
+
+
+def _sign_in_browser(client, contract, user, name):
+    page = client.get(f"/licences/{contract.licence.reference}/contract/sign/").content.decode()
+    sha = re.search(r'name="document_sha256" value="([0-9a-f]{64})"', page).group(1)
+    return client.post(
+        f"/licences/{contract.licence.reference}/contract/sign/",
+        {"document_sha256": sha, "typed_name": name, "confirm": "on"},
+        HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64) Chromium",
+    )
+
+
+def test_three_parties_sign_in_the_browser_and_the_panel_stops_polling(
+    client, contract, parties, django_capture_on_commit_callbacks
+):
+    ref = contract.licence.reference
+    for who, name in [("brand", "Bea Brandt"), ("agency", "aki  AGENT")]:
+        client.force_login(parties[who].user)
+        assert _sign_in_browser(client, contract, parties[who].user, name).status_code == 302
+    client.force_login(parties["talent"].user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _sign_in_browser(
+            client, contract, parties["talent"].user, "Zoë Łukasiewicz-Okafor"
+        )
+
+    assert response.status_code == 302
+    signature = Signature.objects.get(role="talent")
+    assert (signature.ip_address, signature.user_agent) == (
+        "127.0.0.1",
+        "Mozilla/5.0 (X11; Linux x86_64) Chromium",
+    )
+    panel = client.get(f"/licences/{ref}/contract/panel/?seen=sealing", HTTP_HX_REQUEST="true")
+    body = panel.content.decode()
+    assert "Executed" in body and "hx-trigger" not in body
+    assert panel["HX-Refresh"] == "true"
+    executed = client.get(f"/licences/{ref}/contracts/{contract.reference}/executed.pdf")
+    assert executed.status_code == 200
+
+
+def test_a_stale_hash_in_the_form_is_refused_with_a_message(client, contract, parties):
+    client.force_login(parties["brand"].user)
+
+    response = client.post(
+        f"/licences/{contract.licence.reference}/contract/sign/",
+        {"document_sha256": "f" * 64, "typed_name": "Bea Brandt", "confirm": "on"},
+    )
+
+    assert response.status_code == 200
+    assert "The document changed since you opened it" in response.content.decode()
+    assert Signature.objects.count() == 0
+
+
+def test_the_model_declines_in_the_browser_and_the_licence_goes_back(client, contract, parties):
+    client.force_login(parties["talent"].user)
+
+    response = client.post(
+        f"/licences/{contract.licence.reference}/contract/decline/",
+        {"reason": "The use limit is not what my agency told me."},
+    )
+
+    assert response.status_code == 302
+    contract.refresh_from_db()
+    assert contract.status == Contract.Status.VOID
+    assert contract.licence.status == Licence.Status.REQUESTED
+    page = client.get(f"/licences/{contract.licence.reference}/").content.decode()
+    assert "The model declined to sign the contract" in page
