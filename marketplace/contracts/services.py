@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 from typing import Any
 
@@ -175,7 +176,7 @@ def _store_document(contract_id: int, pdf: bytes) -> Contract:
     audit.record(
         contract,
         "contract.generated",
-        data={"sha256": contract.document_sha256, "bytes": len(pdf)},
+        data={"sha256": contract.document_sha256, "bytes": len(pdf), "pid": os.getpid()},
     )
     licence = contract.licence
     audit.record(licence, "licence.contract_ready", data={"contract": contract.reference})

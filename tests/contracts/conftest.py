@@ -20,6 +20,19 @@ def _seal_key_dir(settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.fixture(autouse=True)
+def _categories(request):
+    """The categories the twins offer. A transactional test (worker tests here and elsewhere)
+    flushes the rows the migrations wrote, so they are put back when missing."""
+    if "django_db" not in {m.name for m in request.node.iter_markers()}:
+        return
+    request.getfixturevalue("db")
+    from marketplace.talent.models import Category
+
+    for slug, name in {"fast-fashion": "Fast fashion", "beauty": "Beauty and cosmetics"}.items():
+        Category.objects.update_or_create(slug=slug, defaults={"name": name})
+
+
 @pytest.fixture
 def parties(twin, brand_manager, agency_manager):
     """The three signatories, with real names to type."""
