@@ -18,6 +18,11 @@ SORT_CHOICES = [
 assert {key for key, _ in SORT_CHOICES} == set(SORTS)
 
 
+def _bound(placeholder: str) -> forms.NumberInput:
+    # Each range is two inputs side by side under one heading; the placeholder tells them apart.
+    return forms.NumberInput(attrs={"placeholder": placeholder})
+
+
 class CatalogueFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=100, label="Search")
     tag = forms.MultipleChoiceField(required=False, choices=())
@@ -25,17 +30,31 @@ class CatalogueFilterForm(forms.Form):
     hair = forms.CharField(required=False, max_length=30)
     eyes = forms.CharField(required=False, max_length=30)
     height_min = forms.IntegerField(
-        required=False, min_value=100, max_value=230, label="Height from (cm)"
+        required=False,
+        min_value=100,
+        max_value=230,
+        label="Height from (cm)",
+        widget=_bound("from"),
     )
     height_max = forms.IntegerField(
-        required=False, min_value=100, max_value=230, label="Height to (cm)"
+        required=False, min_value=100, max_value=230, label="Height to (cm)", widget=_bound("to")
     )
     currency = forms.ChoiceField(required=False, choices=[("", "Any currency"), *CURRENCY_CHOICES])
     price_min = forms.DecimalField(
-        required=False, min_value=0, max_digits=12, decimal_places=2, label="Price from"
+        required=False,
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        label="Price from",
+        widget=_bound("from"),
     )
     price_max = forms.DecimalField(
-        required=False, min_value=0, max_digits=12, decimal_places=2, label="Price to"
+        required=False,
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        label="Price to",
+        widget=_bound("to"),
     )
     available = forms.BooleanField(required=False, label="Available now")
     sort = forms.ChoiceField(required=False, choices=SORT_CHOICES)

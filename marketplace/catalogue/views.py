@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.vary import vary_on_headers
 
 from marketplace.talent.models import Twin
 
@@ -15,6 +16,7 @@ from .forms import CatalogueFilterForm
 
 
 @login_required
+@vary_on_headers("HX-Request")  # one URL, two bodies: the browser must not cache them as one
 def catalogue(request: HttpRequest) -> HttpResponse:
     facets = selectors.catalogue_facets()
     form = CatalogueFilterForm(request.GET or None, facets=facets)
@@ -23,8 +25,10 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     params = request.GET.copy()
     params.pop("page", None)
     context = {"form": form, "page": page, "facets": facets, "params": params.urlencode()}
-    template = ("catalogue/_results.html" if getattr(request, "htmx", False)
-                else "catalogue/catalogue.html")
+    htmx = getattr(request, "htmx", None)
+    # htmx restoring history it no longer holds asks for the whole page, not the fragment.
+    partial = bool(htmx) and not htmx.history_restore_request
+    template = "catalogue/_results.html" if partial else "catalogue/catalogue.html"
     return render(request, template, context)
 
 
