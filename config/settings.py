@@ -7,6 +7,7 @@ sandbox. Set DATABASE_URL / REDIS_URL / STRIPE_SECRET_KEY etc. for real services
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "marketplace.licensing",
     "marketplace.contracts",
     "marketplace.payments",
+    "marketplace.dashboards",
 ]
 
 MIDDLEWARE = [
@@ -134,6 +136,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "likeness")
+# Broker transport options as JSON. With Redis, `visibility_timeout` (kombu's default: one
+# hour) is how long a task taken by a worker that died without acknowledging it (kill -9, lost
+# machine) waits before another worker gets it; it must exceed the longest task and countdown.
+CELERY_BROKER_TRANSPORT_OPTIONS = json.loads(
+    os.environ.get("CELERY_BROKER_TRANSPORT_OPTIONS") or "{}"
+)
 CELERY_TIMEZONE = "UTC"
 PAYOUT_HOUR_UTC = 6
 CELERY_BEAT_SCHEDULE = {
@@ -160,6 +168,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 86400.0,
     },
     "reconcile": {"task": "marketplace.payments.tasks.reconcile_task", "schedule": 86400.0},
+    # Payouts whose task was lost (a killed worker, a broker that lost messages) go out again.
+    "resume-stuck-payouts": {
+        "task": "marketplace.payments.tasks.resume_stuck_payouts_task",
+        "schedule": 300.0,
+    },
 }
 
 # --- Auth ---------------------------------------------------------------------------------

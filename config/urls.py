@@ -14,6 +14,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("marketplace.accounts.urls")),
     path("", include("marketplace.payments.urls")),
+    path("", include("marketplace.dashboards.urls")),
+    path("notifications/", core_views.notifications, name="notifications"),
     path("", include("marketplace.licensing.urls")),
     path("", include("marketplace.contracts.urls")),
     path("catalogue/", include("marketplace.catalogue.urls")),

@@ -2,4 +2,15 @@ from django.http import HttpRequest
 
 
 def tenancy(request: HttpRequest) -> dict[str, object]:
-    return {"viewer": getattr(request, "viewer", None)}
+    user = getattr(request, "user", None)
+
+    def unread() -> int:
+        from marketplace.core.models import Notification
+
+        return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+    return {
+        "viewer": getattr(request, "viewer", None),
+        # Lazy: counted only when a page shows the header.
+        "unread_notifications": unread if user is not None and user.is_authenticated else 0,
+    }

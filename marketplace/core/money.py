@@ -69,7 +69,7 @@ def to_minor(major: Decimal | str | int, currency: str) -> int:
 
 def to_major(amount: int, currency: str) -> Decimal:
     exponent = CURRENCY_EXPONENTS[currency]
-    return Decimal(amount) / (Decimal(10) ** exponent)
+    return (Decimal(amount) / (Decimal(10) ** exponent)).quantize(Decimal(1).scaleb(-exponent))
 
 
 def format_money(amount: int | None, currency: str) -> str:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.db import transaction
 from django.template.loader import render_to_string
 
@@ -11,3 +14,13 @@ def email(*, to: list[str], subject: str, template: str, context: dict[str, obje
 
     body = render_to_string(template, context)
     transaction.on_commit(lambda: send_email_task.delay(to=to, subject=subject, body=body))
+
+
+def in_app(*, users: Iterable[Any], title: str, url: str = "", body: str = "") -> None:
+    """One notification per user, written in the caller's transaction."""
+    from .models import Notification
+
+    Notification.objects.bulk_create(
+        Notification(user=user, title=title[:200], url=url[:300], body=body)
+        for user in {u.pk: u for u in users}.values()
+    )

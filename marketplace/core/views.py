@@ -1,7 +1,10 @@
+from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from marketplace.accounts.tenancy import TenantRequest
+from marketplace.core.models import Notification
 from marketplace.talent.models import Twin
 
 
@@ -9,11 +12,11 @@ def home(request: TenantRequest) -> HttpResponse:
     """Send each kind of user to the page that answers their first question."""
     viewer = request.viewer
     if viewer.is_agency:
-        return redirect("talent:twin_list")
+        return redirect("dashboards:agency")
     if viewer.is_brand:
-        return redirect("catalogue:list")
+        return redirect("dashboards:brand")
     if viewer.is_talent:
-        return redirect("talent:my_home")
+        return redirect("dashboards:talent")
     if viewer.is_authenticated:
         return redirect("catalogue:list")
     featured = (
@@ -27,3 +30,17 @@ def home(request: TenantRequest) -> HttpResponse:
 
 def health(request: TenantRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
+
+
+@login_required
+def notifications(request: TenantRequest) -> HttpResponse:
+    mine = Notification.objects.filter(user_id=request.viewer.user.pk)
+    if request.method == "POST":
+        mine.filter(read_at__isnull=True).update(read_at=timezone.now())
+        return redirect("notifications")
+    page = list(mine[:100])
+    unread = [n.pk for n in page if n.read_at is None]
+    response = render(request, "core/notifications.html", {"notifications": page, "unread": unread})
+    # Seen now: the header count drops on the next page.
+    mine.filter(pk__in=unread).update(read_at=timezone.now())
+    return response

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.urls import reverse
 
-from marketplace.accounts.models import Membership, Organisation, Role
+from marketplace.accounts.models import Membership, Organisation, Role, User
 from marketplace.core import notify
 
 from .models import Licence
@@ -34,12 +34,13 @@ SUBJECTS = {
 }
 
 
-def _recipients(org: Organisation) -> list[str]:
-    return list(
-        Membership.objects.filter(
+def _recipients(org: Organisation) -> list[User]:
+    return [
+        m.user
+        for m in Membership.objects.filter(
             organisation=org, role__in=[Role.OWNER, Role.MANAGER]
-        ).values_list("user__email", flat=True)
-    )
+        ).select_related("user")
+    ]
 
 
 def licence_url(licence: Licence) -> str:
@@ -55,14 +56,14 @@ def tell(
     talent: bool = False,
     note: str = "",
 ) -> None:
-    to: list[str] = []
+    people: list[User] = []
     if brand:
-        to += _recipients(licence.brand)
+        people += _recipients(licence.brand)
     if agency:
-        to += _recipients(licence.agency)
+        people += _recipients(licence.agency)
     if talent and licence.talent.user is not None:
-        to.append(licence.talent.user.email)
-    if not to:
+        people.append(licence.talent.user)
+    if not people:
         return
     end = licence.effective_end
     subject = SUBJECTS[event].format(
@@ -75,8 +76,14 @@ def tell(
         "url": licence_url(licence),
         "note": note,
     }
+    notify.in_app(
+        users=people,
+        title=subject,
+        body=note,
+        url=reverse("licensing:detail", args=[licence.reference]),
+    )
     # One message per person: parties never see each other's addresses.
-    for address in sorted(set(to)):
+    for address in sorted({person.email for person in people}):
         notify.email(
             to=[address], subject=subject, template="licensing/email/event.txt", context=context
         )

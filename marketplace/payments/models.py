@@ -74,11 +74,23 @@ class LedgerAccount(models.Model):
     )
 
     class Meta:
+        # One account per purpose, party and currency; spelled out per owner so that
+        # SQLite (NULLs distinct in unique indexes) enforces it too.
         constraints = [
             models.UniqueConstraint(
-                fields=["kind", "currency", "organisation", "talent"],
-                name="ledger_account_unique",
-                nulls_distinct=False,
+                fields=["kind", "currency", "talent"],
+                condition=Q(talent__isnull=False),
+                name="ledger_account_talent_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "currency", "organisation"],
+                condition=Q(organisation__isnull=False),
+                name="ledger_account_org_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "currency"],
+                condition=Q(talent__isnull=True, organisation__isnull=True),
+                name="ledger_account_platform_unique",
             ),
         ]
 
@@ -289,9 +301,14 @@ class Earning(TimeStampedModel):
                 name="earning_one_payee",
             ),
             models.UniqueConstraint(
-                fields=["charge", "licence", "talent", "organisation"],
-                name="earning_once_per_charge_licence_payee",
-                nulls_distinct=False,
+                fields=["charge", "licence", "talent"],
+                condition=Q(talent__isnull=False),
+                name="earning_once_per_charge_talent",
+            ),
+            models.UniqueConstraint(
+                fields=["charge", "licence", "organisation"],
+                condition=Q(organisation__isnull=False),
+                name="earning_once_per_charge_org",
             ),
         ]
         indexes = [

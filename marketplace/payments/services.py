@@ -46,6 +46,9 @@ K = LedgerAccount.Kind
 FWA_DAYS = 45
 LATE_WARNING_DAYS = 5
 STRIPE_KEY_RETENTION = timedelta(hours=23)  # Stripe keeps idempotency keys 24 h
+# Longer than send_payout_task's longest retry backoff (10 min): a payout untouched for this
+# long has lost its task.
+STUCK_PAYOUT_AFTER = timedelta(minutes=15)
 
 
 def _site(path: str) -> str:
@@ -268,7 +271,9 @@ def _portions(charge: Charge) -> list[_Portion]:
     of the splits stored on each use when it was reported (usage)."""
     if charge.kind == Charge.Kind.LICENCE_FEE:
         licence = charge.licence
-        split = licence.current_terms.quote["split"]  # type: ignore[union-attr]
+        if licence is None:
+            raise ValueError(f"licence-fee charge {charge.pk} has no licence")
+        split = licence.current_terms.quote["split"]
         return [
             _Portion(
                 licence,
@@ -611,11 +616,14 @@ def _payee_filter(account: ConnectedAccount) -> dict[str, Any]:
 
 def plan_payout_run() -> PayoutRun:
     """Aggregate each ready payee's available earnings into one payout per currency, and
-    hand the payouts to the workers. Earnings are claimed with SKIP LOCKED, so concurrent
-    runs never take the same earning."""
+    hand each payout to the workers as soon as its claim commits. Earnings are claimed with
+    SKIP LOCKED, so concurrent runs never take the same earning."""
+    from .tasks import send_payout_task
+
     run = PayoutRun.objects.create()
     payout_ids: list[int] = []
     for account in ConnectedAccount.objects.filter(payouts_enabled=True, details_submitted=True):
+        planned: list[int] = []
         with transaction.atomic():
             claimed = list(
                 Earning.objects.select_for_update(skip_locked=True).filter(
@@ -633,17 +641,59 @@ def plan_payout_run() -> PayoutRun:
                 Earning.objects.filter(pk__in=[e.pk for e in earnings]).update(
                     status=Earning.Status.IN_PAYOUT, payout=payout, updated_at=timezone.now()
                 )
-                payout_ids.append(payout.pk)
+                planned.append(payout.pk)
+        # Sending starts while the rest is planned; a planner that dies here leaves at most
+        # this account's payouts unsent, for resume_stuck_payouts.
+        for payout_id in planned:
+            send_payout_task.delay(payout_id=payout_id)
+        payout_ids += planned
     run.total = len(payout_ids)
     run.status = PayoutRun.Status.RUNNING if payout_ids else PayoutRun.Status.DONE
     run.finished_at = None if payout_ids else timezone.now()
     run.save()
-    from .tasks import send_payout_task
-
-    for payout_id in payout_ids:
-        send_payout_task.delay(payout_id=payout_id)
+    # The last payout may have been sent before the run left PLANNING.
+    _finish_run_if_done(run.pk)
+    run.refresh_from_db()
     logger.info("payouts.run_planned", extra={"run": run.pk, "payouts": len(payout_ids)})
     return run
+
+
+def resume_stuck_payouts(*, older_than: timedelta = STUCK_PAYOUT_AFTER) -> int:
+    """Hand payouts left pending or sending for `older_than` back to the workers, and close
+    the books of runs whose planner died. Returns how many payouts were handed back.
+
+    Their task was lost: a planner killed between a claim and its enqueue, or a broker that
+    lost messages (Redis returns a killed worker's tasks only after its visibility timeout,
+    and none after a restart without persistence). send_payout is idempotent, so a payout
+    whose task is merely late is still sent once."""
+    from .tasks import send_payout_task
+
+    now = timezone.now()
+    cutoff = now - older_than
+    with transaction.atomic():
+        stuck = list(
+            Payout.objects.select_for_update(skip_locked=True)
+            .filter(
+                status__in=[Payout.Status.PENDING, Payout.Status.SENDING], updated_at__lt=cutoff
+            )
+            .values_list("pk", flat=True)
+        )
+        # Touched, so that the next sweep hands them back again only if they stay stuck.
+        Payout.objects.filter(pk__in=stuck).update(updated_at=now)
+    for payout_id in stuck:
+        send_payout_task.delay(payout_id=payout_id)
+    for run_id in PayoutRun.objects.filter(
+        status=PayoutRun.Status.PLANNING, updated_at__lt=cutoff
+    ).values_list("pk", flat=True):
+        PayoutRun.objects.filter(pk=run_id, status=PayoutRun.Status.PLANNING).update(
+            status=PayoutRun.Status.RUNNING,
+            total=Payout.objects.filter(run_id=run_id).count(),
+            updated_at=now,
+        )
+        _finish_run_if_done(run_id)
+    if stuck:
+        logger.warning("payouts.resumed", extra={"payouts": stuck})
+    return len(stuck)
 
 
 class TransientStripeError(Exception):

@@ -22,6 +22,11 @@ def run_payouts_task() -> int:
     return services.plan_payout_run().pk
 
 
+@shared_task
+def resume_stuck_payouts_task() -> int:
+    return services.resume_stuck_payouts()
+
+
 @shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=2, max_retries=8)
 def process_webhook_event_task(self, *, event_id: int) -> None:
     services.process_webhook_event(event_id=event_id)

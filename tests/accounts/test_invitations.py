@@ -94,7 +94,7 @@ def test_talent_claims_their_profile(
     talent.refresh_from_db()
     assert talent.user.email == "maja@example.test"
     assert not Membership.objects.filter(user=talent.user).exists()
-    assert client.get("/").url == "/me/"
+    assert client.get("/").url == "/me/dashboard/"
 
 
 def test_open_signup_is_closed(client):

@@ -230,3 +230,9 @@ def fee(amount: int) -> int:
 def usd_available(sandbox: Sandbox, account: str | None = None) -> int:
     """The available USD balance (0 before the first movement)."""
     return sandbox.balance(account).get("usd", {}).get("available", 0)
+
+
+def usd_of(balance: object) -> int:
+    """The available USD amount of a Balance object; other currencies (left by other tests
+    on the same sandbox) are ignored."""
+    return next((a.amount for a in balance.available if a.currency == "usd"), 0)  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ import stripe
 
 from marketplace.stripe_sandbox.testing import Sandbox
 
-from .support import api, as_dict, fee, onboarded_account, paid_checkout, usd_available
+from .support import api, as_dict, fee, onboarded_account, paid_checkout, usd_available, usd_of
 
 # -- accounts and onboarding ------------------------------------------------------------------
 
@@ -475,8 +475,8 @@ def test_money_moves_add_up(stripe_client: stripe.StripeClient, stripe_sandbox: 
     ).status == ("paid")
 
     platform = stripe_client.v1.balance.retrieve()
-    assert platform.available[0].amount == start + 9_680 - 7_000 + 2_000 - 3_000
-    assert usd_available(stripe_sandbox) == platform.available[0].amount
+    assert usd_of(platform) == start + 9_680 - 7_000 + 2_000 - 3_000
+    assert usd_available(stripe_sandbox) == usd_of(platform)
     connected = stripe_client.v1.balance.retrieve(options={"stripe_account": model.id})
     assert [(b.currency, b.amount) for b in connected.available] == [("usd", 1_000)]
     model_types = [
@@ -510,7 +510,7 @@ def test_transfer_refusals(stripe_client: stripe.StripeClient, stripe_sandbox: S
     assert error.value.code == "payouts_not_allowed"
 
     model = onboarded_account(stripe_client, stripe_sandbox)
-    available = stripe_client.v1.balance.retrieve().available[0].amount
+    available = usd_of(stripe_client.v1.balance.retrieve())
     with pytest.raises(stripe.InvalidRequestError) as error:
         stripe_client.v1.transfers.create(
             params={"amount": available + 1, "currency": "usd", "destination": model.id}

@@ -14,7 +14,7 @@ import stripe
 
 from marketplace.stripe_sandbox.testing import Sandbox, run_sandbox
 
-from .support import api, http, onboarded_account, paid_checkout
+from .support import api, http, onboarded_account, paid_checkout, usd_of
 
 # -- idempotency ------------------------------------------------------------------------------
 
@@ -253,7 +253,7 @@ def test_fifty_concurrent_transfers_never_overdraw(
 ):
     model = onboarded_account(stripe_client, stripe_sandbox)
     paid_checkout(stripe_client, stripe_sandbox, 20_000)
-    available = stripe_client.v1.balance.retrieve().available[0].amount
+    available = usd_of(stripe_client.v1.balance.retrieve())
     share = available // 10 + 1  # exactly 9 shares fit
 
     def transfer(n: int) -> str:
@@ -274,9 +274,9 @@ def test_fifty_concurrent_transfers_never_overdraw(
     succeeded = [o for o in outcomes if o.startswith("tr_")]
     assert len(succeeded) == 9
     assert outcomes.count("balance_insufficient") == 41
-    assert stripe_client.v1.balance.retrieve().available[0].amount == available - 9 * share
+    assert usd_of(stripe_client.v1.balance.retrieve()) == available - 9 * share
     connected = stripe_client.v1.balance.retrieve(options={"stripe_account": model.id})
-    assert connected.available[0].amount == 9 * share
+    assert usd_of(connected) == 9 * share
 
 
 # -- persistence and reset --------------------------------------------------------------------

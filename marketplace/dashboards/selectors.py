@@ -1,0 +1,293 @@
+"""Dashboard figures, aggregated in SQL: a fixed number of queries whatever the volume."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth, TruncYear
+from django.utils import timezone
+
+from marketplace.accounts.models import Organisation
+from marketplace.licensing.models import Licence
+from marketplace.payments.models import Charge, ConnectedAccount, Earning, UsageReport
+from marketplace.talent.models import Talent, Twin
+
+NET = F("amount") - F("reversed_amount")
+ENDING_SOON_DAYS = 30
+
+
+@dataclass
+class Figures:
+    """Money per currency, minor units."""
+
+    earned: dict[str, int] = field(default_factory=dict)
+    paid_out: dict[str, int] = field(default_factory=dict)
+    pending_not_onboarded: dict[str, int] = field(default_factory=dict)
+    pending_in_window: dict[str, int] = field(default_factory=dict)
+    awaiting_brand_payment: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def currencies(self) -> list[str]:
+        keys: set[str] = set()
+        for part in (
+            self.earned,
+            self.paid_out,
+            self.pending_not_onboarded,
+            self.pending_in_window,
+            self.awaiting_brand_payment,
+        ):
+            keys |= set(part)
+        return sorted(keys)
+
+    def rows(self) -> list[dict[str, object]]:
+        return [
+            {
+                "currency": c,
+                "earned": self.earned.get(c, 0),
+                "paid_out": self.paid_out.get(c, 0),
+                "pending": self.pending_not_onboarded.get(c, 0) + self.pending_in_window.get(c, 0),
+                "pending_not_onboarded": self.pending_not_onboarded.get(c, 0),
+                "pending_in_window": self.pending_in_window.get(c, 0),
+                "awaiting_brand_payment": self.awaiting_brand_payment.get(c, 0),
+            }
+            for c in self.currencies
+        ]
+
+
+def next_payout_at(now: datetime | None = None) -> datetime:
+    now = now or timezone.now()
+    today_run = now.replace(hour=settings.PAYOUT_HOUR_UTC, minute=0, second=0, microsecond=0)
+    return today_run if now < today_run else today_run + timedelta(days=1)
+
+
+def _by_currency(qs, expr=NET) -> dict[str, int]:
+    return {
+        row["currency"]: row["total"] or 0
+        for row in qs.values("currency").annotate(total=Sum(expr)).order_by("currency")
+    }
+
+
+def earning_figures(
+    earnings: QuerySet[Earning], *, ready: bool, awaiting: dict[str, int]
+) -> Figures:
+    """earned = every earning net of refunds; paid out = PAID; the rest is pending: waiting
+    for an onboarded payout account, or inside the 45-day window for the next payout run."""
+    live = earnings.exclude(status=Earning.Status.REVERSED)
+    pending = _by_currency(live.exclude(status=Earning.Status.PAID))
+    return Figures(
+        earned=_by_currency(live),
+        paid_out=_by_currency(live.filter(status=Earning.Status.PAID)),
+        pending_not_onboarded={} if ready else pending,
+        pending_in_window=pending if ready else {},
+        awaiting_brand_payment=awaiting,
+    )
+
+
+def _talent_awaiting(talent: Talent) -> dict[str, int]:
+    """Shares not earned yet because the brand has not paid: signed licences and unbilled or
+    unpaid uses."""
+    out: dict[str, int] = defaultdict(int)
+    for quote, currency in Licence.objects.filter(
+        talent=talent, status=Licence.Status.AWAITING_PAYMENT
+    ).values_list("terms__quote", "terms__currency"):
+        out[currency] += int(quote["split"]["talent_share"])
+    for currency, total in (
+        UsageReport.objects.filter(talent=talent)
+        .filter(Q(charge__isnull=True) | Q(charge__status=Charge.Status.OPEN))
+        .values("currency")
+        .annotate(total=Sum("talent_share"))
+        .values_list("currency", "total")
+    ):
+        out[currency] += total or 0
+    return dict(out)
+
+
+def talent_figures(talent: Talent) -> Figures:
+    account = ConnectedAccount.objects.filter(talent=talent).first()
+    return earning_figures(
+        Earning.objects.filter(talent=talent),
+        ready=bool(account and account.ready),
+        awaiting=_talent_awaiting(talent),
+    )
+
+
+def monthly(
+    earnings: QuerySet[Earning], *, months: int = 12, today: date | None = None
+) -> list[dict[str, object]]:
+    """Net earnings per calendar month (of the brand's payment), oldest first, zero-filled."""
+    today = today or timezone.localdate()
+    index = today.year * 12 + today.month - 1 - (months - 1)
+    first = date(index // 12, index % 12 + 1, 1)
+    rows = (
+        earnings.exclude(status=Earning.Status.REVERSED)
+        .filter(brand_paid_at__date__gte=first)
+        .annotate(month=TruncMonth("brand_paid_at"))
+        .values("month", "currency")
+        .annotate(total=Sum(NET))
+        .order_by("month")
+    )
+    totals: dict[tuple[date, str], int] = {}
+    currencies: set[str] = set()
+    for row in rows:
+        month = row["month"].date() if isinstance(row["month"], datetime) else row["month"]
+        totals[(month, row["currency"])] = row["total"] or 0
+        currencies.add(row["currency"])
+    out = []
+    cursor = first
+    for _ in range(months):
+        out.append(
+            {"month": cursor, "values": {c: totals.get((cursor, c), 0) for c in sorted(currencies)}}
+        )
+        cursor = (cursor + timedelta(days=32)).replace(day=1)
+    return out
+
+
+def yearly(earnings: QuerySet[Earning]) -> list[dict[str, object]]:
+    return list(
+        earnings.exclude(status=Earning.Status.REVERSED)
+        .annotate(year=TruncYear("brand_paid_at"))
+        .values("year", "currency")
+        .annotate(total=Sum(NET))
+        .order_by("-year", "currency")
+    )
+
+
+def by_licence(earnings: QuerySet[Earning]) -> list[dict[str, object]]:
+    return list(
+        earnings.exclude(status=Earning.Status.REVERSED)
+        .values(
+            "licence__reference", "licence__brand__name", "licence__twin__display_name", "currency"
+        )
+        .annotate(total=Sum(NET))
+        .order_by("-total")[:50]
+    )
+
+
+def by_brand(earnings: QuerySet[Earning]) -> list[dict[str, object]]:
+    return list(
+        earnings.exclude(status=Earning.Status.REVERSED)
+        .values("licence__brand__name", "currency")
+        .annotate(total=Sum(NET), licences=Count("licence", distinct=True))
+        .order_by("-total")[:50]
+    )
+
+
+def talent_uses(
+    talent: Talent, *, brand: str = "", media: str = "", territory: str = "", month: str = ""
+) -> QuerySet[UsageReport]:
+    qs = UsageReport.objects.filter(talent=talent).select_related("brand", "licence")
+    if brand:
+        qs = qs.filter(brand__slug=brand)
+    if media:
+        qs = qs.filter(media_type=media)
+    if territory:
+        qs = qs.filter(territory=territory.upper())
+    if month:
+        try:
+            year, mon = (int(part) for part in month.split("-"))
+            qs = qs.filter(used_on__year=year, used_on__month=mon)
+        except ValueError:
+            qs = qs.none()
+    return qs.order_by("-used_on", "-id")
+
+
+def talent_use_brands(talent: Talent) -> list[tuple[str, str]]:
+    return list(
+        Organisation.objects.filter(
+            pk__in=UsageReport.objects.filter(talent=talent).values("brand_id")
+        )
+        .order_by("name")
+        .values_list("slug", "name")
+    )
+
+
+# --- Agency ---------------------------------------------------------------------------------
+
+
+def agency_overview(agency: Organisation) -> dict[str, object]:
+    today = timezone.localdate()
+    commission = Earning.objects.filter(organisation=agency)
+    account = ConnectedAccount.objects.filter(organisation=agency).first()
+    roster = (
+        Twin.objects.for_agency(agency)
+        .select_related("talent", "cover")
+        .annotate(
+            talent_earned=Sum(
+                F("licences__earnings__amount") - F("licences__earnings__reversed_amount"),
+                filter=Q(licences__earnings__talent__isnull=False)
+                & ~Q(licences__earnings__status=Earning.Status.REVERSED),
+            ),
+            active_licences=Count(
+                "licences", filter=Q(licences__status=Licence.Status.ACTIVE), distinct=True
+            ),
+        )
+        .order_by("display_name")
+    )
+    ready_talent = ConnectedAccount.objects.filter(
+        talent__agency=agency, payouts_enabled=True, details_submitted=True
+    ).values("talent_id")
+    return {
+        "figures": earning_figures(commission, ready=bool(account and account.ready), awaiting={}),
+        "roster": roster,
+        "requests": Licence.objects.for_agency(agency)
+        .filter(status=Licence.Status.REQUESTED)
+        .select_related("brand", "twin", "terms")
+        .order_by("reserved_until")[:20],
+        "ending_soon": Licence.objects.for_agency(agency)
+        .filter(
+            status=Licence.Status.ACTIVE,
+            terms__end_date__lte=today + timedelta(days=ENDING_SOON_DAYS),
+        )
+        .select_related("brand", "twin", "terms")
+        .order_by("terms__end_date")[:20],
+        "not_onboarded": Talent.objects.for_agency(agency)
+        .exclude(pk__in=ready_talent)
+        .order_by("full_name")[:50],
+        "late": Earning.objects.filter(licence__agency=agency, flagged_late_at__isnull=False)
+        .exclude(status=Earning.Status.PAID)
+        .select_related("talent", "licence")
+        .order_by("due_by")[:50],
+        "monthly": monthly(commission),
+    }
+
+
+# --- Brand ----------------------------------------------------------------------------------
+
+
+def brand_overview(brand: Organisation) -> dict[str, object]:
+    licences = Licence.objects.for_brand(brand).select_related("twin", "terms", "terms__category")
+    paid = Charge.objects.filter(brand=brand).exclude(paid_at__isnull=True)
+    spend = list(
+        paid.annotate(month=TruncMonth("paid_at"))
+        .values("month", "currency")
+        .annotate(total=Sum(F("amount") - F("refunded_amount")))
+        .order_by("month")
+    )
+    return {
+        "active": licences.filter(status=Licence.Status.ACTIVE).order_by("terms__end_date"),
+        "pending": licences.filter(status__in=Licence.OPEN).order_by("-updated_at")[:20],
+        "awaiting_payment": licences.filter(status=Licence.Status.AWAITING_PAYMENT),
+        "open_charges": Charge.objects.filter(brand=brand, status=Charge.Status.OPEN),
+        "unbilled": list(
+            UsageReport.objects.filter(brand=brand, charge__isnull=True)
+            .values("currency")
+            .annotate(total=Sum("fee"), uses=Count("id"))
+            .order_by("currency")
+        ),
+        "spend": spend,
+        "spend_chart": _spend_chart(spend),
+    }
+
+
+def _spend_chart(spend: list[dict[str, Any]]) -> list[dict[str, object]]:
+    by_month: dict[date, dict[str, int]] = defaultdict(dict)
+    for row in spend:
+        month = row["month"]
+        key = month.date() if isinstance(month, datetime) else month
+        by_month[key][str(row["currency"])] = int(row["total"] or 0)
+    return [{"month": m, "values": v} for m, v in sorted(by_month.items())][-12:]

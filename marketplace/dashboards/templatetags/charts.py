@@ -1,0 +1,57 @@
+"""Server-rendered SVG bar charts: a picture without JavaScript."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from marketplace.core.money import format_money
+
+register = template.Library()
+
+WIDTH, HEIGHT, PAD_BOTTOM, PAD_TOP = 640, 200, 28, 18
+
+
+@register.simple_tag
+def bar_chart(series: list[dict[str, object]], currency: str, label: str = "") -> SafeString:
+    """Bars per month for one currency, with the value on hover and the month below."""
+    values = [int(point["values"].get(currency, 0)) for point in series]  # type: ignore[attr-defined]
+    peak = max(values, default=0) or 1
+    slot = WIDTH / max(len(values), 1)
+    bar_width = slot * 0.62
+    plot = HEIGHT - PAD_BOTTOM - PAD_TOP
+    bars = []
+    for i, (point, value) in enumerate(zip(series, values, strict=True)):
+        height = round(plot * value / peak, 1)
+        x = round(i * slot + (slot - bar_width) / 2, 1)
+        y = round(PAD_TOP + plot - height, 1)
+        month = point["month"]
+        bars.append(
+            (
+                x,
+                y,
+                round(bar_width, 1),
+                max(height, 0.5),
+                f"{month:%b %Y}: {format_money(value, currency)}",  # type: ignore[str-format]
+                round(x + bar_width / 2, 1),
+                HEIGHT - 10,
+                f"{month:%b}",  # type: ignore[str-format]
+            )
+        )
+    body = format_html_join(
+        "\n",
+        '<g><rect x="{}" y="{}" width="{}" height="{}" rx="3" class="bar">'
+        "<title>{}</title></rect>"
+        '<text x="{}" y="{}" text-anchor="middle" class="axis">{}</text></g>',
+        bars,
+    )
+    return format_html(
+        '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-label="{}" '
+        'preserveAspectRatio="none"><text x="0" y="12" class="axis">{}</text>{}</svg>',
+        WIDTH,
+        HEIGHT,
+        label or f"Earnings per month in {currency}",
+        f"max {format_money(peak if any(values) else 0, currency)}",
+        body,
+    )

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import csv
+from datetime import date
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+
+from marketplace.accounts.tenancy import (
+    TenantRequest,
+    agency_required,
+    brand_required,
+    talent_required,
+)
+from marketplace.licensing import selectors as licensing
+from marketplace.licensing.models import Licence
+from marketplace.payments.models import ConnectedAccount, Earning
+from marketplace.talent.models import MediaType
+
+from . import selectors, statements
+
+
+@talent_required
+def talent_dashboard(request: TenantRequest) -> HttpResponse:
+    talent = request.viewer.own_talent
+    earnings = Earning.objects.filter(talent=talent)
+    filters = {
+        key: request.GET.get(key, "")[:20] for key in ("brand", "media", "territory", "month")
+    }
+    uses = Paginator(selectors.talent_uses(talent, **filters), 25).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {
+        "talent": talent,
+        "figures": selectors.talent_figures(talent),
+        "monthly": selectors.monthly(earnings),
+        "by_licence": selectors.by_licence(earnings),
+        "by_brand": selectors.by_brand(earnings),
+        "yearly": selectors.yearly(earnings),
+        "uses": uses,
+        "filters": filters,
+        "params": params.urlencode(),
+        "use_brands": selectors.talent_use_brands(talent),
+        "media_choices": MediaType.choices,
+        "consents": licensing.consent_inbox(talent)[:10],
+        "active": Licence.objects.for_talent(talent)
+        .filter(status=Licence.Status.ACTIVE)
+        .select_related("brand", "twin", "terms")
+        .order_by("terms__end_date")[:20],
+        "account": ConnectedAccount.objects.filter(talent=talent).first(),
+        "next_payout": selectors.next_payout_at(),
+        "restrictions": talent.restricted_categories.all(),
+        "twins": talent.twins.all(),
+    }
+    if getattr(request, "htmx", None) and request.GET.get("fragment") == "uses":
+        return render(request, "dashboards/_uses.html", context)
+    return render(request, "dashboards/talent.html", context)
+
+
+@agency_required
+def agency_dashboard(request: TenantRequest) -> HttpResponse:
+    return render(request, "dashboards/agency.html", selectors.agency_overview(request.viewer.org))
+
+
+@brand_required
+def brand_dashboard(request: TenantRequest) -> HttpResponse:
+    return render(request, "dashboards/brand.html", selectors.brand_overview(request.viewer.org))
+
+
+def _month(value: str) -> date:
+    try:
+        year, month = (int(part) for part in value.split("-"))
+        return date(year, month, 1)
+    except ValueError as exc:
+        raise Http404 from exc
+
+
+@talent_required
+def statement_csv(request: TenantRequest, month: str) -> HttpResponse:
+    statement = statements.monthly_statement(request.viewer.own_talent, _month(month))
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="likeness-statement-{month}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["type", "date", "reference", "brand", "detail", "amount", "currency"])
+    for row in statement.rows:
+        writer.writerow(
+            [
+                row.kind,
+                row.day.isoformat(),
+                row.reference,
+                row.brand,
+                row.detail,
+                f"{row.major}",
+                row.currency,
+            ]
+        )
+    for currency, total in sorted(statement.totals.items()):
+        writer.writerow(["total", "", "", "", "", f"{total.major}", currency])
+    return response
+
+
+@talent_required
+def statement_pdf(request: TenantRequest, month: str) -> HttpResponse:
+    talent = request.viewer.own_talent
+    pdf = statements.monthly_statement_pdf(talent, _month(month))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="likeness-statement-{month}.pdf"'
+    return response
