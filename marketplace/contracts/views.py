@@ -62,6 +62,9 @@ def sign(request: TenantRequest, reference: str) -> HttpResponse:
         messages.info(request, "The contract is still being prepared.")
         return redirect("licensing:detail", reference=reference)
     form = SignForm(request.POST or None, initial={"document_sha256": contract.document_sha256})
+    if panel.can_sign and panel.next_role:
+        expected = services.expected_name(licence, panel.next_role, request.user)
+        form.fields["typed_name"].help_text = f"As on your account: {expected}"
     if request.method == "POST" and form.is_valid():
         try:
             services.sign_contract(
