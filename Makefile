@@ -20,6 +20,7 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py ensure_signing_key
 	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py load_demo_licences
 	$(BIN)/python manage.py devstack
 
 ## test: the suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set, else SQLite)
