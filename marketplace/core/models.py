@@ -13,23 +13,31 @@ class TimeStampedModel(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Who did what to which object, and when. Written by services, never edited."""
+    """Who did what to which object, and when. Written by services, never edited.
+
+    Events are hash-chained once committed (`marketplace.core.audit.seal_pending`): `seq` is
+    the position in the chain, `hash` = SHA-256(`prev_hash` + the event's canonical JSON).
+    Actor and organisation are protected from deletion because the hash covers their ids.
+    """
 
     organisation = models.ForeignKey(
         "accounts.Organisation",
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     verb = models.CharField(max_length=64)
     target_type = models.CharField(max_length=64)
     target_id = models.BigIntegerField()
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    seq = models.BigIntegerField(null=True, blank=True, unique=True, editable=False)
+    prev_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    hash = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         indexes = [models.Index(fields=["target_type", "target_id", "created_at"])]

@@ -1,0 +1,151 @@
+"""The audit trail is hash-chained: a changed, deleted or reordered event is found and named."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection, connections, transaction
+
+from marketplace.core import audit
+from marketplace.core.models import AuditEvent
+from tests.factories import AgencyFactory, MembershipFactory
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def record_committed(n: int, org, actor) -> list[AuditEvent]:
+    events = [
+        audit.record(
+            org, f"test.event_{i}", actor=actor, organisation=org, data={"amount": 100 * i}
+        )
+        for i in range(n)
+    ]
+    audit.seal_pending()  # what the on-commit hook does after the service's transaction
+    return [AuditEvent.objects.get(pk=e.pk) for e in events]
+
+
+def verify() -> str:
+    from io import StringIO
+
+    out = StringIO()
+    call_command("verify_audit_chain", stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def actor(db):
+    return MembershipFactory(organisation=AgencyFactory(), role="owner")
+
+
+@pytest.mark.django_db
+def test_committed_events_are_chained_in_order(actor, django_capture_on_commit_callbacks):
+    # given a service-style write whose transaction commits
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        first = audit.record(actor.organisation, "org.renamed", actor=actor.user)
+        second = audit.record(actor.organisation, "org.renamed", actor=actor.user)
+    # then both are sealed, each linked to the one before
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.seq, second.seq) == (1, 2)
+    assert first.prev_hash == audit.GENESIS
+    assert second.prev_hash == first.hash
+    assert second.hash == audit.chain_hash(first.hash, second)
+    assert verify() == "Audit chain OK: 2 event(s) verified.\n"
+
+
+@pytest.mark.django_db
+def test_an_event_changed_with_sql_is_reported_by_id(actor):
+    events = record_committed(5, actor.organisation, actor.user)
+    tampered = events[2]
+    # when someone lowers an amount directly in the database
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE core_auditevent SET data = %s WHERE id = %s", ['{"amount": 1}', tampered.pk]
+        )
+    # then the command fails and names exactly that event
+    with pytest.raises(CommandError) as exc:
+        verify()
+    assert str(exc.value).startswith(
+        f"Audit chain broken at event id {tampered.pk} (after 2 good event(s)): "
+        "its contents no longer match its hash"
+    )
+
+
+@pytest.mark.django_db
+def test_a_rehashed_event_breaks_the_next_link(actor):
+    events = record_committed(4, actor.organisation, actor.user)
+    tampered = AuditEvent.objects.get(pk=events[1].pk)
+    # when the tamperer also recomputes the changed event's own hash
+    tampered.verb = "payments.refunded"
+    tampered.hash = audit.chain_hash(tampered.prev_hash, tampered)
+    AuditEvent.objects.filter(pk=tampered.pk).update(verb=tampered.verb, hash=tampered.hash)
+    # then the following event no longer points at it
+    report = audit.verify_chain()
+    assert report.broken_event_id == events[2].pk
+    assert report.problem.startswith("prev_hash ")
+    assert report.checked == 2
+
+
+@pytest.mark.django_db
+def test_a_deleted_event_is_reported_at_the_gap(actor):
+    events = record_committed(4, actor.organisation, actor.user)
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM core_auditevent WHERE id = %s", [events[1].pk])
+    report = audit.verify_chain()
+    assert report.broken_event_id == events[2].pk
+    assert report.problem == "seq 3 follows seq 1: 1 event(s) before it are missing"
+
+
+@pytest.mark.django_db
+def test_unsealed_events_are_counted_not_failed(actor):
+    record_committed(2, actor.organisation, actor.user)
+    audit.record(actor.organisation, "org.renamed")  # its transaction has not committed
+    assert verify() == "Audit chain OK: 2 event(s) verified; 1 event(s) not sealed yet.\n"
+
+
+@pytest.mark.django_db
+def test_sealing_twice_changes_nothing(actor):
+    events = record_committed(3, actor.organisation, actor.user)
+    assert audit.seal_pending() == 0
+    assert [e.hash for e in AuditEvent.objects.order_by("seq")] == [e.hash for e in events]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_on_postgresql_form_one_unbroken_chain():
+    if connection.vendor != "postgresql":
+        reason = "needs PostgreSQL: SQLite admits one writer at a time"
+        if IN_CI:
+            pytest.fail(f"CI=true: {reason}")
+        pytest.skip(reason)
+    org = AgencyFactory()
+    writers, per_writer = 8, 15
+    barrier = threading.Barrier(writers)
+    errors: list[BaseException] = []
+
+    def write(n: int) -> None:
+        try:
+            barrier.wait()
+            for i in range(per_writer):
+                with transaction.atomic():
+                    audit.record(org, "test.concurrent", data={"writer": n, "i": i})
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    # then every event is sealed exactly once, in one gap-free chain
+    report = audit.verify_chain()
+    assert (report.ok, report.checked, report.unsealed) == (True, writers * per_writer, 0)
+    assert sorted(AuditEvent.objects.values_list("seq", flat=True)) == list(
+        range(1, writers * per_writer + 1)
+    )
