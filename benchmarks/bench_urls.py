@@ -4,8 +4,11 @@ The bare view is the ceiling the real catalogue is compared with. It renders the
 `catalogue/catalogue.html` with the same context shape (filter form, a page of 24 twins,
 facets, params) and the same signed-in brand header, but every object is an unsaved model
 instance built once at import time, so a request costs Django's request cycle, the form and
-template rendering, and nothing else. Even with a session cookie it does no query: `viewer`
-and `messages` are supplied by the view, so neither the session nor the user is loaded.
+template rendering, and nothing else. The benchmark calls it without a session cookie, so
+authentication never touches the database, and the view supplies what the signed-in header
+needs (`viewer`, `unread_notifications`, `messages`) in place of the context processors'
+values. When a new context processor reads the database, supply its value here too: the
+benchmark refuses to run while this view makes any query.
 """
 
 from __future__ import annotations
@@ -124,10 +127,13 @@ def _build() -> tuple[Facets, FixedResults, Viewer]:
     twins = [_twin(i, agencies[i % 6], tags, rng) for i in range(settings.CATALOGUE_PAGE_SIZE)]
     facets = Facets(
         tags=tags,
-        categories=[
-            Category(id=i + 1, slug=slug, name=name, sensitive=sensitive)
-            for i, (slug, name, sensitive) in enumerate(_CATEGORIES)
-        ],
+        categories=sorted(
+            (
+                Category(id=i + 1, slug=slug, name=name, sensitive=sensitive)
+                for i, (slug, name, sensitive) in enumerate(_CATEGORIES)
+            ),
+            key=lambda c: (c.sensitive, c.name),
+        ),
         hair=sorted(HAIR),
         eyes=sorted(EYES),
         currencies=["EUR", "GBP", "USD"],
@@ -151,6 +157,7 @@ def bare_catalogue(request: HttpRequest) -> HttpResponse:
         "facets": FACETS,
         "params": params.urlencode(),
         "viewer": VIEWER,
+        "unread_notifications": 0,
         "messages": (),
     }
     return render(request, "catalogue/catalogue.html", context)

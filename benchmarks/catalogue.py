@@ -90,11 +90,11 @@ BARE_PATHS = [f"/bench/bare/{q}" for q in QUERY_STRINGS]
 # --- Setup ---------------------------------------------------------------------------------
 
 
-def configure_django() -> None:
+def configure_django(settings_module: str = SETTINGS_MODULE) -> None:
     """Point Django at the benchmark settings and the benchmark database, then set it up."""
     sys.path.insert(0, str(REPO_ROOT))
     os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
-    os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
+    os.environ["DJANGO_SETTINGS_MODULE"] = settings_module
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     ensure_database(os.environ["DATABASE_URL"])
     import django
@@ -381,10 +381,6 @@ def vacuum_analyse() -> None:
 
 def brand_session_cookie() -> str:
     """A signed-in session for the bench brand's owner, as a Cookie header value."""
-    from importlib import import_module
-
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.hashers import make_password
 
     from marketplace.accounts.models import Membership, Organisation, Role, User
@@ -398,6 +394,16 @@ def brand_session_cookie() -> str:
         defaults={"kind": Organisation.Kind.BRAND, "name": "Bench Brand", "commission_bps": 0},
     )
     Membership.objects.get_or_create(user=user, organisation=brand, defaults={"role": Role.OWNER})
+    return session_cookie(user)
+
+
+def session_cookie(user: Any) -> str:
+    """A signed-in session for `user`, written straight to the store, as a Cookie value."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
     store = import_module(settings.SESSION_ENGINE).SessionStore()
     store[SESSION_KEY] = str(user.pk)
     store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
@@ -409,7 +415,7 @@ def brand_session_cookie() -> str:
 # --- Queries per request -------------------------------------------------------------------
 
 
-def queries_per_request(paths: Sequence[str], cookie: str) -> dict[str, int]:
+def queries_per_request(paths: Sequence[str], cookie: str = "") -> dict[str, int]:
     """SQL queries of one request to each path, measured in process after one warm call."""
     from django.db import connection
     from django.test import Client
@@ -418,7 +424,8 @@ def queries_per_request(paths: Sequence[str], cookie: str) -> dict[str, int]:
     # No collectstatic for a benchmark; WhiteNoise warns once per handler about it.
     warnings.filterwarnings("ignore", message="No directory at")
     client = Client()
-    client.cookies.load(cookie)
+    if cookie:
+        client.cookies.load(cookie)
     counts = {}
     for path in paths:
         client.get(path)
@@ -439,7 +446,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_gunicorn(*, port: int, workers: int, log: Any) -> subprocess.Popen[bytes]:
+def start_gunicorn(
+    *, port: int, workers: int, log: Any, settings_module: str = SETTINGS_MODULE
+) -> subprocess.Popen[bytes]:
     command = [
         sys.executable,
         "-m",
@@ -454,7 +463,7 @@ def start_gunicorn(*, port: int, workers: int, log: Any) -> subprocess.Popen[byt
         "--log-level",
         "warning",
     ]
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings_module}
     return subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=log)
 
 
@@ -491,6 +500,7 @@ Sample = tuple[float, int]  # (seconds, HTTP status or 0 for a failed request)
 class Phase:
     name: str
     paths: list[str]
+    cookie: str  # empty for the bare view: no session, so authentication never queries
     seconds: float
     recorded: bool
 
@@ -505,7 +515,7 @@ def client_loop(
 ) -> None:
     """Send requests back to back on one connection (reopened whenever the server closes)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    headers = {"Cookie": cookie, "Accept": "text/html"}
+    headers = {"Accept": "text/html", **({"Cookie": cookie} if cookie else {})}
     n = offset
     while time.perf_counter() < deadline:
         path = paths[n % len(paths)]
@@ -523,13 +533,13 @@ def client_loop(
     conn.close()
 
 
-def run_phase(port: int, phase: Phase, cookie: str, concurrency: int) -> tuple[list[Sample], float]:
+def run_phase(port: int, phase: Phase, concurrency: int) -> tuple[list[Sample], float]:
     samples: list[Sample] = []  # list.append is atomic under the GIL
     started = time.perf_counter()
     deadline = started + phase.seconds
     threads = [
         threading.Thread(
-            target=client_loop, args=(port, phase.paths, cookie, deadline, i * 5, samples)
+            target=client_loop, args=(port, phase.paths, phase.cookie, deadline, i * 5, samples)
         )
         for i in range(concurrency)
     ]
@@ -540,23 +550,21 @@ def run_phase(port: int, phase: Phase, cookie: str, concurrency: int) -> tuple[l
     return samples, time.perf_counter() - started
 
 
-def load_process(
-    results: Connection, port: int, phases: list[Phase], cookie: str, concurrency: int
-) -> None:
+def load_process(results: Connection, port: int, phases: list[Phase], concurrency: int) -> None:
     """Entry point of the load-generating process: run each phase, send back its samples."""
     for phase in phases:
-        samples, elapsed = run_phase(port, phase, cookie, concurrency)
+        samples, elapsed = run_phase(port, phase, concurrency)
         if phase.recorded:
             results.send((phase.name, samples, elapsed))
     results.close()
 
 
 def generate_load(
-    *, port: int, phases: list[Phase], cookie: str, concurrency: int
+    *, port: int, phases: list[Phase], concurrency: int
 ) -> dict[str, tuple[list[Sample], float]]:
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=load_process, args=(sender, port, phases, cookie, concurrency))
+    process = context.Process(target=load_process, args=(sender, port, phases, concurrency))
     process.start()
     sender.close()
     collected: dict[str, tuple[list[Sample], float]] = {}
@@ -632,7 +640,11 @@ def print_report(report: dict[str, Any]) -> None:
     per_path = sorted(set(q["catalogue"].values()))
     print()
     print("Likeness catalogue benchmark (issue 2)")
-    print(f"  machine   {m['nproc']} CPU · {m['cpu']} · Python {m['python']}")
+    load = m["load_average_1m"]
+    print(
+        f"  machine   {m['nproc']} CPU · {m['cpu']} · Python {m['python']} · load average "
+        f"(1 min) {load['before']:.2f} before the load test, {load['after']:.2f} after"
+    )
     print(
         f"  database  {report['database']} · {s['twins']:,} twins across "
         f"{s['agencies']} agencies ({seeded})"
@@ -686,27 +698,25 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def plan(duration: float, rounds: int) -> list[Phase]:
+def plan(duration: float, rounds: int, cookie: str) -> list[Phase]:
     """Warm-up, then the two endpoints in alternating slices (ABBA…), so that a change in
     background load during the run weighs on both alike."""
-    phases = [Phase("warm-up", CATALOGUE_PATHS + BARE_PATHS, WARMUP_SECONDS, recorded=False)]
-    pair = [("catalogue", CATALOGUE_PATHS), ("bare", BARE_PATHS)]
+    pair = [("catalogue", CATALOGUE_PATHS, cookie), ("bare", BARE_PATHS, "")]
+    phases = [Phase(name, paths, sent, WARMUP_SECONDS / 2, False) for name, paths, sent in pair]
     for n in range(rounds):
-        for name, paths in pair if n % 2 == 0 else reversed(pair):
-            phases.append(Phase(name, paths, duration / rounds, recorded=True))
+        for name, paths, sent in pair if n % 2 == 0 else reversed(pair):
+            phases.append(Phase(name, paths, sent, duration / rounds, recorded=True))
     return phases
 
 
 def measure(args: argparse.Namespace, cookie: str) -> dict[str, Figures]:
-    phases = plan(args.duration, args.rounds)
+    phases = plan(args.duration, args.rounds, cookie)
     port = free_port()
     with tempfile.TemporaryFile() as log:
         server = start_gunicorn(port=port, workers=args.workers, log=log)
         try:
             wait_until_ready(server, port)
-            collected = generate_load(
-                port=port, phases=phases, cookie=cookie, concurrency=args.concurrency
-            )
+            collected = generate_load(port=port, phases=phases, concurrency=args.concurrency)
         except Exception:
             log.seek(0)
             sys.stderr.write(log.read().decode(errors="replace")[-4000:])
@@ -721,13 +731,14 @@ def build_report(
     seeded: SeedReport,
     queries: dict[str, dict[str, int]],
     figures: dict[str, Figures],
+    load: dict[str, float],
 ) -> dict[str, Any]:
     from django.conf import settings
 
     cat, bare = figures["catalogue"], figures["bare"]
     return {
         "benchmark": "catalogue",
-        "machine": machine(),
+        "machine": {**machine(), "load_average_1m": load},
         "database": database_version(),
         "gunicorn": version("gunicorn"),
         "cache": settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1],
@@ -764,13 +775,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     cookie = brand_session_cookie()
     queries = {
         "catalogue": queries_per_request(CATALOGUE_PATHS, cookie),
-        "bare": queries_per_request(BARE_PATHS, cookie),
+        "bare": queries_per_request(BARE_PATHS),
     }
+    if any(queries["bare"].values()):
+        sys.exit(
+            f"The bare view made queries {queries['bare']}: a context processor or the "
+            "template reads the database; supply that value in benchmarks/bench_urls.py"
+        )
     from django.db import connections
 
     connections.close_all()
+    load_before = os.getloadavg()[0]
     figures = measure(args, cookie)
-    report = build_report(args, seeded, queries, figures)
+    load = {"before": load_before, "after": os.getloadavg()[0]}
+    report = build_report(args, seeded, queries, figures, load)
     print_report(report)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
