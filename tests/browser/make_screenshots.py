@@ -1,0 +1,70 @@
+"""README screenshots, taken on demand from the demo data (not part of the test run):
+
+    .venv/bin/pytest tests/browser/make_screenshots.py
+
+writes marketplace/static/screenshots/{catalogue,twin,agency-twin}.png at 1280×900.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from PIL import Image
+from playwright.sync_api import Page, expect
+
+from marketplace.talent.management.commands.load_demo import DEMO_PASSWORD
+from tests.browser.conftest import sign_in
+
+OUT = Path(settings.BASE_DIR) / "marketplace" / "static" / "screenshots"
+MAX_BYTES = 400 * 1024
+
+
+def save(page: Page, name: str) -> Path:
+    """A viewport screenshot once the pictures in view have loaded, reduced to a palette PNG
+    when the full-colour one would be too heavy for a README."""
+    page.evaluate("window.scrollTo(0, 0)")
+    page.wait_for_function(
+        """() => [...document.images]
+             .filter(i => i.getBoundingClientRect().top < window.innerHeight)
+             .every(i => i.complete && i.naturalWidth > 0)"""
+    )
+    png = page.screenshot()
+    image = Image.open(io.BytesIO(png))
+    out = io.BytesIO()
+    image.save(out, "PNG", optimize=True)
+    if out.tell() > MAX_BYTES:
+        out = io.BytesIO()
+        image.convert("RGB").quantize(colors=256, dither=Image.Dither.FLOYDSTEINBERG).save(
+            out, "PNG", optimize=True
+        )
+    assert out.tell() <= MAX_BYTES, f"{name}: {out.tell()} bytes"
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"{name}.png"
+    path.write_bytes(out.getvalue())
+    return path
+
+
+@pytest.mark.django_db(transaction=True)
+def test_readme_screenshots(page: Page) -> None:
+    call_command("load_demo", stdout=io.StringIO())
+    from marketplace.accounts.models import User
+
+    sign_in(page, User.objects.get(email="manager@kestrel.test"), password=DEMO_PASSWORD)
+    page.goto("/catalogue/")
+    expect(page.locator("#results .twin-card")).to_have_count(24)
+    save(page, "catalogue")
+
+    page.locator("#results .twin-card", has_not_text="Not taking bookings").first.click()
+    expect(page.get_by_role("heading", name="Rate card")).to_be_visible()
+    save(page, "twin")
+
+    page.context.clear_cookies()
+    sign_in(page, User.objects.get(email="manager@northlight.test"), password=DEMO_PASSWORD)
+    page.goto("/agency/twins/")
+    page.locator("table a").first.click()
+    expect(page.get_by_role("heading", name="Gallery")).to_be_visible()
+    save(page, "agency-twin")
