@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "allauth",
     "allauth.account",
     "marketplace.core",
@@ -60,6 +62,7 @@ INSTALLED_APPS = [
     "marketplace.contracts",
     "marketplace.payments",
     "marketplace.dashboards",
+    "marketplace.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -168,6 +171,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 86400.0,
     },
     "reconcile": {"task": "marketplace.payments.tasks.reconcile_task", "schedule": 86400.0},
+    "purge-idempotency-records": {
+        "task": "marketplace.accounts.tasks.purge_idempotency_records_task",
+        "schedule": 3600.0,
+    },
     # Payouts whose task was lost (a killed worker, a broker that lost messages) go out again.
     "resume-stuck-payouts": {
         "task": "marketplace.payments.tasks.resume_stuck_payouts_task",
@@ -282,10 +289,53 @@ if env_bool("DJANGO_PRODUCTION"):
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# --- REST API (/api/v1/, schema at /api/schema/, docs at /api/docs/) -------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Organisation API keys first (a wrong key is refused, never read as the session); the
+    # browser's session second, with CSRF on writes.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "marketplace.core.api.auth.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["marketplace.core.api.permissions.ScopedAccess"],
+    "DEFAULT_THROTTLE_CLASSES": ["marketplace.core.api.throttles.ApiRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "api_key": os.environ.get("LIKENESS_API_KEY_RATE", "600/min"),
+        "api_user": os.environ.get("LIKENESS_API_USER_RATE", "300/min"),
+        "api_anon": os.environ.get("LIKENESS_API_ANON_RATE", "30/min"),
+    },
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "marketplace.core.api.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "marketplace.core.api.schema.ApiAutoSchema",
 }
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Likeness API",
+    "DESCRIPTION": "Catalogue, licences, usage reporting, earnings and webhooks. "
+    "Authenticate with an organisation API key (`Authorization: Bearer lk_…`) or, in the "
+    "browser, your signed-in session.",
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "MediaTypeEnum": "marketplace.talent.models.MediaType",
+        "TwinStatusEnum": "marketplace.talent.models.Twin.Status",
+        "LicenceStatusEnum": "marketplace.licensing.models.Licence.Status",
+    },
+    # Swagger UI served from our own static files (drf-spectacular-sidecar): no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "PATH_CONVERTER_OVERRIDES": {
+        "ref": {"type": "string", "pattern": "^[A-Za-z0-9-]{1,20}$"},
+        "dbid": {"type": "integer", "minimum": 0, "maximum": 10**18 - 1},
+        "apislug": {"type": "string", "pattern": "^[-a-zA-Z0-9_]{1,140}$"},
+    },
+}
+# Outgoing webhooks to brands' endpoints. Private, loopback and link-local addresses are
+# refused unless allowed (development and tests deliver to a receiver on 127.0.0.1).
+WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("LIKENESS_WEBHOOK_ALLOW_PRIVATE_URLS", default=DEBUG)
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("LIKENESS_WEBHOOK_TIMEOUT_SECONDS", "10"))
 
 LOGGING = {
     "version": 1,

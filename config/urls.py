@@ -10,9 +10,11 @@ admin.site.site_title = "Likeness admin"
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("health/", core_views.health, name="health"),
+    path("api/", include("marketplace.core.api.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("marketplace.accounts.urls")),
+    path("", include("marketplace.webhooks.urls")),
     path("", include("marketplace.payments.urls")),
     path("", include("marketplace.dashboards.urls")),
     path("notifications/", core_views.notifications, name="notifications"),

@@ -1,6 +1,6 @@
 from django import forms
 
-from .models import Role
+from .models import API_SCOPES, Role
 
 
 class AcceptInvitationForm(forms.Form):
@@ -16,3 +16,12 @@ class AcceptInvitationForm(forms.Form):
 class InviteMemberForm(forms.Form):
     email = forms.EmailField()
     role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(max_length=80, help_text="What uses it, e.g. 'DAM sync'.")
+    scopes = forms.MultipleChoiceField(
+        choices=API_SCOPES,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Give the key only what it needs.",
+    )

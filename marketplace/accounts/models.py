@@ -193,3 +193,99 @@ def unique_slug(model: type[models.Model], text: str, *, field: str = "slug") ->
     while model._default_manager.filter(**{field: slug}).exists():
         slug, n = f"{base}-{n}", n + 1
     return slug
+
+
+# --- API access -----------------------------------------------------------------------------
+
+API_SCOPES = [
+    ("catalogue:read", "Search the catalogue, read twins and quotes"),
+    ("licences:read", "Read licences and their reported uses"),
+    ("licences:write", "Request, withdraw, approve, counter and decline licences"),
+    ("usage:write", "Report uses of licensed twins"),
+    ("earnings:read", "Read earnings figures"),
+    ("webhooks:write", "Manage webhook endpoints and read their deliveries"),
+]
+API_KEY_PREFIX = "lk"
+
+
+class ApiKeyQuerySet(models.QuerySet["ApiKey"]):
+    def for_organisation(self, organisation: Organisation) -> ApiKeyQuerySet:
+        return self.filter(organisation=organisation)
+
+    def live(self) -> ApiKeyQuerySet:
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiKey(models.Model):
+    """An organisation's key for the REST API: `lk_<prefix>_<secret>`, shown once.
+
+    Only the SHA-256 of the whole key is stored. Each key acts through its own inactive
+    service user (the actor in audit trails and the `requested_by` of what it creates), which
+    has no membership: the API gives it a manager's role in the key's organisation for the
+    length of one request, and the key's scopes narrow that further.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    name = models.CharField(max_length=80)
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(default=list)
+    service_user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_key"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.display_prefix})"
+
+    @property
+    def display_prefix(self) -> str:
+        return f"{API_KEY_PREFIX}_{self.prefix}_…"
+
+    @property
+    def is_live(self) -> bool:
+        return self.revoked_at is None
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to an API request sent with an `Idempotency-Key` header.
+
+    Keys are per organisation, kept 24 hours. `status_code` is empty while the first request
+    is still running; a retry then is told to wait rather than run twice.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="idempotency_records"
+    )
+    key = models.CharField(max_length=100)
+    request_hash = models.CharField(max_length=64)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=300)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "key"], name="idempotency_key_per_organisation"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} [{self.key}]"

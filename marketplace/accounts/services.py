@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -14,7 +17,17 @@ from django.utils import timezone
 from marketplace.core import audit, notify
 from marketplace.core.errors import PermissionDenied, ValidationFailed
 
-from .models import Invitation, Membership, Organisation, Role, User, hash_token
+from .models import (
+    API_KEY_PREFIX,
+    API_SCOPES,
+    ApiKey,
+    Invitation,
+    Membership,
+    Organisation,
+    Role,
+    User,
+    hash_token,
+)
 
 
 @transaction.atomic
@@ -172,3 +185,94 @@ def switch_organisation(*, request, organisation_id: int) -> Organisation:
     )
     request.session[SESSION_ORG_KEY] = membership.organisation_id
     return membership.organisation
+
+
+# --- API keys -------------------------------------------------------------------------------
+
+API_KEY_TOUCH_EVERY = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class IssuedApiKey:
+    api_key: ApiKey
+    token: str  # shown once; only its hash is stored
+
+
+@transaction.atomic
+def create_api_key(*, by: Membership, name: str, scopes: list[str]) -> IssuedApiKey:
+    """An owner creates a key for the organisation, with its own service user.
+
+    Raises PermissionDenied, ValidationFailed."""
+    if not by.is_owner:
+        raise PermissionDenied("Only owners can create API keys.")
+    name = " ".join(name.split())
+    if not name or len(name) > 80:
+        raise ValidationFailed("Name the key (at most 80 characters).", field="name")
+    known = {scope for scope, _ in API_SCOPES}
+    if not scopes or set(scopes) - known:
+        raise ValidationFailed("Choose at least one known scope.", field="scopes")
+    prefix = secrets.token_hex(4)
+    token = f"{API_KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    service_user = User.objects.create_user(
+        email=f"api-key-{prefix}@keys.likeness.invalid",
+        full_name=f"API key “{name}” ({by.organisation.name})"[:150],
+        is_active=False,
+    )
+    api_key = ApiKey.objects.create(
+        organisation=by.organisation,
+        name=name,
+        prefix=prefix,
+        key_hash=hash_token(token),
+        scopes=sorted(set(scopes)),
+        service_user=service_user,
+        created_by=by.user,
+    )
+    audit.record(
+        api_key,
+        "api_key.created",
+        actor=by.user,
+        organisation=by.organisation,
+        data={"prefix": prefix, "scopes": api_key.scopes},
+    )
+    return IssuedApiKey(api_key=api_key, token=token)
+
+
+@transaction.atomic
+def revoke_api_key(*, by: Membership, api_key_id: int) -> ApiKey:
+    """Raises PermissionDenied, ApiKey.DoesNotExist (also for another organisation's key)."""
+    if not by.is_owner:
+        raise PermissionDenied("Only owners can revoke API keys.")
+    api_key = (
+        ApiKey.objects.select_for_update().for_organisation(by.organisation).get(pk=api_key_id)
+    )
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+        audit.record(
+            api_key,
+            "api_key.revoked",
+            actor=by.user,
+            organisation=by.organisation,
+            data={"prefix": api_key.prefix},
+        )
+    return api_key
+
+
+def api_key_for_token(token: str) -> ApiKey | None:
+    """The live key a bearer token stands for, or None. Notes when it was last used."""
+    parts = token.split("_", 2)
+    if len(parts) != 3 or parts[0] != API_KEY_PREFIX or not parts[1] or not parts[2]:
+        return None
+    api_key = (
+        ApiKey.objects.live()
+        .select_related("organisation", "service_user")
+        .filter(prefix=parts[1])
+        .first()
+    )
+    if api_key is None or not hmac.compare_digest(api_key.key_hash, hash_token(token)):
+        return None
+    now = timezone.now()
+    if api_key.last_used_at is None or now - api_key.last_used_at > API_KEY_TOUCH_EVERY:
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        api_key.last_used_at = now
+    return api_key

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -10,8 +11,8 @@ from marketplace.accounts.tenancy import TenantRequest
 from marketplace.core.errors import DomainError
 
 from . import services
-from .forms import AcceptInvitationForm, InviteMemberForm
-from .models import Invitation, Membership, User
+from .forms import AcceptInvitationForm, ApiKeyForm, InviteMemberForm
+from .models import ApiKey, Invitation, Membership, User
 from .tenancy import member_required
 
 
@@ -103,3 +104,50 @@ def switch_organisation(request: TenantRequest) -> HttpResponse:
         raise Http404 from exc
     messages.success(request, f"Switched to {org.name}.")
     return redirect("home")
+
+
+def _owner(request: TenantRequest) -> Membership:
+    membership = request.viewer.member
+    if not membership.is_owner:
+        raise PermissionDenied("Only owners manage API keys.")
+    return membership
+
+
+@member_required
+def api_keys(request: TenantRequest) -> HttpResponse:
+    """Owners create and revoke the organisation's API keys. A new key is shown once, in
+    the response to its creation, and never stored in the clear."""
+    membership = _owner(request)
+    form = ApiKeyForm(request.POST or None)
+    issued = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            issued = services.create_api_key(
+                by=membership, name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"]
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            form = ApiKeyForm()
+    response = render(
+        request,
+        "accounts/api_keys.html",
+        {
+            "keys": ApiKey.objects.for_organisation(membership.organisation),
+            "form": form,
+            "issued": issued,
+        },
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@member_required
+def revoke_api_key(request: TenantRequest, api_key_id: int) -> HttpResponse:
+    try:
+        api_key = services.revoke_api_key(by=_owner(request), api_key_id=api_key_id)
+    except ApiKey.DoesNotExist as exc:
+        raise Http404 from exc
+    messages.success(request, f"API key {api_key.name} revoked.")
+    return redirect("accounts:api_keys")

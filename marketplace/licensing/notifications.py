@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from marketplace.accounts.models import Membership, Organisation, Role, User
 from marketplace.core import notify
+from marketplace.webhooks.services import announce_licence_event
 
 from .models import Licence
 
@@ -56,6 +57,7 @@ def tell(
     talent: bool = False,
     note: str = "",
 ) -> None:
+    announce_licence_event(licence, event)  # the brand's webhooks, whoever is emailed
     people: list[User] = []
     if brand:
         people += _recipients(licence.brand)

@@ -1,0 +1,222 @@
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from marketplace.talent.models import MediaType
+
+from ..models import ALTERATION_LIMITS, Licence, LicenceTerms
+from ..selectors import timeline
+from ..services import TermsInput
+
+TERRITORY_PATTERN = r"^[A-Za-z]{2,10}$"
+
+
+class TermsInputSerializer(serializers.Serializer):
+    """The scope of a licence. The service checks it against the twin (media on its rate
+    card, permitted category, dates, a specific intended use)."""
+
+    media_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=MediaType.choices),
+        min_length=1,
+        max_length=len(MediaType.choices),
+    )
+    territories = serializers.ListField(
+        child=serializers.RegexField(TERRITORY_PATTERN, max_length=10),
+        min_length=1,
+        max_length=300,
+        help_text="ISO 3166-1 alpha-2 countries and/or regions (EU, EEA, NORDICS, DACH, "
+        "BENELUX, UKI, NA, WORLDWIDE).",
+    )
+    start_date = serializers.DateField()
+    end_date = serializers.DateField()
+    category = serializers.SlugField(max_length=40)
+    intended_use = serializers.CharField(
+        max_length=2000, help_text="Specifically what will be shown, where, for what product."
+    )
+    exclusive = serializers.BooleanField(default=False)
+    max_uses = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=1_000_000,
+        help_text="Empty: metered, paid per use.",
+    )
+    alteration_limits = serializers.ListField(
+        child=serializers.ChoiceField(choices=ALTERATION_LIMITS),
+        required=False,
+        default=list,
+        max_length=len(ALTERATION_LIMITS),
+    )
+    ai_training_forbidden = serializers.BooleanField(default=True)
+
+    def to_terms(self) -> TermsInput:
+        d = self.validated_data
+        return TermsInput(
+            media_types=list(d["media_types"]),
+            territories=list(d["territories"]),
+            start_date=d["start_date"],
+            end_date=d["end_date"],
+            category=d["category"],
+            intended_use=d["intended_use"],
+            exclusive=d["exclusive"],
+            max_uses=d["max_uses"],
+            alteration_limits=list(d["alteration_limits"]),
+            ai_training_forbidden=d["ai_training_forbidden"],
+        )
+
+
+class LicenceRequestSerializer(TermsInputSerializer):
+    twin = serializers.SlugField(max_length=140, help_text="The twin's slug in the catalogue.")
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class SplitSerializer(serializers.Serializer):
+    platform_fee = serializers.IntegerField()
+    agency_commission = serializers.IntegerField()
+    talent_share = serializers.IntegerField()
+
+
+class QuoteLineSerializer(serializers.Serializer):
+    media_type = serializers.ChoiceField(choices=MediaType.choices)
+    label = serializers.CharField()
+    base_fee = serializers.IntegerField()
+    per_use_fee = serializers.IntegerField()
+
+
+class QuoteSerializer(serializers.Serializer):
+    """A price for the terms, in minor units of `currency`. Nothing is reserved."""
+
+    currency = serializers.CharField()
+    lines = QuoteLineSerializer(many=True)
+    base_total = serializers.IntegerField()
+    territories = serializers.ListField(child=serializers.CharField())
+    territory_scope = serializers.ChoiceField(choices=["country", "region", "worldwide"])
+    territory_bps = serializers.IntegerField()
+    duration_days = serializers.IntegerField()
+    duration_label = serializers.CharField()
+    duration_bps = serializers.IntegerField()
+    exclusive = serializers.BooleanField()
+    exclusivity_premium_bps = serializers.IntegerField()
+    total = serializers.IntegerField()
+    platform_fee_bps = serializers.IntegerField()
+    agency_commission_bps = serializers.IntegerField()
+    split = SplitSerializer()
+    available = serializers.BooleanField()
+    conflict = serializers.CharField(
+        allow_null=True,
+        help_text="Why the slot is taken (window, category, territories; never by whom).",
+    )
+
+
+class TermsSerializer(serializers.ModelSerializer):
+    category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    category_name = serializers.CharField(source="category.name", read_only=True)
+    split = serializers.SerializerMethodField()
+
+    class Meta:
+        model = LicenceTerms
+        fields = [
+            "version",
+            "proposed_by",
+            "media_types",
+            "territories",
+            "territory_label",
+            "start_date",
+            "end_date",
+            "category",
+            "category_name",
+            "max_uses",
+            "exclusive",
+            "alteration_limits",
+            "ai_training_forbidden",
+            "intended_use",
+            "revocation_notice_days",
+            "currency",
+            "total_fee",
+            "split",
+            "terms_hash",
+            "created_at",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "media_types": {"help_text": "Media types (social, web, …)."},
+            "territories": {"help_text": "ISO 3166-1 alpha-2 country codes."},
+        }
+
+    @extend_schema_field(SplitSerializer)
+    def get_split(self, terms: LicenceTerms) -> dict[str, Any]:
+        return dict(terms.quote["split"])
+
+
+class NamedSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+
+
+class TwinRefSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    display_name = serializers.CharField()
+
+
+class LicenceSerializer(serializers.ModelSerializer):
+    """A licence as its parties see it: the brand, the agency and the model."""
+
+    twin = TwinRefSerializer(read_only=True)
+    brand = NamedSerializer(read_only=True)
+    agency = NamedSerializer(read_only=True)
+    terms = TermsSerializer(read_only=True, allow_null=True)
+    effective_end = serializers.DateField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Licence
+        fields = [
+            "reference",
+            "status",
+            "status_reason",
+            "twin",
+            "brand",
+            "agency",
+            "terms",
+            "reserved_until",
+            "activated_at",
+            "ended_at",
+            "ends_early_on",
+            "effective_end",
+            "uses_count",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class TimelineEntrySerializer(serializers.Serializer):
+    event = serializers.CharField(source="verb")
+    at = serializers.DateTimeField(source="created_at")
+
+
+class LicenceDetailSerializer(LicenceSerializer):
+    versions = TermsSerializer(many=True, read_only=True)
+    timeline = serializers.SerializerMethodField()
+
+    class Meta(LicenceSerializer.Meta):
+        fields = [*LicenceSerializer.Meta.fields, "versions", "timeline"]
+        read_only_fields = fields
+
+    @extend_schema_field(TimelineEntrySerializer(many=True))
+    def get_timeline(self, licence: Licence) -> list[dict[str, Any]]:
+        return TimelineEntrySerializer(timeline(licence), many=True).data  # type: ignore[return-value]
+
+
+class LicenceListQuerySerializer(serializers.Serializer):
+    status = serializers.ListField(
+        child=serializers.ChoiceField(choices=Licence.Status.choices),
+        required=False,
+        help_text="Only licences in these statuses.",
+    )

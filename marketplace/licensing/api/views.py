@@ -1,0 +1,211 @@
+"""Licences over the API: the same services as the web pages, the same scoping.
+
+Another party's licence answers 404 exactly like a missing one. A party of the licence
+asking for an action that is not theirs (a brand approving, a model withdrawing) is refused
+with 403 by the service's own permission check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from marketplace.accounts.models import Membership
+from marketplace.catalogue.selectors import catalogue_twin
+from marketplace.core.api.idempotency import run_idempotent
+from marketplace.core.api.pagination import KeysetPagination
+from marketplace.core.api.schema import IDEMPOTENCY_PARAMETER
+from marketplace.core.api.views import ApiView
+from marketplace.core.errors import PermissionDenied
+from marketplace.talent.models import Twin
+
+from .. import selectors, services
+from ..models import Licence
+from .serializers import (
+    LicenceDetailSerializer,
+    LicenceListQuerySerializer,
+    LicenceRequestSerializer,
+    LicenceSerializer,
+    QuoteSerializer,
+    ReasonSerializer,
+    TermsInputSerializer,
+)
+
+READ, WRITE = "licences:read", "licences:write"
+
+
+def _member(view: ApiView) -> Membership:
+    membership = view.viewer.membership
+    if membership is None:
+        raise PermissionDenied("Only members of the brand or the agency can do this.")
+    return membership
+
+
+def _licence(view: ApiView, reference: str) -> Licence:
+    """The licence if the caller is one of its parties. Raises Licence.DoesNotExist (404)."""
+    return selectors.licence_for(view.viewer, reference)
+
+
+def _party(view: ApiView) -> None:
+    viewer = view.viewer
+    if not (viewer.is_brand or viewer.is_agency or viewer.is_talent):
+        raise Licence.DoesNotExist
+
+
+class LicenceListApi(ApiView):
+    """GET: the caller's licences (brand, agency or model). POST: a brand requests one."""
+
+    scopes = {"GET": READ, "POST": WRITE}
+    error_statuses = (400, 404, 409)
+    pagination_class = KeysetPagination
+
+    @extend_schema(
+        parameters=[LicenceListQuerySerializer],
+        responses=LicenceSerializer(many=True),
+        summary="List licences",
+    )
+    def get(self, request: Request) -> Response:
+        _party(self)
+        query = LicenceListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        statuses = tuple(query.validated_data.get("status") or ()) or None
+        licences = selectors.licences_for(self.viewer, statuses=statuses).order_by(
+            "-created_at", "-id"
+        )
+        return self.paginated(licences, LicenceSerializer)
+
+    @extend_schema(
+        request=LicenceRequestSerializer,
+        responses={201: LicenceSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        summary="Request a licence",
+        description="Reserves the slot while the agency reviews. A request in a category the "
+        "model refuses is created and declined at once, with the reason.",
+    )
+    def post(self, request: Request) -> Response:
+        by = _member(self)
+        payload = LicenceRequestSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        twin = catalogue_twin(payload.validated_data["twin"])
+
+        def execute() -> Response:
+            licence = services.request_licence(by=by, twin_id=twin.pk, terms=payload.to_terms())
+            return Response(LicenceSerializer(licence).data, status=status.HTTP_201_CREATED)
+
+        return run_idempotent(request, organisation=by.organisation, execute=execute)
+
+
+class LicenceReadApi(ApiView):
+    scopes = {"GET": READ}
+    error_statuses = (404,)
+
+    @extend_schema(responses=LicenceDetailSerializer, summary="A licence")
+    def get(self, request: Request, reference: str) -> Response:
+        return Response(LicenceDetailSerializer(_licence(self, reference)).data)
+
+
+class _TransitionApi(ApiView):
+    scopes = {"POST": WRITE}
+    error_statuses = (400, 404, 409)
+    service: Callable[..., Licence]
+
+    def transition(self, reference: str, **kwargs: object) -> Response:
+        licence = _licence(self, reference)
+        updated = type(self).service(by=_member(self), reference=licence.reference, **kwargs)
+        return Response(LicenceSerializer(updated).data)
+
+
+def _reason(request: Request) -> str:
+    payload = ReasonSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    return payload.validated_data["reason"]
+
+
+class LicenceWithdrawApi(_TransitionApi):
+    service = staticmethod(services.withdraw_licence)
+
+    @extend_schema(request=ReasonSerializer, responses=LicenceSerializer, summary="Withdraw")
+    def post(self, request: Request, reference: str) -> Response:
+        return self.transition(reference, reason=_reason(request))
+
+
+class LicenceCounterAcceptApi(_TransitionApi):
+    service = staticmethod(services.accept_counter)
+
+    @extend_schema(request=None, responses=LicenceSerializer, summary="Accept a counter-offer")
+    def post(self, request: Request, reference: str) -> Response:
+        return self.transition(reference)
+
+
+class LicenceCounterDeclineApi(_TransitionApi):
+    service = staticmethod(services.decline_counter)
+
+    @extend_schema(
+        request=ReasonSerializer, responses=LicenceSerializer, summary="Decline a counter-offer"
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        return self.transition(reference, reason=_reason(request))
+
+
+class LicenceApproveApi(_TransitionApi):
+    service = staticmethod(services.approve_licence)
+
+    @extend_schema(request=None, responses=LicenceSerializer, summary="Approve (agency)")
+    def post(self, request: Request, reference: str) -> Response:
+        return self.transition(reference)
+
+
+class LicenceDeclineApi(_TransitionApi):
+    service = staticmethod(services.decline_licence)
+
+    @extend_schema(
+        request=ReasonSerializer, responses=LicenceSerializer, summary="Decline (agency)"
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        return self.transition(reference, reason=_reason(request))
+
+
+class LicenceCounterApi(_TransitionApi):
+    service = staticmethod(services.counter_licence)
+
+    @extend_schema(
+        request=TermsInputSerializer, responses=LicenceSerializer, summary="Counter (agency)"
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        payload = TermsInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        return self.transition(reference, terms=payload.to_terms())
+
+
+class TwinQuoteApi(ApiView):
+    """The live quote for terms on a twin, as the request page shows it. Writes nothing."""
+
+    scopes = {"POST": "catalogue:read"}
+    error_statuses = (400, 404)
+
+    @extend_schema(request=TermsInputSerializer, responses=QuoteSerializer, summary="Quote")
+    def post(self, request: Request, slug: str) -> Response:
+        viewer = self.viewer
+        if not (viewer.is_brand or viewer.is_agency):
+            raise Twin.DoesNotExist
+        twin = catalogue_twin(slug)
+        if viewer.is_agency and twin.agency_id != viewer.org.pk:
+            raise Twin.DoesNotExist
+        payload = TermsInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        checked, quote = services.preview_quote(twin=twin, terms=payload.to_terms())
+        brand_id = viewer.org.pk if viewer.is_brand else 0
+        blockers = list(
+            services.blocking_holds(twin_id=twin.pk, brand_id=brand_id, checked=checked)[:200]
+        )
+        conflict = services._conflict_error(checked, blockers).message if blockers else None
+        data = {
+            **quote.as_dict(),
+            "territories": checked.countries,
+            "available": not blockers,
+            "conflict": conflict,
+        }
+        return Response(QuoteSerializer(data).data)

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from marketplace.talent.models import MediaType
+
+from ..models import UsageReport
+from ..services import UsageInput
+
+BATCH_LIMIT = 1000
+
+
+class UsageItemSerializer(serializers.Serializer):
+    used_on = serializers.DateField()
+    media_type = serializers.ChoiceField(choices=MediaType.choices)
+    territory = serializers.RegexField(
+        r"^[A-Za-z]{2}$", help_text="ISO 3166-1 alpha-2 country where the asset ran."
+    )
+    asset_reference = serializers.CharField(
+        max_length=300, help_text="File name, URL or your DAM id."
+    )
+    idempotency_key = serializers.CharField(
+        max_length=120,
+        required=False,
+        help_text="Your id for this use: reporting it again returns the first report. "
+        "Defaults to the request's Idempotency-Key (plus `:<index>` in a batch).",
+    )
+
+
+def usage_input(data: dict, default_key: str) -> UsageInput:
+    """A validated item as the service's input."""
+    return UsageInput(
+        used_on=data["used_on"],
+        media_type=data["media_type"],
+        territory=data["territory"],
+        asset_reference=data["asset_reference"],
+        idempotency_key=data.get("idempotency_key") or default_key,
+    )
+
+
+class UsageBatchSerializer(serializers.Serializer):
+    uses = UsageItemSerializer(many=True, min_length=1, max_length=BATCH_LIMIT)
+
+
+class UsageReportSerializer(serializers.ModelSerializer):
+    licence = serializers.CharField(source="licence.reference", read_only=True)
+
+    class Meta:
+        model = UsageReport
+        fields = [
+            "id",
+            "licence",
+            "idempotency_key",
+            "used_on",
+            "media_type",
+            "territory",
+            "asset_reference",
+            "fee",
+            "talent_share",
+            "agency_share",
+            "currency",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ItemErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    field = serializers.CharField(allow_null=True)
+
+
+class BatchItemResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    outcome = serializers.ChoiceField(choices=["created", "replayed", "refused"])
+    use = UsageReportSerializer(allow_null=True)
+    error = ItemErrorSerializer(allow_null=True)
+
+
+class BatchSummarySerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    replayed = serializers.IntegerField()
+    refused = serializers.IntegerField()
+
+
+class UsageBatchResultSerializer(serializers.Serializer):
+    licence = serializers.CharField()
+    summary = BatchSummarySerializer()
+    results = BatchItemResultSerializer(many=True)
