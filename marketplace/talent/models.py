@@ -162,6 +162,18 @@ class Twin(TimeStampedModel):
             ),
             # Max(updated_at) keys the cached catalogue facets.
             models.Index(fields=["updated_at"], name="twin_updated_idx"),
+            # The catalogue's other sorts (price has its own index): one page is an index walk,
+            # not a sort of every listed twin.
+            models.Index(
+                fields=["display_name", "id"],
+                name="twin_catalogue_name_idx",
+                condition=Q(status__in=["published", "paused"]),
+            ),
+            models.Index(
+                fields=["-height_cm", "id"],
+                name="twin_catalogue_height_idx",
+                condition=Q(status__in=["published", "paused"]),
+            ),
         ]
 
     def __str__(self) -> str:
