@@ -180,3 +180,19 @@ def test_the_model_declines_in_the_browser_and_the_licence_goes_back(client, con
     assert contract.licence.status == Licence.Status.REQUESTED
     page = client.get(f"/licences/{contract.licence.reference}/").content.decode()
     assert "The model declined to sign the contract" in page
+
+
+def test_staff_see_contracts_and_signatures_read_only_in_the_admin(client, contract, parties):
+    from tests.contracts.conftest import sign_as
+
+    sign_as(contract, parties["brand"])
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+
+    listing = client.get("/admin/contracts/contract/")
+    detail = client.get(f"/admin/contracts/contract/{contract.pk}/change/")
+
+    assert listing.status_code == detail.status_code == 200
+    body = detail.content.decode()
+    assert contract.document_sha256 in body and "Bea Brandt" in body
+    assert 'name="_save"' not in body  # read-only: nothing to save
+    assert client.get("/admin/contracts/contract/add/").status_code == 403
