@@ -211,7 +211,7 @@ def reset_contracts(licence_ids: list[int]) -> None:
 # --- Workers -------------------------------------------------------------------------------
 
 
-def start_worker(concurrency: int, queue: str) -> subprocess.Popen:
+def start_worker(concurrency: int, queue: str, log: Any) -> subprocess.Popen:
     celery = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"
     env = {
         **os.environ,
@@ -227,13 +227,15 @@ def start_worker(concurrency: int, queue: str) -> subprocess.Popen:
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
+        stderr=log,
         start_new_session=True,
     )
 
 
 def stop_worker(proc: subprocess.Popen) -> None:
+    """Warm shutdown through the main process, which stops its pool; the group if it hangs."""
     try:
-        os.killpg(proc.pid, signal.SIGTERM)
+        os.kill(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
     except ProcessLookupError:
         pass
@@ -252,7 +254,8 @@ def measure(concurrency: int, licence_ids: list[int], timeout: float) -> dict[st
     queue = f"bench-contracts-{uuid.uuid4().hex[:8]}"
     app.conf.task_default_queue = queue
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    proc = start_worker(concurrency, queue)
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (closed below, after the worker stopped)
+    proc = start_worker(concurrency, queue, log)
     try:
         ping_task.apply_async(args=["ready"], queue=queue).get(timeout=60)
         started = time.perf_counter()
@@ -274,6 +277,10 @@ def measure(concurrency: int, licence_ids: list[int], timeout: float) -> dict[st
     # load on the machine, unlike wall-clock throughput.
     cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
     contracts = Contract.objects.filter(licence_id__in=licence_ids)
+    if done < len(licence_ids):
+        log.seek(0)
+        sys.stderr.write(log.read().decode(errors="replace")[-4000:])
+    log.close()
     return {
         "workers": concurrency,
         "contracts": done,
