@@ -160,44 +160,11 @@ def celery_worker_process(django_db_setup, django_db_blocker, _media_root, worke
         if IN_CI:
             pytest.fail(f"CI=true: the Celery worker test {reason}")
         pytest.skip(reason)
-    db = connection.settings_dict
-    database_url = (
-        f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or 'localhost'}"
-        f":{db['PORT'] or 5432}/{db['NAME']}"
-    )
     queue = f"likeness-test-{worker_id}-{os.getpid()}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "LIKENESS_MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-    }
-    celery_bin = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"
     proc = subprocess.Popen(
-        [
-            celery_bin,
-            "-A",
-            "config",
-            "worker",
-            "-Q",
-            queue,
-            "-c",
-            "2",
-            "--pool",
-            "prefork",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-l",
-            "WARNING",
-            "-n",
-            f"{queue}@%h",
-        ],
+        celery_worker_command(queues=queue, name=f"{queue}@%h"),
         cwd=ROOT,
-        env=env,
+        env=celery_worker_env(queue=queue, redis_url=redis_url),
         start_new_session=True,
     )
     previous = (
@@ -223,6 +190,55 @@ def celery_worker_process(django_db_setup, django_db_blocker, _media_root, worke
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def worker_database_url() -> str:
+    """This test process's database as a DATABASE_URL for a worker process."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    return (
+        f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or 'localhost'}"
+        f":{db['PORT'] or 5432}/{db['NAME']}"
+    )
+
+
+def celery_worker_env(*, queue: str, redis_url: str, **extra: str) -> dict[str, str]:
+    """Environment of a `celery worker` process on the test database and `queue`."""
+    return {
+        **os.environ,
+        "DATABASE_URL": worker_database_url(),
+        "REDIS_URL": redis_url,
+        "LIKENESS_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        **extra,
+    }
+
+
+def celery_worker_command(*, queues: str, name: str, concurrency: int = 2) -> list[str]:
+    """A prefork `celery worker` consuming `queues` (comma-separated)."""
+    celery_bin = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"
+    return [
+        celery_bin,
+        "-A",
+        "config",
+        "worker",
+        "-Q",
+        queues,
+        "-c",
+        str(concurrency),
+        "--pool",
+        "prefork",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "-l",
+        "WARNING",
+        "-n",
+        name,
+    ]
 
 
 def _wait_for_worker(proc: subprocess.Popen) -> None:
