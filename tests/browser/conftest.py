@@ -41,7 +41,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 DESKTOP = {"width": 1280, "height": 900}
-TIMEOUT_MS = 10_000
+# Generous, because waits return as soon as the page is ready: they only cost time when a
+# test fails. A cold live server on a busy two-core CI box needs >10 s for its first page.
+TIMEOUT_MS = 15_000
+NAVIGATION_TIMEOUT_MS = 30_000
 
 
 def _unavailable(reason: str) -> None:
@@ -173,6 +176,7 @@ def make_page(
             device_scale_factor=2 if mobile else 1,
         )
         context.set_default_timeout(TIMEOUT_MS)
+        context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
         page.on(
