@@ -17,6 +17,7 @@ from django.utils import timezone
 from marketplace.accounts.models import Membership
 from marketplace.core import audit
 from marketplace.core.errors import DomainError, PermissionDenied, TransitionError, ValidationFailed
+from marketplace.core.money import format_money
 from marketplace.talent.models import Category, Talent, Twin
 
 from . import notifications, quotes, territories
@@ -455,11 +456,30 @@ def request_licence(*, by: Membership, twin_id: int, terms: TermsInput) -> Licen
     return licence
 
 
+def _has_signatures(licence: Licence) -> bool:
+    from django.apps import apps
+
+    if not apps.is_installed("marketplace.contracts"):
+        return False
+    from marketplace.contracts.models import Signature
+
+    return (
+        Signature.objects.filter(contract__licence=licence)
+        .exclude(contract__status="void")
+        .exists()
+    )
+
+
 @transaction.atomic
 def withdraw_licence(*, by: Membership, reference: str, reason: str = "") -> Licence:
     _brand_manager(by)
     licence = _lock(Licence.objects.for_brand(by.organisation), reference)
     _require(licence, S.REQUESTED, S.COUNTERED, S.AWAITING_CONSENT, S.CONSENTED)
+    if licence.status == S.CONSENTED and _has_signatures(licence):
+        raise TransitionError(
+            "The contract is being signed; a signed licence cannot be "
+            "withdrawn. Ask the agency to decline it instead."
+        )
     _release(licence)
     _set_status(
         licence,
@@ -599,7 +619,8 @@ def consent_statement(licence: Licence) -> str:
         f'{t.end_date:%d %B %Y} ({uses}), for this purpose: "{t.intended_use}". '
         f"{'Exclusive. ' if t.exclusive else ''}"
         f"{'No AI training. ' if t.ai_training_forbidden else ''}"
-        f"My share is {fee.talent_share} minor units of {t.currency} of a fee of {t.total_fee}. "
+        f"My share is {format_money(fee.talent_share, t.currency)} of a licence fee of "
+        f"{format_money(t.total_fee, t.currency)}. "
         f"Terms hash {t.terms_hash}."
     )
 
@@ -654,6 +675,8 @@ def give_consent(
         actor=user,
         verb="licence.consented",
         data={"terms_hash": consent.terms_hash, "consent_id": consent.pk},
+        # A fresh reservation window for signing and payment, which follow consent.
+        reserved_until=_reservation_deadline(),
     )
     notifications.tell(licence, "consented", brand=True, agency=True)
     transaction.on_commit(lambda: _after_consent(licence.pk))

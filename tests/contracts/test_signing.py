@@ -233,3 +233,27 @@ def test_declining_needs_a_reason_and_a_party_who_has_not_signed(contract, parti
 
     contract.refresh_from_db()
     assert contract.status == S.AWAITING_SIGNATURES
+
+
+def test_the_brand_cannot_withdraw_once_the_contract_is_being_signed(consented, parties):
+    contract = consented.contracts.get()
+    sign_as(contract, parties["brand"])
+
+    with pytest.raises(TransitionError, match="being signed"):
+        licensing.withdraw_licence(by=parties["brand"], reference=consented.reference)
+    consented.refresh_from_db()
+    assert consented.status == Licence.Status.CONSENTED
+
+
+def test_consent_renews_the_reservation_for_signing_and_payment(consented):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    assert consented.reserved_until > timezone.now() + timedelta(hours=71)
+
+
+def test_the_consent_statement_shows_money_as_people_read_it(consented):
+    statement = consented.consents.get().statement
+
+    assert "My share is €2,160.00 of a licence fee of €3,000.00" in statement
