@@ -49,10 +49,9 @@ class PayoutRunAdmin(ReadOnly):
         paid, failed = getattr(run, "paid", 0), getattr(run, "failed", 0)
         done = paid + failed
         pct = int(100 * done / run.total) if run.total else 100
+        # <progress> rather than styled <div>s: the CSP allows no inline styles.
         return format_html(
-            '<div style="width:160px;background:#eee;border-radius:4px"><div style="width:{}%;'
-            'background:#15803d;height:8px;border-radius:4px"></div></div>'
-            "{} of {} sent, {} failed",
+            '<progress max="100" value="{}"></progress> {} of {} sent, {} failed',
             pct,
             paid,
             run.total,

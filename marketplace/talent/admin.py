@@ -13,7 +13,7 @@ class TwinImageInline(admin.TabularInline):
     @admin.display(description="Preview")
     def preview(self, obj: TwinImage) -> str:
         if obj.thumbnail:
-            return format_html('<img src="{}" style="height:80px">', obj.thumbnail.url)
+            return format_html('<img src="{}" height="80" alt="">', obj.thumbnail.url)
         return "—"
 
 

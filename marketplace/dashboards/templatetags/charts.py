@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -53,5 +55,43 @@ def bar_chart(series: list[dict[str, object]], currency: str, label: str = "") -
         HEIGHT,
         label or f"Earnings per month in {currency}",
         f"max {format_money(peak if any(values) else 0, currency)}",
+        body,
+    )
+
+
+SPLIT_WIDTH = 1000  # viewBox units; the bar stretches to its container
+
+
+@register.simple_tag
+def split_bar(split: object, label: str = "") -> SafeString:
+    """The fee split (model, agency, platform) as one stacked SVG bar.
+
+    Widths are computed here rather than in a `style` attribute, which the Content Security
+    Policy (no 'unsafe-inline' styles) would block.
+    """
+
+    def amount(key: str) -> int:
+        value = split.get(key) if isinstance(split, Mapping) else getattr(split, key, 0)
+        return max(int(value or 0), 0)
+
+    parts = [
+        ("model", amount("talent_share")),
+        ("agency", amount("agency_commission")),
+        ("platform", amount("platform_fee")),
+    ]
+    total = sum(value for _, value in parts)
+    rects, x = [], 0.0
+    for name, value in parts:
+        width = SPLIT_WIDTH * value / total if total else 0.0
+        rects.append((round(x, 2), round(width, 2), name))
+        x += width
+    body = format_html_join(
+        "", '<rect x="{}" y="0" width="{}" height="12" class="split-{}"></rect>', rects
+    )
+    return format_html(
+        '<svg class="splitbar" viewBox="0 0 {} 12" preserveAspectRatio="none" role="img" '
+        'aria-label="{}">{}</svg>',
+        SPLIT_WIDTH,
+        label or "Split of the fee: model, agency, platform",
         body,
     )
