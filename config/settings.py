@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("LIKENESS_VAR_DIR", BASE_DIR / "var"))
@@ -54,6 +56,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
+    "axes",
+    "csp",
     "marketplace.core",
     "marketplace.accounts",
     "marketplace.talent",
@@ -67,6 +72,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "marketplace.core.csp.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -77,6 +83,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "marketplace.accounts.security.RequireMFAMiddleware",
+    # Last: turns a sign-in that axes refused into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -185,6 +194,8 @@ CELERY_BEAT_SCHEDULE = {
 # --- Auth ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses any sign-in (site, admin, anything calling authenticate()) while locked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -199,7 +210,23 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 # talent, or platform staff. Open sign-up would let anyone claim to be a brand.
 ACCOUNT_ADAPTER = "marketplace.accounts.adapters.InvitationOnlyAccountAdapter"
 ACCOUNT_PASSWORD_MIN_LENGTH = 10
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# Failed sign-ins per address (password spraying); per login, django-axes below.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip"}
+# Brute force: 5 failed sign-ins for one login from one address lock that pair out for 30
+# minutes, whatever the password (`manage.py axes_reset` lifts it). Failures are rows in the
+# database, so every web process shares them. Behind a reverse proxy, set
+# AXES_IPWARE_META_PRECEDENCE_ORDER to the header the proxy sets (it defaults to REMOTE_ADDR).
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=30)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "marketplace.accounts.security.axes_username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "marketplace.accounts.security.lockout_response"
+# Two-factor (allauth MFA): TOTP authenticator apps plus recovery codes, open to everyone and
+# required for these membership roles (empty: required for nobody).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Likeness"
+LIKENESS_REQUIRE_MFA_ROLES = env_list("LIKENESS_REQUIRE_MFA_ROLES", "owner,finance")
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -280,6 +307,26 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# No inline styles or scripts anywhere: scripts are our own files (or carry the per-response
+# nonce), styles only our stylesheet. `object-src`/`frame-src` 'self' let the signing page
+# show the contract PDF; that PDF alone may be framed by our pages (`xframe_options_sameorigin`
+# switches frame-ancestors to 'self', see marketplace.core.csp). form-action also lists the
+# Stripe origin the pay and payout forms redirect to, added per response.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [SELF],
+        "frame-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [NONE],
+    },
+}
 if env_bool("DJANGO_PRODUCTION"):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -343,7 +390,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # axes logs every sign-in at INFO; failures and lockouts are WARNING.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # WhiteNoise warns when STATIC_ROOT has not been collected yet (development, tests).

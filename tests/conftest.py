@@ -269,3 +269,10 @@ def real_worker(celery_worker_process):
 def _fast_password_hashing(settings):
     # PBKDF2 costs ~0.3 s a user; tests create hundreds. Production hashing is unchanged.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _two_factor_not_required(settings):
+    # Owners and finance members must set up TOTP before anything else (RequireMFAMiddleware);
+    # tests sign them in with force_login. tests/security turns the rule back on.
+    settings.LIKENESS_REQUIRE_MFA_ROLES = []

@@ -1,0 +1,148 @@
+"""Every main page, in Chromium, under the real Content-Security-Policy: no violation reported.
+
+The browser reports a blocked inline style, inline script, eval or foreign origin both as a
+console error and as a `securitypolicyviolation` event; this test collects both.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+harness = pytest.importorskip("tests.browser.conftest", reason="needs the browser harness")
+browser = harness.browser
+make_page = harness.make_page
+page = harness.page
+sign_in = harness.sign_in
+# The harness's autouse fixtures, for this module only: categories back after each flush,
+# and a cache namespace of its own (allauth counts sign-ins per address there).
+_categories = harness._categories
+_own_cache_namespace = harness._own_cache_namespace
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+DEMO_PASSWORD = "likeness-demo"
+LISTEN = """
+window.__csp = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__csp.push(`${e.violatedDirective} blocked ${e.blockedURI || "inline"} ` +
+                    `at ${e.sourceFile}:${e.lineNumber} ${e.sample}`);
+});
+"""
+
+
+@pytest.fixture
+def demo(settings, tmp_path):
+    settings.SIGNING_KEY_DIR = tmp_path / "keys"
+    call_command("ensure_signing_key", verbosity=0)
+    call_command("load_demo", verbosity=0)
+    call_command("load_demo_licences", verbosity=0)
+    from marketplace.licensing.models import Licence
+
+    return {licence.status: licence.reference for licence in Licence.objects.all()}
+
+
+def visit(page, paths: list[str]) -> list[str]:
+    """Open each path; return the CSP violations seen, one line each."""
+    seen = []
+    for path in paths:
+        response = page.goto(path)
+        assert response is not None and response.status < 400, f"{path}: {response}"
+        page.wait_for_load_state("networkidle")
+        seen += [f"{path}: {v}" for v in page.evaluate("window.__csp")]
+    return seen
+
+
+def signed_in_page(make_page, email: str):
+    page = make_page()
+    page.add_init_script(LISTEN)
+    from marketplace.accounts.models import User
+
+    return sign_in(page, User.objects.get(email=email), password=DEMO_PASSWORD)
+
+
+def test_main_pages_report_no_csp_violation(make_page, demo, settings):
+    from marketplace.talent.models import Twin
+
+    twin = Twin.objects.filter(status="published").order_by("pk").first()
+    talent_twin = Twin.objects.get(talent__user__email="linnea.lindqvist@talent.test")
+    requested, awaiting = demo["requested"], demo["awaiting_consent"]
+    consented = sorted(ref for status, ref in demo.items() if status == "consented")
+    violations = []
+
+    anonymous = make_page()
+    anonymous.add_init_script(LISTEN)
+    violations += visit(anonymous, ["/", "/accounts/login/"])
+
+    brand = signed_in_page(make_page, "manager@kestrel.test")
+    violations += visit(
+        brand,
+        [
+            "/",
+            "/catalogue/",
+            f"/catalogue/{twin.slug}/",
+            f"/catalogue/{twin.slug}/request/",
+            "/licences/",
+            f"/licences/{requested}/",
+            "/billing/",
+            "/team/",
+            "/notifications/",
+            "/accounts/2fa/",
+        ],
+    )
+    # htmx under the policy: a filter swaps the results in place
+    brand.goto("/catalogue/")
+    brand.get_by_label("Available now").check()
+    brand.wait_for_load_state("networkidle")
+    violations += [f"catalogue filter: {v}" for v in brand.evaluate("window.__csp")]
+    for reference in consented:
+        if brand.goto(f"/licences/{reference}/contract/sign/").status == 200:
+            brand.wait_for_load_state("networkidle")  # the contract PDF in its <object>
+            violations += [f"sign page: {v}" for v in brand.evaluate("window.__csp")]
+
+    agency = signed_in_page(make_page, "manager@northlight.test")
+    violations += visit(
+        agency,
+        [
+            "/",
+            "/agency/twins/",
+            f"/agency/twins/{twin.pk}/",
+            f"/agency/twins/{twin.pk}/rates/",
+            "/agency/talent/",
+            "/agency/requests/",
+            f"/licences/{requested}/",
+            f"/licences/{requested}/counter/",
+            "/payouts/",
+        ],
+    )
+
+    model = signed_in_page(make_page, "linnea.lindqvist@talent.test")
+    violations += visit(
+        model,
+        [
+            "/",
+            "/me/",
+            f"/me/twins/{talent_twin.pk}/",
+            "/me/consents/",
+            f"/licences/{awaiting}/",
+            f"/licences/{awaiting}/consent/",
+            "/me/restrictions/",
+        ],
+    )
+
+    staff = signed_in_page(make_page, "admin@likeness.test")
+    harness.allow_console_error(staff, r"/favicon\.ico")  # the admin links no icon
+    violations += visit(
+        staff,
+        ["/admin/", f"/admin/talent/twin/{twin.pk}/change/", "/admin/payments/payoutrun/"],
+    )
+
+    # an owner is sent to set up TOTP: the QR code is a data: image the policy allows
+    settings.LIKENESS_REQUIRE_MFA_ROLES = ["owner", "finance"]
+    owner = signed_in_page(make_page, "owner@kestrel.test")
+    owner.get_by_label("Password").fill(DEMO_PASSWORD)  # allauth re-asks before 2FA changes
+    owner.get_by_role("button", name="Confirm").click()
+    owner.locator("img[src^='data:image/svg+xml;base64,']").wait_for()
+    violations += [f"TOTP setup: {v}" for v in owner.evaluate("window.__csp")]
+
+    assert violations == []
