@@ -22,5 +22,11 @@ urlpatterns = [
     # The split view serves Swagger UI's settings as a script file of our own, so the page
     # runs under the site's Content-Security-Policy (no inline scripts); its assets are the
     # sidecar's static files, not a CDN.
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api:schema", template_name="api/swagger_ui.html"
+        ),
+        name="docs",
+    ),
 ]
