@@ -11,6 +11,7 @@ from typing import Any
 
 import stripe
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
@@ -24,7 +25,7 @@ from marketplace.core.stripe_client import get_stripe_client
 from marketplace.licensing import services as licensing
 from marketplace.licensing.models import Licence
 from marketplace.licensing.quotes import split_fee
-from marketplace.talent.images import check_upload
+from marketplace.talent.images import check_upload, sanitised
 from marketplace.talent.models import MediaType, Talent
 
 from . import ledger
@@ -488,8 +489,13 @@ def record_usage(*, by: Membership, reference: str, data: UsageInput) -> tuple[U
         .get(reference=reference)
     )
     check_usage(licence, data)
+    clean_image: tuple[bytes, str] | None = None
     if data.image is not None:
         check_upload(data.image)
+        # Stored re-encoded, never as uploaded: anything riding along in the file (an appended
+        # script or archive, EXIF and GPS) is dropped, and the extension matches the content.
+        clean, ext, _size = sanitised(data.image.read())
+        clean_image = (clean, ext)
     terms = licence.current_terms
     capped = Licence.objects.filter(pk=licence.pk)
     if terms.max_uses:
@@ -528,8 +534,9 @@ def record_usage(*, by: Membership, reference: str, data: UsageInput) -> tuple[U
                 agency_share=split.agency_commission,
                 currency=terms.currency,
             )
-            if data.image is not None:
-                report.image.save(f"use-{licence.pk}.jpg", data.image, save=False)
+            if clean_image is not None:
+                clean, ext = clean_image
+                report.image.save(f"use-{licence.pk}.{ext}", ContentFile(clean), save=False)
             report.save()
     except IntegrityError:
         # The same key raced us; the cap increment is rolled back with this transaction.
