@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth, TruncYear
 from django.utils import timezone
 
@@ -65,23 +65,29 @@ def next_payout_at(now: datetime | None = None) -> datetime:
     return today_run if now < today_run else today_run + timedelta(days=1)
 
 
-def _by_currency(qs, expr=NET) -> dict[str, int]:
-    return {
-        row["currency"]: row["total"] or 0
-        for row in qs.values("currency").annotate(total=Sum(expr)).order_by("currency")
-    }
-
-
 def earning_figures(
     earnings: QuerySet[Earning], *, ready: bool, awaiting: dict[str, int]
 ) -> Figures:
     """earned = every earning net of refunds; paid out = PAID; the rest is pending: waiting
     for an onboarded payout account, or inside the 45-day window for the next payout run."""
-    live = earnings.exclude(status=Earning.Status.REVERSED)
-    pending = _by_currency(live.exclude(status=Earning.Status.PAID))
+    paid = Q(status=Earning.Status.PAID)
+    rows = (
+        earnings.exclude(status=Earning.Status.REVERSED)
+        .values("currency")
+        .annotate(earned=Sum(NET), paid_out=Sum(NET, filter=paid), pending=Sum(NET, filter=~paid))
+        .order_by("currency")
+    )
+    # One pass over the earnings; a currency with no paid (or no pending) earning is left
+    # out of that figure, as a query per figure would leave it.
+    figures: dict[str, dict[str, int]] = {"earned": {}, "paid_out": {}, "pending": {}}
+    for row in rows:
+        for name, per_currency in figures.items():
+            if row[name] is not None:
+                per_currency[row["currency"]] = row[name]
+    pending = figures["pending"]
     return Figures(
-        earned=_by_currency(live),
-        paid_out=_by_currency(live.filter(status=Earning.Status.PAID)),
+        earned=figures["earned"],
+        paid_out=figures["paid_out"],
         pending_not_onboarded={} if ready else pending,
         pending_in_window=pending if ready else {},
         awaiting_brand_payment=awaiting,
@@ -96,9 +102,19 @@ def _talent_awaiting(talent: Talent) -> dict[str, int]:
         talent=talent, status=Licence.Status.AWAITING_PAYMENT
     ).values_list("terms__quote", "terms__currency"):
         out[currency] += int(quote["split"]["talent_share"])
+    # The open statements by id first, so that both kinds of unpaid use are index lookups on
+    # (talent, charge): joining on the statement's status reads every use the model ever had
+    # (a busy model has 100,000) to keep this month's and last month's.
+    open_statements = list(
+        Charge.objects.filter(
+            kind=Charge.Kind.USAGE,
+            status=Charge.Status.OPEN,
+            brand__in=Licence.objects.for_talent(talent).values("brand_id"),
+        ).values_list("pk", flat=True)
+    )
     for currency, total in (
         UsageReport.objects.filter(talent=talent)
-        .filter(Q(charge__isnull=True) | Q(charge__status=Charge.Status.OPEN))
+        .filter(Q(charge__isnull=True) | Q(charge__in=open_statements))
         .values("currency")
         .annotate(total=Sum("talent_share"))
         .values_list("currency", "total")
@@ -197,10 +213,14 @@ def talent_uses(
 
 
 def talent_use_brands(talent: Talent) -> list[tuple[str, str]]:
+    """Brands that used the model's twins: those of her licences with a use (a use's brand
+    and talent are its licence's). One index probe per licence, instead of reading the uses
+    of every brand on the platform."""
+    used = Licence.objects.for_talent(talent).filter(
+        Exists(UsageReport.objects.filter(licence=OuterRef("pk")))
+    )
     return list(
-        Organisation.objects.filter(
-            pk__in=UsageReport.objects.filter(talent=talent).values("brand_id")
-        )
+        Organisation.objects.filter(pk__in=used.values("brand_id"))
         .order_by("name")
         .values_list("slug", "name")
     )

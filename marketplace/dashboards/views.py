@@ -46,7 +46,7 @@ def talent_dashboard(request: TenantRequest) -> HttpResponse:
         "consents": licensing.consent_inbox(talent)[:10],
         "active": Licence.objects.for_talent(talent)
         .filter(status=Licence.Status.ACTIVE)
-        .select_related("brand", "twin", "terms")
+        .select_related("brand", "twin", "terms", "terms__category")
         .order_by("terms__end_date")[:20],
         "account": ConnectedAccount.objects.filter(talent=talent).first(),
         "next_payout": selectors.next_payout_at(),

@@ -213,6 +213,8 @@ class UsageReport(TimeStampedModel):
         indexes = [
             models.Index(fields=["talent", "-used_on"], name="usage_talent_idx"),
             models.Index(fields=["brand", "charge"], name="usage_billing_idx"),
+            # A model's unbilled uses and those on open statements (dashboard figures).
+            models.Index(fields=["talent", "charge"], name="usage_unpaid_idx"),
         ]
 
     def __str__(self) -> str:
