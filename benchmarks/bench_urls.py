@@ -104,9 +104,9 @@ def _twin(i: int, agency: Organisation, tags: list[StyleTag], rng: random.Random
 
 def _viewer() -> Viewer:
     brand = Organisation(id=1, kind=Organisation.Kind.BRAND, name="Bench Brand", slug="bench")
-    user = User(id=1, email="brand@bench.test", full_name="Bench Brand Owner")
+    user = User(id=1, email="brand@bench.test", full_name="Bench Brand Manager")
     viewer = Viewer(
-        user=user, membership=Membership(user=user, organisation=brand, role=Role.OWNER)
+        user=user, membership=Membership(user=user, organisation=brand, role=Role.MANAGER)
     )
     viewer.__dict__["talent"] = None  # the cached_property would otherwise query
     return viewer

@@ -380,20 +380,27 @@ def vacuum_analyse() -> None:
 
 
 def brand_session_cookie() -> str:
-    """A signed-in session for the bench brand's owner, as a Cookie header value."""
+    """A signed-in session for the bench brand's manager (the role that browses and books;
+    owners and finance must first set up two-factor), as a Cookie header value."""
     from django.contrib.auth.hashers import make_password
 
     from marketplace.accounts.models import Membership, Organisation, Role, User
 
-    user, _ = User.objects.get_or_create(
+    user, _ = User.objects.update_or_create(
         email=BRAND_EMAIL,
-        defaults={"full_name": "Bench Brand Owner", "password": make_password(BRAND_PASSWORD)},
+        defaults={"full_name": "Bench Brand Manager"},
+        create_defaults={
+            "full_name": "Bench Brand Manager",
+            "password": make_password(BRAND_PASSWORD),
+        },
     )
     brand, _ = Organisation.objects.get_or_create(
         slug=BRAND_SLUG,
         defaults={"kind": Organisation.Kind.BRAND, "name": "Bench Brand", "commission_bps": 0},
     )
-    Membership.objects.get_or_create(user=user, organisation=brand, defaults={"role": Role.OWNER})
+    Membership.objects.update_or_create(
+        user=user, organisation=brand, defaults={"role": Role.MANAGER}
+    )
     return session_cookie(user)
 
 
