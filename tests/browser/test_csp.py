@@ -1,7 +1,8 @@
 """Every main page, in Chromium, under the real Content-Security-Policy: no violation reported.
 
 The browser reports a blocked inline style, inline script, eval or foreign origin both as a
-console error and as a `securitypolicyviolation` event; this test collects both.
+console error (which the harness fails on) and as a `securitypolicyviolation` event, which this
+test collects. It lives beside the journeys so that it shares their one Chromium per process.
 """
 
 from __future__ import annotations
@@ -9,15 +10,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
-harness = pytest.importorskip("tests.browser.conftest", reason="needs the browser harness")
-browser = harness.browser
-make_page = harness.make_page
-page = harness.page
-sign_in = harness.sign_in
-# The harness's autouse fixtures, for this module only: categories back after each flush,
-# and a cache namespace of its own (allauth counts sign-ins per address there).
-_categories = harness._categories
-_own_cache_namespace = harness._own_cache_namespace
+from tests.browser import conftest as harness
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -58,7 +51,7 @@ def signed_in_page(make_page, email: str):
     page.add_init_script(LISTEN)
     from marketplace.accounts.models import User
 
-    return sign_in(page, User.objects.get(email=email), password=DEMO_PASSWORD)
+    return harness.sign_in(page, User.objects.get(email=email), password=DEMO_PASSWORD)
 
 
 def test_main_pages_report_no_csp_violation(make_page, demo, settings):
