@@ -126,15 +126,9 @@ def catalogue_facets() -> Facets:
 def _compute_facets() -> Facets:
     looks = set(Twin.objects.in_catalogue().values_list("hair", "eyes", "currency").distinct())
     return Facets(
+        # Tags some listed twin holds: the same rule as the list (consent revoked: not listed).
         tags=list(
-            StyleTag.objects.filter(
-                Exists(
-                    Twin.tags.through.objects.filter(
-                        styletag_id=OuterRef("pk"),
-                        twin__status__in=[Twin.Status.PUBLISHED, Twin.Status.PAUSED],
-                    )
-                )
-            )
+            StyleTag.objects.filter(Exists(Twin.objects.in_catalogue().filter(tags=OuterRef("pk"))))
         ),
         categories=list(Category.objects.all()),
         hair=sorted({hair for hair, _, _ in looks if hair}),
