@@ -5,6 +5,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from marketplace.core.api.fields import QuerySerializer
 from marketplace.core.money import CURRENCY_CHOICES
 from marketplace.licensing.selectors import blind_availability
 from marketplace.talent.models import MediaType, Twin, TwinImage
@@ -12,7 +13,7 @@ from marketplace.talent.models import MediaType, Twin, TwinImage
 from ..forms import SORT_CHOICES
 
 
-class CatalogueQuerySerializer(serializers.Serializer):
+class CatalogueQuerySerializer(QuerySerializer):
     """The web catalogue's filters, typed. The values then go through the very form the web
     catalogue uses, so the two filter identically."""
 

@@ -12,7 +12,7 @@ v1 = [
     path("", include("marketplace.payments.api.urls")),
     path("", include("marketplace.dashboards.api.urls")),
     path("", include("marketplace.webhooks.api.urls")),
-    re_path(r"^.*$", ApiNotFound.as_view()),
+    re_path(r"^[\s\S]*$", ApiNotFound.as_view()),  # any path, newlines too
 ]
 
 app_name = "api"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -24,6 +25,15 @@ class ApiView(APIView):
     renderer_classes = [JSONRenderer]
     scopes: ClassVar[dict[str, str]] = {}
     error_statuses: ClassVar[tuple[int, ...]] = ()
+
+    def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
+        try:
+            super().initial(request, *args, **kwargs)
+        except (exceptions.NotAuthenticated, exceptions.AuthenticationFailed):
+            # DRF throttles only after permissions; anonymous and failed calls count against
+            # the caller's address too, so keys cannot be guessed at full speed.
+            self.check_throttles(request)
+            raise
 
     @property
     def viewer(self) -> Viewer:

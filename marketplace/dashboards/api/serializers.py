@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from marketplace.core.api.fields import QuerySerializer
 from marketplace.talent.models import MediaType
 
 
@@ -42,7 +43,7 @@ class EarningsSerializer(serializers.Serializer):
     next_payout_at = serializers.DateTimeField()
 
 
-class TalentUseQuerySerializer(serializers.Serializer):
+class TalentUseQuerySerializer(QuerySerializer):
     brand = serializers.SlugField(required=False, max_length=140, help_text="A brand's slug.")
     media = serializers.ChoiceField(required=False, choices=MediaType.choices)
     territory = serializers.RegexField(r"^[A-Za-z]{2}$", required=False)

@@ -5,6 +5,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from marketplace.core.api.fields import InputSerializer, QuerySerializer
 from marketplace.talent.models import MediaType
 
 from ..models import ALTERATION_LIMITS, Licence, LicenceTerms
@@ -14,7 +15,7 @@ from ..services import TermsInput
 TERRITORY_PATTERN = r"^[A-Za-z]{2,10}$"
 
 
-class TermsInputSerializer(serializers.Serializer):
+class TermsInputSerializer(InputSerializer):
     """The scope of a licence. The service checks it against the twin (media on its rate
     card, permitted category, dates, a specific intended use)."""
 
@@ -73,7 +74,7 @@ class LicenceRequestSerializer(TermsInputSerializer):
     twin = serializers.SlugField(max_length=140, help_text="The twin's slug in the catalogue.")
 
 
-class ReasonSerializer(serializers.Serializer):
+class ReasonSerializer(InputSerializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
@@ -214,7 +215,7 @@ class LicenceDetailSerializer(LicenceSerializer):
         return TimelineEntrySerializer(timeline(licence), many=True).data  # type: ignore[return-value]
 
 
-class LicenceListQuerySerializer(serializers.Serializer):
+class LicenceListQuerySerializer(QuerySerializer):
     status = serializers.ListField(
         child=serializers.ChoiceField(choices=Licence.Status.choices),
         required=False,

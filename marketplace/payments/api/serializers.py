@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from marketplace.core.api.fields import InputSerializer
 from marketplace.talent.models import MediaType
 
 from ..models import UsageReport
@@ -10,7 +11,7 @@ from ..services import UsageInput
 BATCH_LIMIT = 1000
 
 
-class UsageItemSerializer(serializers.Serializer):
+class UsageItemSerializer(InputSerializer):
     used_on = serializers.DateField()
     media_type = serializers.ChoiceField(choices=MediaType.choices)
     territory = serializers.RegexField(
@@ -38,7 +39,7 @@ def usage_input(data: dict, default_key: str) -> UsageInput:
     )
 
 
-class UsageBatchSerializer(serializers.Serializer):
+class UsageBatchSerializer(InputSerializer):
     uses = UsageItemSerializer(many=True, min_length=1, max_length=BATCH_LIMIT)
 
 

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from marketplace.core.api.fields import InputSerializer
+
 from ..models import BrandWebhookEndpoint, WebhookAttempt, WebhookDelivery
 
 
-class EndpointInputSerializer(serializers.Serializer):
+class EndpointInputSerializer(InputSerializer):
     url = serializers.URLField(max_length=500, help_text="https:// URL receiving POSTs.")
     description = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
@@ -21,7 +23,7 @@ class EndpointSerializer(serializers.ModelSerializer):
 
 class CreatedEndpointSerializer(EndpointSerializer):
     secret = serializers.CharField(
-        read_only=True,
+        read_only=True,  # the model's field, in this serializer only
         help_text="Signs every delivery (Likeness-Signature). Shown only in this response.",
     )
 

@@ -56,8 +56,10 @@ class WebhookEndpointListApi(ApiView):
             url=payload.validated_data["url"],
             description=payload.validated_data.get("description", ""),
         )
-        data = {**EndpointSerializer(issued.endpoint).data, "secret": issued.secret}
-        return Response(CreatedEndpointSerializer(data).data, status=status.HTTP_201_CREATED)
+        # The only response that carries the secret.
+        return Response(
+            CreatedEndpointSerializer(issued.endpoint).data, status=status.HTTP_201_CREATED
+        )
 
 
 class WebhookEndpointReadApi(ApiView):

@@ -1,0 +1,80 @@
+"""Serializer helpers shared by the API's query strings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import fields, serializers
+
+_TEXT = (fields.CharField, fields.ChoiceField)
+
+
+class QuerySerializer(serializers.Serializer):
+    """Validates a query string. An empty text parameter (`?q=`) means "not given", as in the
+    web forms; an empty number, flag or list item is invalid, as the schema says."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, _TEXT) and not field.required:
+                field.allow_blank = True
+            child = getattr(field, "child", None)
+            if isinstance(child, fields.ChoiceField):
+                child.allow_blank = False
+
+    def to_internal_value(self, data: Any) -> Any:
+        errors = {}
+        for name, field in self.fields.items():
+            if isinstance(field, _TEXT) or not hasattr(data, "getlist"):
+                continue
+            if "" in data.getlist(name):
+                errors[name] = ["Give a value, or leave the parameter out."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+def _type_error(field: fields.Field, value: Any) -> str | None:
+    """Why a raw JSON value cannot be this field's type, or None. DRF would coerce
+    0 → "0", "5" → 5 and 1 → True; the API takes the types its schema documents."""
+    if value is None:
+        return None
+    if isinstance(field, fields.BooleanField):
+        return None if isinstance(value, bool) else "Must be true or false."
+    if isinstance(field, fields.IntegerField):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return None if ok else "Must be an integer."
+    if isinstance(field, fields.FloatField | fields.DecimalField):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        return None if ok else "Must be a number."
+    if isinstance(field, fields.CharField | fields.ChoiceField | fields.DateField):
+        return None if isinstance(value, str) else "Must be a string."
+    if isinstance(field, fields.ListField | serializers.ListSerializer):
+        if not isinstance(value, list):
+            return "Must be a list."
+        child = field.child
+        if isinstance(child, fields.Field) and not isinstance(child, serializers.BaseSerializer):
+            for item in value:
+                problem = _type_error(child, item)
+                if problem:
+                    return f"Every item: {problem[0].lower()}{problem[1:]}"
+        return None
+    if isinstance(field, serializers.BaseSerializer | fields.DictField):
+        return None if isinstance(value, dict) else "Must be an object."
+    return None
+
+
+class InputSerializer(serializers.Serializer):
+    """A JSON request body, held to the types of its schema (no coercion)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            errors = {}
+            for name, field in self.fields.items():
+                if name in data and not field.read_only:
+                    problem = _type_error(field, data[name])
+                    if problem:
+                        errors[name] = [problem]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
