@@ -3,13 +3,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.vary import vary_on_headers
 
-from marketplace.talent.models import Twin
-
+from marketplace.accounts.tenancy import TenantRequest
 from marketplace.licensing.selectors import blind_availability
+from marketplace.talent.models import Twin
 
 from . import selectors
 from .forms import CatalogueFilterForm
@@ -17,7 +17,7 @@ from .forms import CatalogueFilterForm
 
 @login_required
 @vary_on_headers("HX-Request")  # one URL, two bodies: the browser must not cache them as one
-def catalogue(request: HttpRequest) -> HttpResponse:
+def catalogue(request: TenantRequest) -> HttpResponse:
     facets = selectors.catalogue_facets()
     form = CatalogueFilterForm(request.GET or None, facets=facets)
     twins = selectors.catalogue_twins(form.to_query())
@@ -27,17 +27,20 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     context = {"form": form, "page": page, "facets": facets, "params": params.urlencode()}
     htmx = getattr(request, "htmx", None)
     # htmx restoring history it no longer holds asks for the whole page, not the fragment.
-    partial = bool(htmx) and not htmx.history_restore_request
+    partial = htmx is not None and bool(htmx) and not htmx.history_restore_request
     template = "catalogue/_results.html" if partial else "catalogue/catalogue.html"
     return render(request, template, context)
 
 
 @login_required
-def twin_detail(request: HttpRequest, slug: str) -> HttpResponse:
+def twin_detail(request: TenantRequest, slug: str) -> HttpResponse:
     try:
         twin = selectors.catalogue_twin(slug)
     except Twin.DoesNotExist as exc:
         raise Http404 from exc
     images = [i for i in twin.images.all() if i.status == "ready"]
-    return render(request, "catalogue/twin_detail.html", {
-        "twin": twin, "images": images, "availability": blind_availability(twin)})
+    return render(
+        request,
+        "catalogue/twin_detail.html",
+        {"twin": twin, "images": images, "availability": blind_availability(twin)},
+    )
