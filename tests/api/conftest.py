@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import API_SCOPES, Membership
+from marketplace.core.api.throttles import ApiRateThrottle
 from marketplace.licensing import services as licensing
 from marketplace.licensing.models import Licence
 from tests.factories import (
@@ -28,13 +29,15 @@ CTX = licensing.RequestContext(ip_address="198.51.100.7", user_agent="pytest")
 
 
 @pytest.fixture(autouse=True)
-def _api_settings(settings):
+def _api_settings(settings, monkeypatch):
     # Two-factor set-up is another feature's gate; these tests sign in owners directly.
     settings.LIKENESS_REQUIRE_MFA_ROLES = []
     settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
-    cache.clear()  # throttle counts from an earlier test
-    yield
-    cache.clear()
+    # Throttle counts of this test only, still in the configured cache (Redis in CI, which
+    # other tests and the Celery broker share: never flushed).
+    monkeypatch.setattr(
+        ApiRateThrottle, "cache_format", f"api-throttle-{uuid.uuid4().hex}:%(scope)s:%(ident)s"
+    )
 
 
 def key_client(token: str) -> APIClient:
