@@ -1,4 +1,7 @@
-"""The project's URLs plus `/bench/bare/`: the catalogue template rendered without queries.
+"""The project's URLs plus two query-free ceilings: `/bench/bare/` for the catalogue and
+`/bench/api/licences/<ref>/uses` for usage reporting (at the end of this file).
+
+`/bench/bare/`: the catalogue template rendered without queries.
 
 The bare view is the ceiling the real catalogue is compared with. It renders the same
 `catalogue/catalogue.html` with the same context shape (filter form, a page of 24 twins,
@@ -26,12 +29,18 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from config.urls import urlpatterns as project_urlpatterns
 from marketplace.accounts.models import Membership, Organisation, Role, User
 from marketplace.accounts.tenancy import Viewer
 from marketplace.catalogue.forms import CatalogueFilterForm
 from marketplace.catalogue.selectors import Facets
+from marketplace.core.api.views import ApiView
+from marketplace.licensing.models import Licence
+from marketplace.payments.api.serializers import UsageItemSerializer, UsageReportSerializer
+from marketplace.payments.models import UsageReport
 from marketplace.talent.management.commands.load_demo import EYES, FIRST, HAIR, LAST, TAGS
 from marketplace.talent.models import Category, StyleTag, Twin, TwinImage
 
@@ -163,7 +172,38 @@ def bare_catalogue(request: HttpRequest) -> HttpResponse:
     return render(request, "catalogue/catalogue.html", context)
 
 
+class BareUsageApi(ApiView):
+    """`POST /api/v1/licences/<ref>/uses` minus the work: the same authentication (API key),
+    scope check, throttle, JSON parsing and `UsageItemSerializer` validation, answered 201 with
+    a `UsageReportSerializer` body built from an unsaved report. Its only queries are the ones
+    authentication makes."""
+
+    scopes = {"POST": "usage:write"}
+
+    def post(self, request: Request, reference: str) -> Response:
+        payload = UsageItemSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        report = UsageReport(
+            id=1,
+            licence=Licence(reference=reference),
+            idempotency_key=data.get("idempotency_key", ""),
+            used_on=data["used_on"],
+            media_type=data["media_type"],
+            territory=data["territory"].upper(),
+            asset_reference=data["asset_reference"],
+            fee=1_000,
+            talent_share=720,
+            agency_share=180,
+            currency="EUR",
+            created_at=timezone.now(),
+        )
+        return Response(UsageReportSerializer(report).data, status=201)
+
+
 urlpatterns = [
     path("bench/bare/", bare_catalogue, name="bench_bare"),
+    # `ref` is the API's converter, registered by the project's API URLs imported above.
+    path("bench/api/licences/<ref:reference>/uses", BareUsageApi.as_view(), name="bench_usage"),
     *project_urlpatterns,
 ]

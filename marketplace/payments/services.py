@@ -469,12 +469,14 @@ def record_usage(*, by: Membership, reference: str, data: UsageInput) -> tuple[U
         raise ValidationFailed(
             "An idempotency key of 1–120 characters is required.", field="idempotency_key"
         )
-    previous = (
+    # Most reports are new: ask for the key alone, and load an earlier report only if any.
+    previous_id = (
         UsageReport.objects.filter(brand=by.organisation, idempotency_key=key)
-        .select_related("licence")
+        .values_list("pk", flat=True)
         .first()
     )
-    if previous:
+    if previous_id is not None:
+        previous = UsageReport.objects.select_related("licence").get(pk=previous_id)
         if not _same_usage(previous, data, reference):
             raise ValidationFailed(
                 "This idempotency key was used for a different report.",
@@ -485,7 +487,7 @@ def record_usage(*, by: Membership, reference: str, data: UsageInput) -> tuple[U
     licence = (
         Licence.objects.select_for_update(of=("self",))
         .for_brand(by.organisation)
-        .select_related("terms", "twin", "talent")
+        .select_related("terms", "twin")
         .get(reference=reference)
     )
     check_usage(licence, data)
@@ -522,7 +524,7 @@ def record_usage(*, by: Membership, reference: str, data: UsageInput) -> tuple[U
             report = UsageReport(
                 licence=licence,
                 brand=by.organisation,
-                talent=licence.talent,
+                talent_id=licence.talent_id,
                 reported_by=by.user,
                 idempotency_key=key,
                 used_on=data.used_on,

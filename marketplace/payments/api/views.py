@@ -29,11 +29,16 @@ from .serializers import (
 )
 
 
-def _brand_licence(view: ApiView, reference: str) -> Licence:
-    """The brand's own licence. Anyone else's (or a non-brand caller): 404, as on the web."""
-    if not view.viewer.is_brand:
+def _brand_licence(view: ApiView, reference: str) -> str:
+    """The reference of the brand's own licence. Anyone else's (or a non-brand caller): 404,
+    as on the web, before an Idempotency-Key is taken. Only whether it exists is asked:
+    `record_usage` loads and locks the licence itself."""
+    viewer = view.viewer
+    if not viewer.is_brand or not (
+        Licence.objects.visible_to(viewer).filter(reference=reference).exists()
+    ):
         raise Licence.DoesNotExist
-    return licensing_selectors.licence_for(view.viewer, reference)
+    return reference
 
 
 class LicenceUseListApi(ApiView):
@@ -58,7 +63,7 @@ class LicenceUseListApi(ApiView):
         "already recorded. A use outside the licence is refused with the reason.",
     )
     def post(self, request: Request, reference: str) -> Response:
-        licence = _brand_licence(self, reference)
+        reference = _brand_licence(self, reference)
         payload = UsageItemSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         default_key = header_key(request) or uuid.uuid4().hex
@@ -67,7 +72,7 @@ class LicenceUseListApi(ApiView):
         def execute() -> Response:
             report, created = services.record_usage(
                 by=by,
-                reference=licence.reference,
+                reference=reference,
                 data=usage_input(payload.validated_data, default_key),
             )
             return Response(
@@ -93,7 +98,7 @@ class LicenceUseBatchApi(ApiView):
         "is recorded. With an Idempotency-Key the whole response is replayed on retry.",
     )
     def post(self, request: Request, reference: str) -> Response:
-        licence = _brand_licence(self, reference)
+        reference = _brand_licence(self, reference)
         payload = UsageBatchSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         by = self.viewer.member
@@ -107,7 +112,7 @@ class LicenceUseBatchApi(ApiView):
                 try:
                     report, created = services.record_usage(
                         by=by,
-                        reference=licence.reference,
+                        reference=reference,
                         data=usage_input(item, f"{base}:{index}"),
                     )
                 except DomainError as exc:
@@ -122,7 +127,7 @@ class LicenceUseBatchApi(ApiView):
                     use, error = UsageReportSerializer(report).data, None
                 counts[outcome] += 1
                 results.append({"index": index, "outcome": outcome, "use": use, "error": error})
-            body = {"licence": licence.reference, "summary": counts, "results": results}
+            body = {"licence": reference, "summary": counts, "results": results}
             return Response(UsageBatchResultSerializer(body).data)
 
         return run_idempotent(request, organisation=by.organisation, execute=execute)
