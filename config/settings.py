@@ -286,9 +286,7 @@ PRIVATE_FILES_ROOT = os.environ.get("LIKENESS_PRIVATE_ROOT", "")
 # The platform's sealing certificate and key (`manage.py ensure_signing_key`).
 SIGNING_KEY_DIR = Path(os.environ.get("LIKENESS_SIGNING_KEY_DIR", VAR_DIR / "keys"))
 # Test hook only: seconds a contract render waits, so a test can kill a worker mid-render.
-CONTRACT_RENDER_DELAY_SECONDS = float(
-    os.environ.get("LIKENESS_CONTRACT_RENDER_DELAY_SECONDS", "0")
-)
+CONTRACT_RENDER_DELAY_SECONDS = float(os.environ.get("LIKENESS_CONTRACT_RENDER_DELAY_SECONDS", "0"))
 
 # --- Marketplace rules --------------------------------------------------------------------
 PLATFORM_FEE_BPS = int(os.environ.get("LIKENESS_PLATFORM_FEE_BPS", "1000"))

@@ -12,8 +12,6 @@ urlpatterns = [
         name="revoke_invitation",
     ),
     path("team/api-keys/", views.api_keys, name="api_keys"),
-    path(
-        "team/api-keys/<int:api_key_id>/revoke/", views.revoke_api_key, name="revoke_api_key"
-    ),
+    path("team/api-keys/<int:api_key_id>/revoke/", views.revoke_api_key, name="revoke_api_key"),
     path("switch/", views.switch_organisation, name="switch_organisation"),
 ]

@@ -54,10 +54,24 @@ from tests.factories import AgencyFactory, TalentFactory
 
 pytestmark = [
     pytest.mark.celery_worker,
-    # Serialized rollback: the flush after a transactional test would take the categories
-    # (data migrations) with it.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
+
+
+@pytest.fixture(autouse=True)
+def _categories(transactional_db: None) -> None:
+    # The flush after other transactional tests takes the data migration's categories with
+    # it; put them back (serialized_rollback clashed with content types on PostgreSQL).
+    import importlib
+
+    from marketplace.talent.models import Category
+
+    migration = importlib.import_module("marketplace.talent.migrations.0002_categories")
+    for slug, name, sensitive in migration.CATEGORIES:
+        Category.objects.update_or_create(
+            slug=slug, defaults={"name": name, "sensitive": sensitive}
+        )
+
 
 K = LedgerAccount.Kind
 T = TypeVar("T")
