@@ -35,6 +35,15 @@ def account(
     return acc
 
 
+def payable(
+    currency: str, *, talent: Talent | None = None, organisation: Organisation | None = None
+) -> LedgerAccount:
+    """What the platform owes one payee: a talent, or else an agency."""
+    if talent is not None:
+        return account(K.TALENT_PAYABLE, currency, talent=talent)
+    return account(K.AGENCY_PAYABLE, currency, organisation=organisation)
+
+
 @dataclass(frozen=True)
 class Line:
     account: LedgerAccount

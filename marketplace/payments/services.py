@@ -796,10 +796,8 @@ def send_payout(*, payout_id: int) -> Payout | None:
 
 def _book_payout(payout: Payout) -> None:
     account = payout.account
-    payable = (
-        ledger.account(K.TALENT_PAYABLE, payout.currency, talent=account.talent)
-        if account.talent_id
-        else ledger.account(K.AGENCY_PAYABLE, payout.currency, organisation=account.organisation)
+    payable = ledger.payable(
+        payout.currency, talent=account.talent, organisation=account.organisation
     )
     ledger.post(
         key=f"payout:{payout.pk}",
@@ -908,11 +906,7 @@ def refund_charge(*, charge_id: int, amount: int | None = None, actor: Any = Non
         share = min((earning.amount * amount + charge.amount // 2) // charge.amount, earning.net)
         if share <= 0:
             continue
-        payable = (
-            ledger.account(K.TALENT_PAYABLE, cur, talent=earning.talent)
-            if earning.talent_id
-            else ledger.account(K.AGENCY_PAYABLE, cur, organisation=earning.organisation)
-        )
+        payable = ledger.payable(cur, talent=earning.talent, organisation=earning.organisation)
         lines.append(ledger.Line(payable, share))
         earning.reversed_amount += share
         if earning.net == 0:
