@@ -16,8 +16,10 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
@@ -38,13 +40,33 @@ def _json(data: object) -> str:
     return json.dumps(data, cls=JSONEncoder, sort_keys=True, separators=(",", ":"))
 
 
+def _file_digest(upload: UploadedFile) -> dict[str, object]:
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return {"file": upload.name, "size": upload.size, "sha256": digest.hexdigest()}
+
+
+def _body(data: object) -> object:
+    """The body as hashed: JSON as sent; a form (multipart) as its fields' lists of values,
+    each uploaded file by its name, size and SHA-256 (so a different file is a different
+    request)."""
+    if isinstance(data, MultiValueDict):  # a QueryDict too
+        return {
+            key: [_file_digest(v) if isinstance(v, UploadedFile) else v for v in values]
+            for key, values in sorted(data.lists())
+        }
+    return data
+
+
 def request_hash(request: Request) -> str:
     canonical = _json(
         {
             "method": request.method,
             "path": request.path,
             "query": sorted(request.query_params.lists()),
-            "body": request.data,
+            "body": _body(request.data),
         }
     )
     return hashlib.sha256(canonical.encode()).hexdigest()

@@ -28,6 +28,18 @@ class UsageItemSerializer(InputSerializer):
     )
 
 
+class UsageUploadSerializer(UsageItemSerializer):
+    """One use sent as multipart/form-data, with the optional picture of the placement."""
+
+    # A plain file field: whether it is a picture (decoded, format, size and pixel limits) is
+    # for `record_usage` to decide, exactly as for the web form's upload.
+    image = serializers.FileField(
+        required=False,
+        help_text="A picture of the placement, shown to the model: JPEG, PNG or WebP, checked "
+        "by decoding it and stored re-encoded without metadata.",
+    )
+
+
 def usage_input(data: dict, default_key: str) -> UsageInput:
     """A validated item as the service's input."""
     return UsageInput(
@@ -36,6 +48,7 @@ def usage_input(data: dict, default_key: str) -> UsageInput:
         territory=data["territory"],
         asset_reference=data["asset_reference"],
         idempotency_key=data.get("idempotency_key") or default_key,
+        image=data.get("image"),
     )
 
 
@@ -45,6 +58,11 @@ class UsageBatchSerializer(InputSerializer):
 
 class UsageReportSerializer(serializers.ModelSerializer):
     licence = serializers.CharField(source="licence.reference", read_only=True)
+    image = serializers.ImageField(
+        read_only=True,
+        allow_null=True,
+        help_text="The picture of the placement, re-encoded; null when none was sent.",
+    )
 
     class Meta:
         model = UsageReport
@@ -56,6 +74,7 @@ class UsageReportSerializer(serializers.ModelSerializer):
             "media_type",
             "territory",
             "asset_reference",
+            "image",
             "fee",
             "talent_share",
             "agency_share",

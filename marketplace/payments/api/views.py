@@ -1,13 +1,17 @@
 """Usage reporting over the API: one use, or up to 1,000 in a batch, each through
-`record_usage` in its own transaction, exactly as the web form records one."""
+`record_usage` in its own transaction, exactly as the web form records one. A single use may
+carry the picture of the placement (multipart/form-data), checked and re-encoded by the
+service as the web form's upload is."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -25,7 +29,14 @@ from .serializers import (
     UsageBatchSerializer,
     UsageItemSerializer,
     UsageReportSerializer,
+    UsageUploadSerializer,
     usage_input,
+)
+
+IMAGE_RULES = (
+    f"JPEG, PNG or WebP, at most {settings.IMAGE_MAX_BYTES // (1024 * 1024)} MB and "
+    f"{settings.IMAGE_MAX_PIXELS // 1_000_000} megapixels, each side at least "
+    f"{settings.IMAGE_MIN_SIDE} pixels"
 )
 
 
@@ -41,13 +52,26 @@ def _brand_licence(view: ApiView, reference: str) -> str:
     return reference
 
 
+def _use_payload(request: Request) -> UsageItemSerializer:
+    """The validated use: JSON, or multipart/form-data when a picture comes with it."""
+    if request.content_type.startswith("multipart/"):
+        return UsageUploadSerializer(data=request.data)
+    if isinstance(request.data, dict) and "image" in request.data:
+        # Never silently dropped: a client that sent a picture must learn it was not kept.
+        raise serializers.ValidationError(
+            {"image": ["Send the picture as a file in a multipart/form-data request."]}
+        )
+    return UsageItemSerializer(data=request.data)
+
+
 class LicenceUseListApi(ApiView):
     """GET: uses reported on a licence (its brand, agency and model). POST: the brand reports
-    one use."""
+    one use, with or without the picture of the placement."""
 
     scopes = {"GET": "licences:read", "POST": "usage:write"}
     error_statuses = (400, 404, 409)
     pagination_class = KeysetPagination
+    parser_classes = [JSONParser, MultiPartParser]
 
     @extend_schema(responses=UsageReportSerializer(many=True), summary="Uses of a licence")
     def get(self, request: Request, reference: str) -> Response:
@@ -55,16 +79,24 @@ class LicenceUseListApi(ApiView):
         return self.paginated(selectors.licence_uses(licence), UsageReportSerializer)
 
     @extend_schema(
-        request=UsageItemSerializer,
+        request={
+            "application/json": UsageItemSerializer,
+            "multipart/form-data": UsageUploadSerializer,
+        },
         responses={201: UsageReportSerializer, 200: UsageReportSerializer},
         parameters=[IDEMPOTENCY_PARAMETER],
         summary="Report a use",
         description="201 when recorded, 200 when this use (same `idempotency_key`) was "
-        "already recorded. A use outside the licence is refused with the reason.",
+        "already recorded. A use outside the licence is refused with the reason.\n\n"
+        "To attach the picture of the placement, send the same fields as "
+        f"`multipart/form-data` with the file in `image` ({IMAGE_RULES}). It is checked by "
+        "decoding it and kept re-encoded, without "
+        "metadata; anything else is refused (400, `invalid`, field `image`) and nothing is "
+        "recorded.",
     )
     def post(self, request: Request, reference: str) -> Response:
         reference = _brand_licence(self, reference)
-        payload = UsageItemSerializer(data=request.data)
+        payload = _use_payload(request)
         payload.is_valid(raise_exception=True)
         default_key = header_key(request) or uuid.uuid4().hex
         by = self.viewer.member
@@ -76,7 +108,7 @@ class LicenceUseListApi(ApiView):
                 data=usage_input(payload.validated_data, default_key),
             )
             return Response(
-                UsageReportSerializer(report).data,
+                UsageReportSerializer(report, context={"request": request}).data,
                 status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
             )
 
@@ -124,7 +156,8 @@ class LicenceUseBatchApi(ApiView):
                     }
                 else:
                     outcome = "created" if created else "replayed"
-                    use, error = UsageReportSerializer(report).data, None
+                    use = UsageReportSerializer(report, context={"request": request}).data
+                    error = None
                 counts[outcome] += 1
                 results.append({"index": index, "outcome": outcome, "use": use, "error": error})
             body = {"licence": reference, "summary": counts, "results": results}

@@ -1,0 +1,210 @@
+"""A use reported over the API may carry the picture of the placement (multipart/form-data),
+checked and re-encoded by `record_usage` exactly as the web form's upload is."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+from rest_framework.test import APIClient
+
+from marketplace.accounts.models import IdempotencyRecord
+from marketplace.payments.models import UsageReport
+from marketplace.talent.demo_images import studio_portrait
+from tests.api import test_usage
+from tests.api.conftest import key_client, session_client
+
+licence = test_usage.licence  # the fixture: brand A's active licence, at most 4 uses
+use = test_usage.use
+
+pytestmark = pytest.mark.django_db
+
+PAYLOAD = b"<script>alert(document.domain)</script>"
+
+
+def picture(seed: int = 7, *, fmt: str = "JPEG", name: str = "placement.jpg") -> SimpleUploadedFile:
+    return SimpleUploadedFile(
+        name, studio_portrait(seed, size=(400, 500), fmt=fmt), content_type="image/jpeg"
+    )
+
+
+def stored_files() -> set[Path]:
+    root = Path(settings.MEDIA_ROOT) / "usage"
+    return {p for p in root.rglob("*") if p.is_file()} if root.exists() else set()
+
+
+def test_a_use_with_a_picture_is_recorded_and_the_picture_is_shown_on_the_use(world, licence):
+    client = key_client(world.tokens["brand_a"])
+    url = f"/api/v1/licences/{licence.reference}/uses"
+
+    response = client.post(url, {**use(1), "image": picture()}, format="multipart")
+
+    assert response.status_code == 201, response.content
+    report = UsageReport.objects.get()
+    assert report.image.name.startswith("usage/")
+    assert report.image.name.endswith(".jpg")
+    with report.image.open("rb") as stored:
+        assert Image.open(stored).size == (400, 500)
+    assert response.json()["image"] == f"http://testserver{report.image.url}"
+    assert response.json()["asset_reference"] == "dam://asset/1"
+    # Visible where the use is listed: to the brand's key and to the model it shows.
+    listed = client.get(url).json()["results"]
+    model = session_client(world.user("talent_a")).get(url).json()["results"]
+    assert listed[0]["image"] == model[0]["image"] == response.json()["image"]
+    served = client.get(report.image.url)
+    assert served.status_code == 200
+    assert served["Content-Type"] == "image/jpeg"
+
+
+def test_the_picture_is_kept_re_encoded_whatever_rides_along(world, licence):
+    client = key_client(world.tokens["brand_a"])
+    png = io.BytesIO()
+    Image.open(io.BytesIO(studio_portrait(3, size=(400, 500)))).save(png, "PNG")
+    upload = SimpleUploadedFile("shot.jpg", png.getvalue() + PAYLOAD, content_type="image/jpeg")
+
+    response = client.post(
+        f"/api/v1/licences/{licence.reference}/uses",
+        {**use(1), "image": upload},
+        format="multipart",
+    )
+
+    assert response.status_code == 201
+    report = UsageReport.objects.get()
+    assert report.image.name.endswith(".png")  # named for what it is, not what it claimed
+    with report.image.open("rb") as stored:
+        assert PAYLOAD not in stored.read()
+
+
+def test_a_use_without_a_picture_still_goes_as_a_form(world, licence):
+    response = key_client(world.tokens["brand_a"]).post(
+        f"/api/v1/licences/{licence.reference}/uses", use(1), format="multipart"
+    )
+
+    assert response.status_code == 201
+    assert response.json()["image"] is None
+    assert not UsageReport.objects.get().image
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "content_type"),
+    [
+        ("placement.jpg", b"not a picture at all", "image/jpeg"),
+        ("placement.svg", b'<svg xmlns="http://www.w3.org/2000/svg"/>', "image/svg+xml"),
+        ("placement.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf"),
+    ],
+)
+def test_a_file_that_is_not_a_picture_is_refused_and_nothing_is_stored(
+    world, licence, name, content, content_type
+):
+    client = key_client(world.tokens["brand_a"])
+    files_before = stored_files()
+
+    response = client.post(
+        f"/api/v1/licences/{licence.reference}/uses",
+        {**use(1), "image": SimpleUploadedFile(name, content, content_type=content_type)},
+        format="multipart",
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": {
+            "code": "invalid",
+            "message": "The file is not a readable image (it may be damaged or not a picture).",
+            "field": "image",
+        }
+    }
+    assert not UsageReport.objects.exists()
+    licence.refresh_from_db()
+    assert licence.uses_count == 0
+    assert stored_files() == files_before
+
+
+def test_a_gif_is_refused_by_the_same_rule_as_on_the_web(world, licence):
+    gif = io.BytesIO()
+    Image.new("RGB", (400, 400), "red").save(gif, "GIF")
+
+    response = key_client(world.tokens["brand_a"]).post(
+        f"/api/v1/licences/{licence.reference}/uses",
+        {**use(1), "image": SimpleUploadedFile("p.gif", gif.getvalue())},
+        format="multipart",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"] == {
+        "code": "invalid",
+        "message": "Upload a JPEG, PNG or WebP image.",
+        "field": "image",
+    }
+    assert not UsageReport.objects.exists()
+
+
+def test_a_picture_in_a_json_body_is_refused_not_dropped(world, licence):
+    response = key_client(world.tokens["brand_a"]).post(
+        f"/api/v1/licences/{licence.reference}/uses",
+        {**use(1), "image": "aGVsbG8="},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
+    assert response.json()["error"]["field"] == "image"
+    assert not UsageReport.objects.exists()
+
+
+def test_a_retry_with_the_same_picture_replays_and_another_picture_conflicts(world, licence):
+    client = key_client(world.tokens["brand_a"])
+    url = f"/api/v1/licences/{licence.reference}/uses"
+
+    first = client.post(
+        url, {**use(1), "image": picture(1)}, format="multipart", HTTP_IDEMPOTENCY_KEY="pic-1"
+    )
+    again = client.post(
+        url, {**use(1), "image": picture(1)}, format="multipart", HTTP_IDEMPOTENCY_KEY="pic-1"
+    )
+    other = client.post(
+        url, {**use(1), "image": picture(2)}, format="multipart", HTTP_IDEMPOTENCY_KEY="pic-1"
+    )
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert other.status_code == 409
+    assert other.json()["error"]["code"] == "idempotency_conflict"
+    assert UsageReport.objects.count() == 1
+    assert IdempotencyRecord.objects.count() == 1
+
+
+def test_another_brand_cannot_attach_a_picture_to_the_licence(world, licence):
+    files_before = stored_files()
+
+    response = key_client(world.tokens["brand_b"]).post(
+        f"/api/v1/licences/{licence.reference}/uses",
+        {**use(1), "image": picture()},
+        format="multipart",
+    )
+
+    assert response.status_code == 404
+    assert not UsageReport.objects.exists()
+    assert stored_files() == files_before
+
+
+def test_the_schema_documents_the_multipart_upload(db):
+    schema = APIClient().get("/api/schema/?format=json").json()
+
+    body = schema["paths"]["/api/v1/licences/{reference}/uses"]["post"]["requestBody"]
+    assert set(body["content"]) == {"application/json", "multipart/form-data"}
+    form = body["content"]["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    json_body = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    components = schema["components"]["schemas"]
+    assert components[form]["properties"]["image"] == {
+        "type": "string",
+        "format": "binary",
+        "description": components[form]["properties"]["image"]["description"],
+    }
+    assert "image" not in components[json_body]["properties"]
+    report = components["UsageReport"]["properties"]["image"]
+    assert report["type"] == "string" and report["nullable"] is True
