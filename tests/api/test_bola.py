@@ -1,6 +1,8 @@
 """Broken object-level authorisation, every object endpoint × every outsider: another agency,
 another brand (sessions and keys), another model, anonymous, and keys without the scope.
-Each answers 404 (or 401 / 403) and leaves the database exactly as it was."""
+Each answers 404 (or 401 / 403) and leaves the database exactly as it was. The model's own
+decisions (consent, refusal) are theirs alone: the licence's brand and agency are outsiders
+there too."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from rest_framework.test import APIClient
 from marketplace.accounts.models import IdempotencyRecord
 from marketplace.core.models import AuditEvent, Notification
 from marketplace.licensing import services as licensing
-from marketplace.licensing.models import ExclusivityHold, Licence, LicenceTerms
+from marketplace.licensing.models import Consent, ExclusivityHold, Licence, LicenceTerms
 from marketplace.payments.models import UsageReport
 from marketplace.webhooks import services as webhooks
 from marketplace.webhooks.models import BrandWebhookEndpoint, WebhookDelivery
@@ -27,6 +29,7 @@ def snapshot() -> dict[str, list]:
     return {
         "licences": list(Licence.objects.order_by("pk").values()),
         "terms": list(LicenceTerms.objects.order_by("pk").values()),
+        "consents": list(Consent.objects.order_by("pk").values()),
         "holds": list(ExclusivityHold.objects.order_by("pk").values()),
         "uses": list(UsageReport.objects.order_by("pk").values()),
         "audit": list(AuditEvent.objects.order_by("pk").values_list("pk", flat=True)),
@@ -39,8 +42,8 @@ def snapshot() -> dict[str, list]:
 
 @pytest.fixture
 def objects(world):
-    """Brand A's requested licence and active licence on agency A's twin, and brand A's
-    webhook endpoint."""
+    """Brand A's requested licence, licence awaiting the model's consent and active licence
+    on agency A's twin, and brand A's webhook endpoint."""
     today = timezone.localdate()
     requested = licensing.request_licence(
         by=world.members["brand_a_manager"],
@@ -53,10 +56,32 @@ def objects(world):
         twin=world.twin,
         start_date=today,
     )
+    awaiting = licensing.request_licence(
+        by=world.members["brand_a_manager"],
+        twin_id=world.twin.pk,
+        terms=make_terms(territories=["PT"]),
+    )
+    licensing.approve_licence(by=world.members["agency_a_manager"], reference=awaiting.reference)
+    awaiting.refresh_from_db()
+    assert awaiting.status == Licence.Status.AWAITING_CONSENT
     endpoint = webhooks.create_endpoint(
         by=world.members["brand_a_manager"], url="http://127.0.0.1:9/hooks"
     ).endpoint
-    return {"requested": requested.reference, "active": active.reference, "endpoint": endpoint.pk}
+    return {
+        "requested": requested.reference,
+        "active": active.reference,
+        "awaiting": awaiting.reference,
+        "endpoint": endpoint.pk,
+        # A consent that would be valid from the licence's own model.
+        "consent": {
+            "terms_hash": awaiting.current_terms.terms_hash,
+            "typed_name": world.twin.talent.full_name,
+            "confirm": True,
+        },
+    }
+
+
+MODEL_ACTIONS = ("/consent", "/refuse")
 
 
 def endpoints(o) -> list[tuple[str, str, dict | None]]:
@@ -76,7 +101,7 @@ def endpoints(o) -> list[tuple[str, str, dict | None]]:
         "asset_reference": "dam://x",
         "idempotency_key": "bola",
     }
-    r, a, e = o["requested"], o["active"], o["endpoint"]
+    r, a, w, e = o["requested"], o["active"], o["awaiting"], o["endpoint"]
     return [
         ("get", f"/api/v1/licences/{r}", None),
         ("post", f"/api/v1/licences/{r}/withdraw", {"reason": "x"}),
@@ -93,6 +118,9 @@ def endpoints(o) -> list[tuple[str, str, dict | None]]:
         ("get", f"/api/v1/webhooks/endpoints/{e}", None),
         ("get", f"/api/v1/webhooks/endpoints/{e}/deliveries", None),
         ("delete", f"/api/v1/webhooks/endpoints/{e}", None),
+        ("get", f"/api/v1/licences/{w}", None),
+        ("post", f"/api/v1/licences/{w}/consent", o["consent"]),
+        ("post", f"/api/v1/licences/{w}/refuse", {"reason": "x"}),
     ]
 
 
@@ -137,7 +165,13 @@ def test_outsiders_get_404_and_change_nothing(world, objects, who):
 
 def test_a_missing_object_answers_exactly_like_a_foreign_one(world, objects):
     client = client_for(world, "brand_b_key")
-    missing = {"requested": "LIC-00000000", "active": "LIC-FFFFFFFF", "endpoint": 999999}
+    missing = {
+        "requested": "LIC-00000000",
+        "active": "LIC-FFFFFFFF",
+        "awaiting": "LIC-0000FFFF",
+        "endpoint": 999999,
+        "consent": objects["consent"],
+    }
 
     for (method, url, body), (_, missing_url, _) in zip(
         endpoints(objects), endpoints(missing), strict=True
@@ -177,6 +211,8 @@ def test_the_model_of_the_licence_may_read_but_not_act(world, objects):
     before = snapshot()
 
     for method, url, body in endpoints(objects):
+        if url.endswith(MODEL_ACTIONS):
+            continue  # the model's own decisions: tests/api/test_consent.py
         response = call(client, method, url, body)
         if method == "get" and "/webhooks/" not in url:
             assert response.status_code == 200, url
@@ -202,5 +238,34 @@ def test_readers_of_the_parties_cannot_decide(world, objects, role):
         response = client.post(f"/api/v1/licences/{r}/{action}", {"reason": "x"}, format="json")
         assert response.status_code == 403, (role, action)
         assert response.json()["error"]["code"] == "permission_denied"
+
+    assert snapshot() == before
+
+
+PARTIES = [
+    "brand_a_owner",
+    "brand_a_manager",
+    "brand_a_member",
+    "agency_a_owner",
+    "agency_a_manager",
+    "agency_a_member",
+    "brand_a_key",
+    "agency_a_key",
+]
+
+
+@pytest.mark.parametrize("who", PARTIES)
+def test_only_the_model_decides_on_consent(world, objects, who):
+    """The licence's brand and agency, signed in or with a key holding every scope, cannot
+    consent or refuse for the model: 404, as for any outsider, and nothing changes."""
+    client = client_for(world, who)
+    before = snapshot()
+
+    for method, url, body in endpoints(objects):
+        if not url.endswith(MODEL_ACTIONS):
+            continue
+        response = call(client, method, url, body)
+        assert response.status_code == 404, (who, url, response.content)
+        assert response.json()["error"]["code"] == "not_found"
 
     assert snapshot() == before

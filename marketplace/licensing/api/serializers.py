@@ -8,9 +8,9 @@ from rest_framework import serializers
 from marketplace.core.api.fields import InputSerializer, QuerySerializer
 from marketplace.talent.models import MediaType
 
-from ..models import ALTERATION_LIMITS, Licence, LicenceTerms
+from ..models import ALTERATION_LIMITS, Consent, Licence, LicenceTerms
 from ..selectors import timeline
-from ..services import TermsInput
+from ..services import TermsInput, consent_statement
 
 TERRITORY_PATTERN = r"^[A-Za-z]{2,10}$"
 
@@ -221,3 +221,69 @@ class LicenceListQuerySerializer(QuerySerializer):
         required=False,
         help_text="Only licences in these statuses.",
     )
+
+
+# --- The model's consent --------------------------------------------------------------------
+
+
+class ConsentRequestSerializer(LicenceSerializer):
+    """A licence awaiting the model's consent: the exact terms, and the statement they sign."""
+
+    statement = serializers.SerializerMethodField(
+        help_text="The text the model agrees to or refuses, as the consent page shows it."
+    )
+    terms_hash = serializers.CharField(
+        source="current_terms.terms_hash",
+        read_only=True,
+        help_text="SHA-256 of these terms: send it back with the consent.",
+    )
+
+    class Meta(LicenceSerializer.Meta):
+        fields = [*LicenceSerializer.Meta.fields, "statement", "terms_hash"]
+        read_only_fields = fields
+
+    def get_statement(self, licence: Licence) -> str:
+        return consent_statement(licence)
+
+
+class ConsentInputSerializer(InputSerializer):
+    """What the consent page asks of the model: the terms they read, their typed name and
+    the confirmation."""
+
+    terms_hash = serializers.CharField(
+        max_length=64,
+        help_text="The `terms_hash` of the terms shown. If the terms changed since, nothing "
+        "is recorded (400 `terms_changed`): review them again.",
+    )
+    typed_name = serializers.CharField(
+        max_length=150, help_text="Your full name, typed as your signature."
+    )
+    confirm = serializers.BooleanField(
+        help_text="Must be true: you have read these terms and give your consent."
+    )
+
+    def validate_confirm(self, value: bool) -> bool:
+        if value is not True:
+            raise serializers.ValidationError(
+                "Confirm that you have read these terms and give your consent."
+            )
+        return value
+
+
+class ConsentSerializer(serializers.ModelSerializer):
+    """The model's recorded decision on one version of the terms, and the licence after it."""
+
+    licence = LicenceSerializer(read_only=True)
+
+    class Meta:
+        model = Consent
+        fields = [
+            "decision",
+            "typed_name",
+            "statement",
+            "terms_hash",
+            "reason",
+            "created_at",
+            "licence",
+        ]
+        read_only_fields = fields

@@ -7,6 +7,7 @@ from . import views
 urlpatterns = [
     path("catalogue/twins/<apislug:slug>/quote", views.TwinQuoteApi.as_view(), name="twin-quote"),
     path("licences", views.LicenceListApi.as_view(), name="licence-list"),
+    path("consent-requests", views.ConsentRequestListApi.as_view(), name="consent-requests"),
     path("licences/<ref:reference>", views.LicenceReadApi.as_view(), name="licence-detail"),
     path(
         "licences/<ref:reference>/withdraw",
@@ -37,5 +38,15 @@ urlpatterns = [
         "licences/<ref:reference>/counter",
         views.LicenceCounterApi.as_view(),
         name="licence-counter",
+    ),
+    path(
+        "licences/<ref:reference>/consent",
+        views.LicenceConsentApi.as_view(),
+        name="licence-consent",
+    ),
+    path(
+        "licences/<ref:reference>/refuse",
+        views.LicenceRefuseApi.as_view(),
+        name="licence-refuse",
     ),
 ]

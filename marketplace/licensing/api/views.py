@@ -2,7 +2,8 @@
 
 Another party's licence answers 404 exactly like a missing one. A party of the licence
 asking for an action that is not theirs (a brand approving, a model withdrawing) is refused
-with 403 by the service's own permission check."""
+with 403 by the service's own permission check. The model consents or refuses through the
+consent page's services, with the request's address and browser recorded the same way."""
 
 from __future__ import annotations
 
@@ -15,16 +16,21 @@ from rest_framework.response import Response
 
 from marketplace.accounts.models import Membership
 from marketplace.catalogue.selectors import catalogue_twin
+from marketplace.core.api.auth import request_api_key
 from marketplace.core.api.idempotency import run_idempotent
 from marketplace.core.api.pagination import KeysetPagination
 from marketplace.core.api.schema import IDEMPOTENCY_PARAMETER
 from marketplace.core.api.views import ApiView
 from marketplace.core.errors import PermissionDenied
-from marketplace.talent.models import Twin
+from marketplace.talent.models import Talent, Twin
 
 from .. import selectors, services
 from ..models import Licence
+from ..views import _client_context as client_context
 from .serializers import (
+    ConsentInputSerializer,
+    ConsentRequestSerializer,
+    ConsentSerializer,
     LicenceDetailSerializer,
     LicenceListQuerySerializer,
     LicenceRequestSerializer,
@@ -209,3 +215,95 @@ class TwinQuoteApi(ApiView):
             "conflict": conflict,
         }
         return Response(QuoteSerializer(data).data)
+
+
+# --- The model's consent --------------------------------------------------------------------
+# Models are individuals: they use the API with their signed-in session, never with an
+# organisation's key. A key (whatever its scopes) or any caller who is not the licence's
+# model gets 404, as the web consent pages answer them.
+
+
+def _own_talent(view: ApiView) -> Talent:
+    """The caller's talent profile. Raises Licence.DoesNotExist (404) for anyone else."""
+    talent = view.viewer.talent
+    if talent is None or request_api_key(view.request) is not None:
+        raise Licence.DoesNotExist
+    return talent
+
+
+def _own_licence(talent: Talent, reference: str) -> str:
+    """The reference of one of the model's own licences, checked before the input is read
+    so that another model's licence answers exactly like a missing one."""
+    if not Licence.objects.for_talent(talent).filter(reference=reference).exists():
+        raise Licence.DoesNotExist
+    return reference
+
+
+class ConsentRequestListApi(ApiView):
+    """The licences awaiting the signed-in model's consent, with the full terms and the
+    statement they would sign."""
+
+    scopes = {"GET": READ}
+    error_statuses = (400, 404)
+    pagination_class = KeysetPagination
+
+    @extend_schema(
+        responses=ConsentRequestSerializer(many=True),
+        summary="Licences awaiting my consent (model)",
+        description="For the model signed in with their session; soonest deadline first.",
+    )
+    def get(self, request: Request) -> Response:
+        talent = _own_talent(self)
+        licences = selectors.consent_inbox(talent).select_related("agency", "talent")
+        return self.paginated(licences, ConsentRequestSerializer)
+
+
+class LicenceConsentApi(ApiView):
+    scopes = {"POST": WRITE}
+    error_statuses = (400, 404, 409)
+
+    @extend_schema(
+        request=ConsentInputSerializer,
+        responses={201: ConsentSerializer},
+        summary="Consent (model)",
+        description="The model's written consent to the exact terms they were shown (their "
+        "`terms_hash`), signed with their full name. The address and browser of the request "
+        "are recorded with it, as on the consent page.",
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        talent = _own_talent(self)
+        reference = _own_licence(talent, reference)
+        payload = ConsentInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        consent = services.give_consent(
+            talent=talent,
+            user=request.user,
+            reference=reference,
+            typed_name=payload.validated_data["typed_name"],
+            terms_hash=payload.validated_data["terms_hash"],
+            context=client_context(request._request),
+        )
+        return Response(ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
+
+
+class LicenceRefuseApi(ApiView):
+    scopes = {"POST": WRITE}
+    error_statuses = (400, 404, 409)
+
+    @extend_schema(
+        request=ReasonSerializer,
+        responses={201: ConsentSerializer},
+        summary="Refuse consent (model)",
+        description="The licence ends; the brand and the agency are told, with the reason.",
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        talent = _own_talent(self)
+        reference = _own_licence(talent, reference)
+        consent = services.refuse_consent(
+            talent=talent,
+            user=request.user,
+            reference=reference,
+            reason=_reason(request),
+            context=client_context(request._request),
+        )
+        return Response(ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
