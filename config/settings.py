@@ -157,6 +157,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = json.loads(
 CELERY_TIMEZONE = "UTC"
 PAYOUT_HOUR_UTC = 6
 CELERY_BEAT_SCHEDULE = {
+    # Commits queue a seal themselves; this catches any whose task was lost.
+    "seal-audit-chain": {"task": "marketplace.core.tasks.seal_audit_chain_task", "schedule": 60.0},
     "lapse-reservations": {
         "task": "marketplace.licensing.tasks.lapse_reservations_task",
         "schedule": 300.0,

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import stripe
+from celery._state import _set_task_join_will_block
 from django.conf import settings
 
 from config.celery import app as celery_app
@@ -56,6 +57,10 @@ def _eager_celery() -> Iterator[None]:
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = True
+    # Eager tasks run under celery's process-wide "joining would block" flag, set and restored
+    # without a lock: tasks run eagerly in several threads at once can leave it set, and every
+    # later `result.get()` in this process would refuse to wait.
+    _set_task_join_will_block(False)
 
 
 # --- People and tenants -----------------------------------------------------------------

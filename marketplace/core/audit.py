@@ -1,12 +1,19 @@
 """Audit trail: one row per state change, written inside the service's transaction.
 
-Tamper evidence: every committed event is appended to a hash chain. `record` inserts the event
-and, once the surrounding transaction commits, `seal_pending` gives each unsealed event the
-next `seq`, the previous event's hash as `prev_hash`, and `hash = SHA-256(prev_hash + canonical
-JSON of the event)`. Sealing after commit, in a short transaction of its own under one lock,
-keeps a global lock out of the services' transactions (no serialisation of every write and no
-deadlock against the row locks services take after auditing) and chains events in the order
-they became visible. `verify_chain` recomputes the chain and names the first broken link.
+Tamper evidence: every committed event is appended to a hash chain. `record` inserts the event;
+once the surrounding transaction commits, a Celery task (`seal_audit_chain_task`) runs
+`seal_pending`, which gives each unsealed event the next `seq`, the previous event's hash as
+`prev_hash`, and `hash = SHA-256(prev_hash + canonical JSON of the event)`.
+
+Sealing after commit, in a short transaction of its own under one lock, keeps a global lock
+out of the services' transactions (no serialisation of every write and no deadlock against the
+row locks services take after auditing) and chains events in the order they became visible.
+Sealing in a worker rather than in the request keeps six statements (the lock, the chain head,
+the batch, the update) out of every write: under load one task seals the events of many
+requests at once. A cache flag lets at most one sealing task wait in the queue per database;
+the beat schedule seals every minute as well, so a lost task delays sealing, never skips it.
+Until sealed (normally well under a second) an event is unchained, and `verify_chain` counts
+it as such. `verify_chain` recomputes the chain and names the first broken link.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection, models, transaction
 
 from .models import AuditEvent
@@ -28,6 +36,8 @@ GENESIS = "0" * 64
 # Any constant: the key of the PostgreSQL advisory lock that serialises sealing.
 _CHAIN_LOCK_KEY = 0x4C494B454E455353  # "LIKENESS"
 _BATCH = 500
+# How long the "a sealing task is queued" flag lives if its task never runs (lost message).
+SEAL_QUEUED_TTL = 10
 
 
 def record(
@@ -50,8 +60,36 @@ def record(
         verb,
         extra={"target": f"{event.target_type}#{event.target_id}", "actor_id": event.actor_id},
     )
-    transaction.on_commit(seal_pending, robust=True)
+    transaction.on_commit(request_seal, robust=True)
     return event
+
+
+def _seal_queued_key() -> str:
+    # Per database: test runs in parallel each have their own, and so does each deployment.
+    return f"audit:seal-queued:{connection.settings_dict['NAME']}"
+
+
+def request_seal() -> None:
+    """After a commit: make sure a sealing task starts after now.
+
+    If the flag is already set, a task is queued that has not started yet (it clears the flag
+    first thing), so it will see this event: nothing to send.
+    """
+    from .tasks import seal_audit_chain_task
+
+    key = _seal_queued_key()
+    if not cache.add(key, 1, timeout=SEAL_QUEUED_TTL):
+        return
+    try:
+        seal_audit_chain_task.delay()
+    except Exception:
+        cache.delete(key)  # the next commit tries again; the beat seals in the meantime
+        raise
+
+
+def seal_from_task() -> int:
+    cache.delete(_seal_queued_key())
+    return seal_pending()
 
 
 def events_for(target: models.Model) -> models.QuerySet[AuditEvent]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import OperationalError
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -18,3 +19,11 @@ def ping_task(value: str) -> str:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return f"pong:{value}"
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def seal_audit_chain_task() -> int:
+    """Chain the committed, unsealed audit events (queued after commits, and by beat)."""
+    from . import audit
+
+    return audit.seal_from_task()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 import pytest
 from django.core.management import call_command
@@ -149,3 +150,45 @@ def test_concurrent_writers_on_postgresql_form_one_unbroken_chain():
     assert sorted(AuditEvent.objects.values_list("seq", flat=True)) == list(
         range(1, writers * per_writer + 1)
     )
+
+
+@pytest.mark.django_db
+def test_a_commit_while_a_seal_is_queued_sends_no_second_task(
+    actor, django_capture_on_commit_callbacks
+):
+    # given a sealing task already waiting in the queue (its flag is set)
+    from django.core.cache import cache
+
+    from marketplace.core.tasks import seal_audit_chain_task
+
+    key = audit._seal_queued_key()
+    cache.set(key, 1, timeout=60)
+    try:
+        # when a service's transaction commits an event
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            event = audit.record(actor.organisation, "org.renamed", actor=actor.user)
+        # then no task ran for it (the waiting one will): it is not sealed yet
+        event.refresh_from_db()
+        assert event.seq is None
+        # and when the waiting task runs, it clears its flag and seals the event
+        assert seal_audit_chain_task.delay().get() == 1
+        event.refresh_from_db()
+        assert event.seq == 1
+        assert cache.get(key) is None
+    finally:
+        cache.delete(key)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_seals_what_requests_commit(real_worker):
+    # given a real worker on Redis, and events committed by several transactions
+    org = AgencyFactory()
+    for i in range(5):
+        with transaction.atomic():
+            audit.record(org, "test.committed", data={"i": i})
+    # then the worker chains all of them, soon, without anyone sealing in process
+    deadline = time.monotonic() + 30
+    while AuditEvent.objects.filter(seq__isnull=True).exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    report = audit.verify_chain()
+    assert (report.ok, report.checked, report.unsealed) == (True, 5, 0)
