@@ -19,10 +19,13 @@ How:
    taken as done: the licence is set active) for social media in DE and FR from today.
 2. Count the SQL queries of one request to each endpoint, in process.
 3. Start gunicorn (sync workers, settings `benchmarks.bench_settings`, the per-key API rate
-   limit raised out of the way) and wait for `/health/`.
+   limit raised out of the way) and one Celery worker on Redis (the product's audit chain is
+   sealed by a task after each commit: that work runs on the same machine during the load),
+   and wait for `/health/`.
 4. From a separate process, `--concurrency` threads post uses back to back, rotating over
    the licences; every answer but 201 counts as an error. Then check that every use the
-   server accepted is stored exactly once.
+   server accepted is stored exactly once, and how long after the load the worker took to
+   seal the last audit event into the hash chain.
 5. Print the table (and `--json PATH`); exit 1 when more than 0.1 % of requests failed or a
    use is missing.
 
@@ -39,6 +42,7 @@ import http.client
 import json
 import multiprocessing
 import os
+import subprocess
 import sys
 import tempfile
 import threading
@@ -76,6 +80,8 @@ def configure_django() -> None:
     # The per-key API rate (600/min by default) would measure the throttle, not the endpoint;
     # the throttle itself still runs on both endpoints.
     os.environ["LIKENESS_API_KEY_RATE"] = "100000000/min"
+    # Its own queue: the sealing tasks of this run go to this run's worker only.
+    os.environ["CELERY_TASK_DEFAULT_QUEUE"] = "likeness-bench-usage"
     ensure_database(os.environ["DATABASE_URL"])
     import django
 
@@ -370,25 +376,48 @@ def stored_exactly_once(world: World, accepted: list[str]) -> dict[str, int]:
     }
 
 
-def measure(args: argparse.Namespace, world: World) -> tuple[dict[str, Figures], list[str]]:
+def start_celery_worker(*, log: Any) -> subprocess.Popen[bytes]:
+    queue = os.environ["CELERY_TASK_DEFAULT_QUEUE"]
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue]
+    command += ["-c", "1", "--without-gossip", "--without-mingle", "--loglevel", "WARNING"]
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    return subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=log)
+
+
+def seal_lag(timeout: float = 120.0) -> float:
+    """Seconds until every audit event is sealed (the worker's backlog after the load)."""
+    from marketplace.core.models import AuditEvent
+
+    started = time.monotonic()
+    while AuditEvent.objects.filter(seq__isnull=True).exists():
+        if time.monotonic() - started > timeout:
+            raise RuntimeError(f"audit events still unsealed after {timeout:g} s")
+        time.sleep(0.05)
+    return time.monotonic() - started
+
+
+def measure(args: argparse.Namespace, world: World) -> tuple[dict[str, Figures], list[str], float]:
     from benchmarks.catalogue import free_port, start_gunicorn, stop, wait_until_ready
 
     phases = plan(args.duration, args.rounds)
     port = free_port()
     with tempfile.TemporaryFile() as log:
         server = start_gunicorn(port=port, workers=args.workers, log=log)
+        worker = start_celery_worker(log=log)
         try:
             wait_until_ready(server, port)
             collected, accepted = generate_load(
                 port=port, world=world, phases=phases, concurrency=args.concurrency
             )
+            lag = seal_lag()
         except Exception:
             log.seek(0)
             sys.stderr.write(log.read().decode(errors="replace")[-4000:])
             raise
         finally:
             stop(server)
-    return {name: summarise(*result) for name, result in collected.items()}, accepted
+            stop(worker)
+    return {name: summarise(*result) for name, result in collected.items()}, accepted, lag
 
 
 def build_report(
@@ -426,6 +455,18 @@ def build_report(
             "requests_per_second_ratio_at_least": GOAL_RPS_RATIO,
             "met": ratio >= GOAL_RPS_RATIO,
         },
+    }
+
+
+def audit_chain_after(lag: float) -> dict[str, Any]:
+    from marketplace.core import audit
+
+    chain = audit.verify_chain()
+    return {
+        "seal_lag_after_load_s": lag,
+        "verified": chain.checked,
+        "unsealed": chain.unsealed,
+        "ok": chain.ok,
     }
 
 
@@ -467,6 +508,13 @@ def print_report(report: dict[str, Any]) -> None:
         f"  stored    {s['stored']:,} of {s['accepted']:,} accepted uses · missing "
         f"{s['missing']} · duplicated {s['duplicated']}"
     )
+    if "audit_chain" in report:
+        a = report["audit_chain"]
+        print(
+            f"  audit     chain {'OK' if a['ok'] else 'BROKEN'}: {a['verified']:,} events "
+            f"verified, {a['unsealed']} unsealed · the worker sealed the last one "
+            f"{a['seal_lag_after_load_s']:.2f} s after the load stopped"
+        )
 
 
 # --- Main ----------------------------------------------------------------------------------
@@ -494,10 +542,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         cursor.execute("VACUUM (ANALYZE)")
     connections.close_all()
     load_before = os.getloadavg()[0]
-    figures, accepted = measure(args, world)
+    figures, accepted, lag = measure(args, world)
     load = {"before": load_before, "after": os.getloadavg()[0]}
     stored = stored_exactly_once(world, accepted)
     report = build_report(args, queries, figures, stored, load)
+    report["audit_chain"] = audit_chain_after(lag)
     print_report(report)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -507,7 +556,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  FAILED: more than {MAX_ERROR_RATE:.1%} errors on {', '.join(failed)}")
     if stored["missing"] or stored["duplicated"]:
         print("  FAILED: accepted uses are missing or stored twice")
-    return 1 if failed or stored["missing"] or stored["duplicated"] else 0
+    if not report["audit_chain"]["ok"]:
+        print("  FAILED: the audit chain does not verify")
+    broken = not report["audit_chain"]["ok"]
+    return 1 if failed or stored["missing"] or stored["duplicated"] or broken else 0
 
 
 if __name__ == "__main__":
