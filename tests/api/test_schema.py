@@ -2,8 +2,9 @@
 
 Schemathesis generates requests from /api/schema/ for every operation (valid and invalid
 input) and sends them through the WSGI application with a key holding every scope, on seeded
-data. Every response must be no server error, documented (status, content type, headers),
-match its schema, reject schema-invalid input, and be refused without the key."""
+data, and the model's own operations (consent) again with the model's signed-in session.
+Every response must be no server error, documented (status, content type, headers), match
+its schema, reject schema-invalid input, and be refused without the credentials."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ import os
 
 import pytest
 import schemathesis
+from django.conf import settings as django_settings
 from django.core import signals
 from django.db import close_old_connections
+from django.test import Client
 from django.utils import timezone
+from django.utils.crypto import get_random_string
 from hypothesis import HealthCheck, settings
 from rest_framework.test import APIClient
 from schemathesis import GenerationMode
@@ -141,3 +145,56 @@ def test_every_operation_conforms_to_the_schema(case, seeded):
             name: real.get(name, value) for name, value in case.path_parameters.items()
         }
     case.call_and_validate(headers={"Authorization": f"Bearer {seeded['token']}"}, checks=CHECKS)
+
+
+# --- The model's operations, with the signed-in session ------------------------------------
+
+MODEL_OPERATIONS = r"^/api/v1/(consent-requests|licences/\{reference\}/(consent|refuse))$"
+# Without ignored_auth: it would swap in a made-up session cookie, which the real one sent
+# with every call overrides. The run above already checks these operations without
+# credentials (401).
+MODEL_CHECKS = [check for check in CHECKS if check is not ignored_auth]
+
+
+@pytest.fixture
+def model_seeded(world, settings, in_process_requests):
+    """Licences awaiting talent A's consent, and talent A's session with its CSRF token."""
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"api_key": None, "api_user": "100000/min", "api_anon": None},
+    }
+    awaiting = []
+    for territory in ("IT", "ES"):
+        licence = licensing.request_licence(
+            by=world.members["brand_a_manager"],
+            twin_id=world.twin.pk,
+            terms=make_terms(territories=[territory]),
+        )
+        licensing.approve_licence(by=world.members["agency_a_manager"], reference=licence.reference)
+        awaiting.append(licence)
+    client = Client()
+    client.force_login(world.user("talent_a"))
+    csrf = get_random_string(32)
+    cookies = {
+        django_settings.SESSION_COOKIE_NAME: client.cookies[
+            django_settings.SESSION_COOKIE_NAME
+        ].value,
+        django_settings.CSRF_COOKIE_NAME: csrf,
+    }
+    return {"awaiting": awaiting, "cookies": cookies, "headers": {"X-CSRFToken": csrf}}
+
+
+@schema.include(path_regex=MODEL_OPERATIONS).parametrize()
+@settings(
+    max_examples=int(os.environ.get("LIKENESS_SCHEMATHESIS_EXAMPLES", "12")),
+    deadline=None,
+    derandomize=os.environ.get("LIKENESS_SCHEMATHESIS_RANDOM") != "1",
+    suppress_health_check=list(HealthCheck),
+)
+def test_the_model_s_operations_conform_to_the_schema(case, model_seeded):
+    path = case.meta.components.get("path") if case.meta else None
+    if case.path_parameters and (path is None or path.mode == GenerationMode.POSITIVE):
+        case.path_parameters = {"reference": model_seeded["awaiting"][0].reference}
+    case.call_and_validate(
+        headers=model_seeded["headers"], cookies=model_seeded["cookies"], checks=MODEL_CHECKS
+    )
