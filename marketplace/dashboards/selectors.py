@@ -8,7 +8,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.core.cache import cache
+from django.core.paginator import Page, Paginator
+from django.db import connection
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth, TruncYear
 from django.utils import timezone
 
@@ -70,6 +73,24 @@ def earning_figures(
 ) -> Figures:
     """earned = every earning net of refunds; paid out = PAID; the rest is pending: waiting
     for an onboarded payout account, or inside the 45-day window for the next payout run."""
+    return _figures(earning_totals(earnings), ready=ready, awaiting=awaiting)
+
+
+def _figures(
+    totals: dict[str, dict[str, int]], *, ready: bool, awaiting: dict[str, int]
+) -> Figures:
+    pending = totals["pending"]
+    return Figures(
+        earned=totals["earned"],
+        paid_out=totals["paid_out"],
+        pending_not_onboarded={} if ready else pending,
+        pending_in_window=pending if ready else {},
+        awaiting_brand_payment=awaiting,
+    )
+
+
+def earning_totals(earnings: QuerySet[Earning]) -> dict[str, dict[str, int]]:
+    """Earned, paid out and pending per currency, net of refunds."""
     paid = Q(status=Earning.Status.PAID)
     rows = (
         earnings.exclude(status=Earning.Status.REVERSED)
@@ -84,14 +105,7 @@ def earning_figures(
         for name, per_currency in figures.items():
             if row[name] is not None:
                 per_currency[row["currency"]] = row[name]
-    pending = figures["pending"]
-    return Figures(
-        earned=figures["earned"],
-        paid_out=figures["paid_out"],
-        pending_not_onboarded={} if ready else pending,
-        pending_in_window=pending if ready else {},
-        awaiting_brand_payment=awaiting,
-    )
+    return figures
 
 
 def _talent_awaiting(talent: Talent) -> dict[str, int]:
@@ -123,13 +137,84 @@ def _talent_awaiting(talent: Talent) -> dict[str, int]:
     return dict(out)
 
 
-def talent_figures(talent: Talent) -> Figures:
-    account = ConnectedAccount.objects.filter(talent=talent).first()
-    return earning_figures(
-        Earning.objects.filter(talent=talent),
+def talent_figures(talent: Talent, *, account: ConnectedAccount | None = None) -> Figures:
+    account = account or ConnectedAccount.objects.filter(talent=talent).first()
+    return _figures(
+        talent_earnings(talent).totals,
         ready=bool(account and account.ready),
         awaiting=_talent_awaiting(talent),
     )
+
+
+# --- What the model's dashboard reads on every visit, cached under versions of its data ------
+#
+# A busy model has thousands of earnings and 100,000 uses: summing them on every visit costs
+# more than the rest of the page. The sums are cached under a version read with one cheap
+# query: the earnings' latest change and count (every write to an earning sets `updated_at`),
+# and the uses counted on the model's licences (each recorded use adds one to its licence's
+# `uses_count` in the same transaction). A new version is a new key, so a change shows on the
+# next visit. The timeout bounds the one case a version can miss: a transaction that stamped
+# an earning before, but committed after, a later stamp was read.
+
+SUMMARY_CACHE_SECONDS = 120
+
+
+def _key(*parts: object) -> str:
+    # The database's name: several deployments (or test runs) may share one cache.
+    return ":".join(["dash", connection.settings_dict["NAME"], *map(str, parts)])
+
+
+def _cached(key: str, compute: Any) -> Any:
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, SUMMARY_CACHE_SECONDS)
+    return value
+
+
+@dataclass(frozen=True)
+class EarningsSummary:
+    totals: dict[str, dict[str, int]]
+    monthly: list[dict[str, object]]
+    yearly: list[dict[str, object]]
+    by_licence: list[dict[str, object]]
+    by_brand: list[dict[str, object]]
+
+
+def talent_earnings(talent: Talent, *, today: date | None = None) -> EarningsSummary:
+    today = today or timezone.localdate()
+    earnings = Earning.objects.filter(talent=talent)
+    version = earnings.aggregate(latest=Max("updated_at"), n=Count("pk"))
+    latest = version["latest"].isoformat() if version["latest"] else "-"
+
+    def compute() -> EarningsSummary:
+        return EarningsSummary(
+            totals=earning_totals(earnings),
+            monthly=monthly(earnings, today=today),
+            yearly=yearly(earnings),
+            by_licence=by_licence(earnings),
+            by_brand=by_brand(earnings),
+        )
+
+    return _cached(_key("earnings", talent.pk, latest, version["n"], today.isoformat()), compute)
+
+
+def uses_version(talent: Talent) -> int:
+    return Licence.objects.filter(talent=talent).aggregate(n=Sum("uses_count"))["n"] or 0
+
+
+def talent_uses_page(
+    talent: Talent, filters: dict[str, str], page: str | None, *, per_page: int = 25
+) -> tuple[Page, list[tuple[str, str]]]:
+    """A page of the model's uses (newest first) and the brands to filter them by. The
+    number of uses matching the filters (for "page N of M") and the brands are cached."""
+    version = uses_version(talent)
+    uses = talent_uses(talent, **filters)
+    paginator = Paginator(uses, per_page)
+    wanted = sorted(filters.items())
+    paginator.count = _cached(_key("uses-count", talent.pk, version, wanted), uses.count)
+    brands = _cached(_key("use-brands", talent.pk, version), lambda: talent_use_brands(talent))
+    return paginator.get_page(page), brands
 
 
 def monthly(

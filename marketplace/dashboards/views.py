@@ -3,7 +3,6 @@ from __future__ import annotations
 import csv
 from datetime import date
 
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
@@ -15,7 +14,7 @@ from marketplace.accounts.tenancy import (
 )
 from marketplace.licensing import selectors as licensing
 from marketplace.licensing.models import Licence
-from marketplace.payments.models import ConnectedAccount, Earning
+from marketplace.payments.models import ConnectedAccount
 from marketplace.talent.models import MediaType
 
 from . import selectors, statements
@@ -24,37 +23,43 @@ from . import selectors, statements
 @talent_required
 def talent_dashboard(request: TenantRequest) -> HttpResponse:
     talent = request.viewer.own_talent
-    earnings = Earning.objects.filter(talent=talent)
     filters = {
         key: request.GET.get(key, "")[:20] for key in ("brand", "media", "territory", "month")
     }
-    uses = Paginator(selectors.talent_uses(talent, **filters), 25).get_page(request.GET.get("page"))
+    uses, use_brands = selectors.talent_uses_page(talent, filters, request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
+    if getattr(request, "htmx", None) and request.GET.get("fragment") == "uses":
+        # The filtered list alone: nothing else on the page changes.
+        return render(
+            request,
+            "dashboards/_uses.html",
+            {"uses": uses, "filters": filters, "params": params.urlencode()},
+        )
+    account = ConnectedAccount.objects.filter(talent=talent).first()
+    summary = selectors.talent_earnings(talent)
     context = {
         "talent": talent,
-        "figures": selectors.talent_figures(talent),
-        "monthly": selectors.monthly(earnings),
-        "by_licence": selectors.by_licence(earnings),
-        "by_brand": selectors.by_brand(earnings),
-        "yearly": selectors.yearly(earnings),
+        "figures": selectors.talent_figures(talent, account=account),
+        "monthly": summary.monthly,
+        "by_licence": summary.by_licence,
+        "by_brand": summary.by_brand,
+        "yearly": summary.yearly,
         "uses": uses,
         "filters": filters,
         "params": params.urlencode(),
-        "use_brands": selectors.talent_use_brands(talent),
+        "use_brands": use_brands,
         "media_choices": MediaType.choices,
         "consents": licensing.consent_inbox(talent)[:10],
         "active": Licence.objects.for_talent(talent)
         .filter(status=Licence.Status.ACTIVE)
         .select_related("brand", "twin", "terms", "terms__category")
         .order_by("terms__end_date")[:20],
-        "account": ConnectedAccount.objects.filter(talent=talent).first(),
+        "account": account,
         "next_payout": selectors.next_payout_at(),
         "restrictions": talent.restricted_categories.all(),
         "twins": talent.twins.all(),
     }
-    if getattr(request, "htmx", None) and request.GET.get("fragment") == "uses":
-        return render(request, "dashboards/_uses.html", context)
     return render(request, "dashboards/talent.html", context)
 
 

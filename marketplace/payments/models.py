@@ -317,6 +317,8 @@ class Earning(TimeStampedModel):
             models.Index(fields=["status", "talent"], name="earning_talent_idx"),
             models.Index(fields=["status", "organisation"], name="earning_org_idx"),
             models.Index(fields=["status", "due_by"], name="earning_due_idx"),
+            # The version the model's dashboard caches its sums under: latest change, count.
+            models.Index(fields=["talent", "updated_at"], name="earning_talent_changed_idx"),
         ]
 
     def __str__(self) -> str:

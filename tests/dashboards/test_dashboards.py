@@ -7,10 +7,12 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from marketplace.core.models import Notification
+from marketplace.licensing.models import Licence
 from marketplace.payments import services
 from marketplace.payments.models import Earning, UsageReport
 from tests.factories import (
@@ -189,6 +191,8 @@ def _uses(licence, n, start=0):
         )
         for i in range(n)
     )
+    # As record_usage does with each use, in the same transaction.
+    Licence.objects.filter(pk=licence.pk).update(uses_count=F("uses_count") + n)
 
 
 def _queries(client, url):
@@ -204,13 +208,38 @@ def test_talent_dashboard_query_count_is_the_same_for_10_and_10000_uses(client, 
     client.force_login(talent.user)
     _uses(licence, 10)
     small = _queries(client, "/me/dashboard/")
+    small_again = _queries(client, "/me/dashboard/")
 
     _uses(licence, 9_990, start=10)
+    _earning(talent, licence, 1_000, "EUR")  # both versions move: nothing cached applies
     assert UsageReport.objects.count() == 10_000
     large = _queries(client, "/me/dashboard/")
+    large_again = _queries(client, "/me/dashboard/")
     filtered = _queries(client, "/me/dashboard/?media=social&territory=DE&page=3")
+    filtered_again = _queries(client, "/me/dashboard/?media=social&territory=DE&page=3")
 
-    assert small == large == filtered
+    # The first visit after a change sums in SQL; the next ones read the sums from the cache.
+    assert small == large
+    assert small_again == large_again == filtered_again < small
+    assert filtered == small_again + 1  # a new filter: only the matching uses are counted
+
+
+def test_a_new_use_or_earning_shows_on_the_next_visit(client, db):
+    talent = TalentFactory(agency=AgencyFactory(), user=UserFactory())
+    licence = _licence_row(talent, "EUR")
+    _earning(talent, licence, 5_000, "EUR")
+    client.force_login(talent.user)
+    _uses(licence, 25)
+    first = text(client.get("/me/dashboard/"))
+    assert "Page 1 of 1" not in first and "€50.00" in first
+
+    # when one more use is recorded and another earning paid, both caches move on
+    _uses(licence, 1, start=25)
+    _earning(talent, licence, 2_500, "EUR")
+    second = text(client.get("/me/dashboard/"))
+
+    assert "Page 1 of 2" in second
+    assert "€75.00" in second
 
 
 def test_uses_list_shows_each_placement_and_filters(client, db):
