@@ -10,9 +10,10 @@ out of the services' transactions (no serialisation of every write and no deadlo
 row locks services take after auditing) and chains events in the order they became visible.
 Sealing in a worker rather than in the request keeps six statements (the lock, the chain head,
 the batch, the update) out of every write: under load one task seals the events of many
-requests at once. A cache flag lets at most one sealing task wait in the queue per database;
+requests at once: it starts a second after the commit that queued it, and a cache flag lets
+at most one sealing task wait per database, so a busy site sends about one task a second;
 the beat schedule seals every minute as well, so a lost task delays sealing, never skips it.
-Until sealed (normally well under a second) an event is unchained, and `verify_chain` counts
+Until sealed (a second or two after its commit) an event is unchained, and `verify_chain` counts
 it as such. `verify_chain` recomputes the chain and names the first broken link.
 """
 
@@ -36,6 +37,8 @@ GENESIS = "0" * 64
 # Any constant: the key of the PostgreSQL advisory lock that serialises sealing.
 _CHAIN_LOCK_KEY = 0x4C494B454E455353  # "LIKENESS"
 _BATCH = 500
+# Commits within this many seconds of each other share one sealing task.
+SEAL_DELAY = 1.0
 # How long the "a sealing task is queued" flag lives if its task never runs (lost message).
 SEAL_QUEUED_TTL = 10
 
@@ -81,7 +84,7 @@ def request_seal() -> None:
     if not cache.add(key, 1, timeout=SEAL_QUEUED_TTL):
         return
     try:
-        seal_audit_chain_task.delay()
+        seal_audit_chain_task.apply_async(countdown=SEAL_DELAY)
     except Exception:
         cache.delete(key)  # the next commit tries again; the beat seals in the meantime
         raise

@@ -456,7 +456,6 @@ def check_usage(licence: Licence, data: UsageInput, *, today: date | None = None
         )
 
 
-@transaction.atomic
 def record_usage(*, by: Membership, reference: str, data: UsageInput) -> tuple[UsageReport, bool]:
     """The brand reports one use. Idempotent per brand-supplied key.
 
@@ -470,20 +469,38 @@ def record_usage(*, by: Membership, reference: str, data: UsageInput) -> tuple[U
             "An idempotency key of 1–120 characters is required.", field="idempotency_key"
         )
     # Most reports are new: ask for the key alone, and load an earlier report only if any.
+    # A replay answers with the report as it was, even if the licence has moved on since
+    # (its cap reached by this very use, say): it is not checked against the licence again.
     previous_id = (
         UsageReport.objects.filter(brand=by.organisation, idempotency_key=key)
         .values_list("pk", flat=True)
         .first()
     )
-    if previous_id is not None:
-        previous = UsageReport.objects.select_related("licence").get(pk=previous_id)
-        if not _same_usage(previous, data, reference):
-            raise ValidationFailed(
-                "This idempotency key was used for a different report.",
-                code="idempotency_conflict",
-                field="idempotency_key",
+    if previous_id is None:
+        try:
+            return _record_new_usage(by=by, reference=reference, data=data, key=key), True
+        except IntegrityError:
+            # The same key raced us and won; this transaction (and its cap increment) is
+            # rolled back. No savepoint around the insert: one transaction, fewer round trips.
+            previous_id = (
+                UsageReport.objects.filter(brand=by.organisation, idempotency_key=key)
+                .values_list("pk", flat=True)
+                .first()
             )
-        return previous, False
+            if previous_id is None:
+                raise
+    previous = UsageReport.objects.select_related("licence").get(pk=previous_id)
+    if not _same_usage(previous, data, reference):
+        raise ValidationFailed(
+            "This idempotency key was used for a different report.",
+            code="idempotency_conflict",
+            field="idempotency_key",
+        )
+    return previous, False
+
+
+@transaction.atomic
+def _record_new_usage(*, by: Membership, reference: str, data: UsageInput, key: str) -> UsageReport:
     licence = (
         Licence.objects.select_for_update(of=("self",))
         .for_brand(by.organisation)
@@ -519,32 +536,25 @@ def record_usage(*, by: Membership, reference: str, data: UsageInput) -> tuple[U
         platform_fee_bps=terms.quote["platform_fee_bps"],
         agency_commission_bps=terms.quote["agency_commission_bps"],
     )
-    try:
-        with transaction.atomic():
-            report = UsageReport(
-                licence=licence,
-                brand=by.organisation,
-                talent_id=licence.talent_id,
-                reported_by=by.user,
-                idempotency_key=key,
-                used_on=data.used_on,
-                media_type=data.media_type,
-                territory=data.territory.upper(),
-                asset_reference=data.asset_reference.strip()[:300],
-                fee=fee,
-                talent_share=split.talent_share,
-                agency_share=split.agency_commission,
-                currency=terms.currency,
-            )
-            if clean_image is not None:
-                clean, ext = clean_image
-                report.image.save(f"use-{licence.pk}.{ext}", ContentFile(clean), save=False)
-            report.save()
-    except IntegrityError:
-        # The same key raced us; the cap increment is rolled back with this transaction.
-        transaction.set_rollback(True)
-        existing = UsageReport.objects.get(brand=by.organisation, idempotency_key=key)
-        return existing, False
+    report = UsageReport(
+        licence=licence,
+        brand=by.organisation,
+        talent_id=licence.talent_id,
+        reported_by=by.user,
+        idempotency_key=key,
+        used_on=data.used_on,
+        media_type=data.media_type,
+        territory=data.territory.upper(),
+        asset_reference=data.asset_reference.strip()[:300],
+        fee=fee,
+        talent_share=split.talent_share,
+        agency_share=split.agency_commission,
+        currency=terms.currency,
+    )
+    if clean_image is not None:
+        clean, ext = clean_image
+        report.image.save(f"use-{licence.pk}.{ext}", ContentFile(clean), save=False)
+    report.save()
     audit.record(
         licence,
         "usage.recorded",
@@ -556,7 +566,7 @@ def record_usage(*, by: Membership, reference: str, data: UsageInput) -> tuple[U
             "territory": report.territory,
         },
     )
-    return report, True
+    return report
 
 
 @transaction.atomic
