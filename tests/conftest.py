@@ -63,6 +63,22 @@ def _eager_celery() -> Iterator[None]:
     _set_task_join_will_block(False)
 
 
+@pytest.fixture
+def migrated_categories(transactional_db: None) -> None:
+    """The categories the data migration writes, back in the database. Transactional tests
+    flush every table afterwards, these rows included (serialized_rollback clashed with
+    content types on PostgreSQL), so a transactional test that needs them asks for this."""
+    import importlib
+
+    from marketplace.talent.models import Category
+
+    migration = importlib.import_module("marketplace.talent.migrations.0002_categories")
+    for slug, name, sensitive in migration.CATEGORIES:
+        Category.objects.update_or_create(
+            slug=slug, defaults={"name": name, "sensitive": sensitive}
+        )
+
+
 # --- People and tenants -----------------------------------------------------------------
 
 

@@ -10,7 +10,6 @@ Screenshots land in var/screenshots/<test name>/NN-step.png; a failing test adds
 from __future__ import annotations
 
 import copy
-import importlib
 import os
 import re
 import shutil
@@ -83,16 +82,8 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture(autouse=True)
-def _categories(transactional_db: None) -> None:
-    # Transactional tests flush every table afterwards, including the categories a data
-    # migration created; put them back so each journey starts from a migrated database.
-    from marketplace.talent.models import Category
-
-    migration = importlib.import_module("marketplace.talent.migrations.0002_categories")
-    for slug, name, sensitive in migration.CATEGORIES:
-        Category.objects.update_or_create(
-            slug=slug, defaults={"name": name, "sensitive": sensitive}
-        )
+def _categories(migrated_categories: None) -> None:
+    """Each journey starts from a migrated database."""
 
 
 @pytest.fixture(autouse=True)

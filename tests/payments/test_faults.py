@@ -59,18 +59,8 @@ pytestmark = [
 
 
 @pytest.fixture(autouse=True)
-def _categories(transactional_db: None) -> None:
-    # The flush after other transactional tests takes the data migration's categories with
-    # it; put them back (serialized_rollback clashed with content types on PostgreSQL).
-    import importlib
-
-    from marketplace.talent.models import Category
-
-    migration = importlib.import_module("marketplace.talent.migrations.0002_categories")
-    for slug, name, sensitive in migration.CATEGORIES:
-        Category.objects.update_or_create(
-            slug=slug, defaults={"name": name, "sensitive": sensitive}
-        )
+def _categories(migrated_categories: None) -> None:
+    """The data migration's categories, flushed by earlier transactional tests."""
 
 
 K = LedgerAccount.Kind

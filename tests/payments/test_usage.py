@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pytest
@@ -207,3 +208,53 @@ def test_usage_form_reports_and_shows_refusals(client, started, brand_manager):
     assert "before it happens" in refused.content.decode()
     assert UsageReport.objects.count() == 1
     assert "look-1.jpg" in client.get(url).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_requests_racing_with_one_key_record_one_use(
+    migrated_categories, started, brand_manager, monkeypatch
+):
+    # given two requests with the same key that both found no earlier report
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        reason = "needs PostgreSQL: SQLite admits one writer at a time"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true: {reason}")
+        pytest.skip(reason)
+    both_checked = threading.Barrier(2)
+    original = services._record_new_usage
+
+    def after_the_check(**kwargs):
+        both_checked.wait(timeout=10)
+        return original(**kwargs)
+
+    monkeypatch.setattr(services, "_record_new_usage", after_the_check)
+    results: list[tuple[int, bool]] = []
+    errors: list[BaseException] = []
+
+    def report() -> None:
+        try:
+            got, created = services.record_usage(
+                by=brand_manager, reference=started.reference, data=use(started, key="race")
+            )
+            results.append((got.pk, created))
+        except BaseException as exc:  # asserted below, in the test's thread
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=report) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # then one use is recorded and counted once; the loser answers with the winner's report
+    assert errors == []
+    assert sorted(created for _, created in results) == [False, True]
+    assert len({pk for pk, _ in results}) == 1
+    assert UsageReport.objects.filter(idempotency_key="race").count() == 1
+    started.refresh_from_db()
+    assert started.uses_count == 1
