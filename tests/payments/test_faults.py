@@ -67,7 +67,8 @@ K = LedgerAccount.Kind
 T = TypeVar("T")
 VISIBILITY_TIMEOUT = 4  # seconds; see the module docstring
 EARNINGS_PER_PAYEE = 30
-WORKER_RATE = 20  # Stripe requests/s the workers allow themselves (the product's default)
+WORKER_RATE = 10  # Stripe requests/s the workers allow themselves: half the default, so that
+# transfers stay in flight long enough for the kills to catch them
 
 
 def eventually(predicate: Callable[[], T], *, timeout: float, interval: float = 0.05) -> T | None:
