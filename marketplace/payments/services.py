@@ -20,7 +20,12 @@ from django.utils import timezone
 
 from marketplace.accounts.models import Membership, Organisation, Role, User
 from marketplace.core import audit, notify
-from marketplace.core.errors import PermissionDenied, TransitionError, ValidationFailed
+from marketplace.core.errors import (
+    DomainError,
+    PermissionDenied,
+    TransitionError,
+    ValidationFailed,
+)
 from marketplace.core.stripe_client import get_stripe_client
 from marketplace.licensing import services as licensing
 from marketplace.licensing.models import Licence
@@ -468,25 +473,17 @@ def record_usage(*, by: Membership, reference: str, data: UsageInput) -> tuple[U
         raise ValidationFailed(
             "An idempotency key of 1–120 characters is required.", field="idempotency_key"
         )
-    # Most reports are new: ask for the key alone, and load an earlier report only if any.
-    # A replay answers with the report as it was, even if the licence has moved on since
-    # (its cap reached by this very use, say): it is not checked against the licence again.
-    previous_id = (
-        UsageReport.objects.filter(brand=by.organisation, idempotency_key=key)
-        .values_list("pk", flat=True)
-        .first()
-    )
+    # Most reports are new, so they are recorded straight away. A key that was used before
+    # shows as a refusal or a clash on the unique key (its transaction, cap increment included,
+    # rolled back); only then is the earlier report looked up, and answered as it was, even if
+    # the licence has moved on since (its cap reached by this very use, say).
+    # (With a picture, the earlier report is asked for first: a replay stores no second file.)
+    previous_id = _previous_report_id(by, key) if data.image is not None else None
     if previous_id is None:
         try:
             return _record_new_usage(by=by, reference=reference, data=data, key=key), True
-        except IntegrityError:
-            # The same key raced us and won; this transaction (and its cap increment) is
-            # rolled back. No savepoint around the insert: one transaction, fewer round trips.
-            previous_id = (
-                UsageReport.objects.filter(brand=by.organisation, idempotency_key=key)
-                .values_list("pk", flat=True)
-                .first()
-            )
+        except (DomainError, IntegrityError):
+            previous_id = _previous_report_id(by, key)
             if previous_id is None:
                 raise
     previous = UsageReport.objects.select_related("licence").get(pk=previous_id)
@@ -497,6 +494,14 @@ def record_usage(*, by: Membership, reference: str, data: UsageInput) -> tuple[U
             field="idempotency_key",
         )
     return previous, False
+
+
+def _previous_report_id(by: Membership, key: str) -> int | None:
+    return (
+        UsageReport.objects.filter(brand=by.organisation, idempotency_key=key)
+        .values_list("pk", flat=True)
+        .first()
+    )
 
 
 @transaction.atomic

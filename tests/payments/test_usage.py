@@ -258,3 +258,28 @@ def test_two_requests_racing_with_one_key_record_one_use(
     assert UsageReport.objects.filter(idempotency_key="race").count() == 1
     started.refresh_from_db()
     assert started.uses_count == 1
+
+
+def test_a_replay_answers_with_the_report_even_when_that_use_filled_the_cap(started, brand_manager):
+    from marketplace.licensing.models import LicenceTerms
+
+    # given a licence for one use, taken by the first report
+    LicenceTerms.objects.filter(pk=started.terms_id).update(max_uses=1)
+    started.refresh_from_db()
+    first, _ = services.record_usage(
+        by=brand_manager, reference=started.reference, data=use(started, key="only")
+    )
+    # when the brand's pipeline sends that report again, and then a new one
+    again, created = services.record_usage(
+        by=brand_manager, reference=started.reference, data=use(started, key="only")
+    )
+    with pytest.raises(ValidationFailed) as refused:
+        services.record_usage(
+            by=brand_manager, reference=started.reference, data=use(started, key="second")
+        )
+    # then the replay gets the original report, the new use is refused, one use is counted
+    assert (again.pk, created) == (first.pk, False)
+    assert refused.value.code == "use_cap_reached"
+    started.refresh_from_db()
+    assert started.uses_count == 1
+    assert UsageReport.objects.filter(licence=started).count() == 1

@@ -95,7 +95,12 @@ class LicenceUseListApi(ApiView):
         "recorded.",
     )
     def post(self, request: Request, reference: str) -> Response:
-        reference = _brand_licence(self, reference)
+        if header_key(request) is not None:
+            reference = _brand_licence(self, reference)
+        elif not self.viewer.is_brand:
+            raise Licence.DoesNotExist
+        # Without an Idempotency-Key nothing is kept before the service runs, and the service
+        # finds the licence among the brand's own (404 otherwise): no separate look-up.
         payload = _use_payload(request)
         payload.is_valid(raise_exception=True)
         default_key = header_key(request) or uuid.uuid4().hex
