@@ -336,6 +336,10 @@ if env_bool("DJANGO_PRODUCTION"):
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Reverse proxies in front of the site (each appends to X-Forwarded-For): the client address
+# recorded with consents and signatures is read that many entries from the right.
+LIKENESS_PROXY_COUNT = int(os.environ.get("LIKENESS_PROXY_COUNT", "0"))
+
 # --- REST API (/api/v1/, schema at /api/schema/, docs at /api/docs/) -------------------------
 REST_FRAMEWORK = {
     # Organisation API keys first (a wrong key is refused, never read as the session); the

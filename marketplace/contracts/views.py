@@ -19,12 +19,6 @@ from .forms import DeclineForm, SignForm
 from .models import Contract
 
 
-def _client_context(request: TenantRequest) -> RequestContext:
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    ip = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
-    return RequestContext(ip_address=ip or None, user_agent=request.META.get("HTTP_USER_AGENT", ""))
-
-
 def _licence_or_404(request: TenantRequest, reference: str) -> Licence:
     try:
         return selectors.licence_for_contract(request.viewer, reference)
@@ -73,7 +67,7 @@ def sign(request: TenantRequest, reference: str) -> HttpResponse:
                 membership=request.viewer.membership,
                 typed_name=form.cleaned_data["typed_name"],
                 document_sha256=form.cleaned_data["document_sha256"],
-                context=_client_context(request),
+                context=RequestContext.of(request),
             )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
@@ -108,7 +102,7 @@ def decline(request: TenantRequest, reference: str) -> HttpResponse:
             user=request.user,
             membership=request.viewer.membership,
             reason=form.cleaned_data.get("reason", ""),
-            context=_client_context(request),
+            context=RequestContext.of(request),
         )
     except DomainError as exc:
         messages.error(request, exc.message)

@@ -12,10 +12,11 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.http import HttpRequest
 from django.utils import timezone
 
 from marketplace.accounts.models import Membership
-from marketplace.core import audit
+from marketplace.core import audit, http
 from marketplace.core.errors import DomainError, PermissionDenied, TransitionError, ValidationFailed
 from marketplace.core.money import format_money
 from marketplace.talent.models import Category, Talent, Twin
@@ -631,8 +632,14 @@ def _normalise_name(name: str) -> str:
 
 @dataclass(frozen=True)
 class RequestContext:
+    """Where a consent or signature came from: recorded with it."""
+
     ip_address: str | None = None
     user_agent: str = ""
+
+    @classmethod
+    def of(cls, request: HttpRequest) -> RequestContext:
+        return cls(ip_address=http.client_ip(request), user_agent=http.user_agent(request))
 
 
 @transaction.atomic

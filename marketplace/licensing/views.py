@@ -39,14 +39,6 @@ TABS = {
 }
 
 
-def _client_context(request: TenantRequest) -> services.RequestContext:
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    ip = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
-    return services.RequestContext(
-        ip_address=ip or None, user_agent=request.META.get("HTTP_USER_AGENT", "")
-    )
-
-
 def _licence_or_404(request: TenantRequest, reference: str) -> Licence:
     try:
         return selectors.licence_for(request.viewer, reference)
@@ -246,7 +238,7 @@ def consent(request: TenantRequest, reference: str) -> HttpResponse:
                 reference=reference,
                 typed_name=form.cleaned_data["typed_name"],
                 terms_hash=form.cleaned_data["terms_hash"],
-                context=_client_context(request),
+                context=services.RequestContext.of(request),
             )
         except DomainError as exc:
             _form_error(form, exc)
@@ -279,7 +271,7 @@ def refuse(request: TenantRequest, reference: str) -> HttpResponse:
             user=request.user,
             reference=licence.reference,
             reason=form.cleaned_data.get("reason", ""),
-            context=_client_context(request),
+            context=services.RequestContext.of(request),
         )
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -302,7 +294,7 @@ def revoke(request: TenantRequest, twin_id: int) -> HttpResponse:
                 user=request.user,
                 twin_id=twin.pk,
                 reason=form.cleaned_data["reason"],
-                context=_client_context(request),
+                context=services.RequestContext.of(request),
             )
         except DomainError as exc:
             _form_error(form, exc)

@@ -26,7 +26,6 @@ from marketplace.talent.models import Talent, Twin
 
 from .. import selectors, services
 from ..models import Licence
-from ..views import _client_context as client_context
 from .serializers import (
     ConsentInputSerializer,
     ConsentRequestSerializer,
@@ -281,7 +280,7 @@ class LicenceConsentApi(ApiView):
             reference=reference,
             typed_name=payload.validated_data["typed_name"],
             terms_hash=payload.validated_data["terms_hash"],
-            context=client_context(request._request),
+            context=services.RequestContext.of(request._request),
         )
         return Response(ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
 
@@ -304,6 +303,6 @@ class LicenceRefuseApi(ApiView):
             user=request.user,
             reference=reference,
             reason=_reason(request),
-            context=client_context(request._request),
+            context=services.RequestContext.of(request._request),
         )
         return Response(ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
