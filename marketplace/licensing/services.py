@@ -471,12 +471,22 @@ def _has_signatures(licence: Licence) -> bool:
     )
 
 
+WITHDRAWABLE = (S.REQUESTED, S.COUNTERED, S.AWAITING_CONSENT, S.CONSENTED)
+
+
+def can_withdraw(licence: Licence) -> bool:
+    """Whether the brand may still withdraw: until the first signature on the contract."""
+    return licence.status in WITHDRAWABLE and not (
+        licence.status == S.CONSENTED and _has_signatures(licence)
+    )
+
+
 @transaction.atomic
 def withdraw_licence(*, by: Membership, reference: str, reason: str = "") -> Licence:
     _brand_manager(by)
     licence = _lock(Licence.objects.for_brand(by.organisation), reference)
-    _require(licence, S.REQUESTED, S.COUNTERED, S.AWAITING_CONSENT, S.CONSENTED)
-    if licence.status == S.CONSENTED and _has_signatures(licence):
+    _require(licence, *WITHDRAWABLE)
+    if not can_withdraw(licence):
         raise TransitionError(
             "The contract is being signed; a signed licence cannot be "
             "withdrawn. Ask the agency to decline it instead."

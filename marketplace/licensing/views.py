@@ -341,6 +341,7 @@ def licence_detail(request: TenantRequest, reference: str) -> HttpResponse:
         "timeline": selectors.timeline(licence),
         "consent": services.valid_consent(licence),
         "reason_form": ReasonForm(),
+        "can_withdraw": viewer.is_brand and services.can_withdraw(licence),
     }
     if viewer.is_agency and licence.status == Licence.Status.REQUESTED:
         context["conflicts"] = selectors.conflicts_for_review(licence)

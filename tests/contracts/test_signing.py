@@ -245,6 +245,18 @@ def test_the_brand_cannot_withdraw_once_the_contract_is_being_signed(consented, 
     assert consented.status == Licence.Status.CONSENTED
 
 
+def test_the_licence_page_stops_offering_withdrawal_once_the_brand_has_signed(
+    client, consented, parties
+):
+    client.force_login(parties["brand"].user)
+    page = f"/licences/{consented.reference}/"
+    assert "Withdraw this request" in client.get(page).content.decode()
+
+    sign_as(consented.contracts.get(), parties["brand"])
+
+    assert "Withdraw this request" not in client.get(page).content.decode()
+
+
 def test_consent_renews_the_reservation_for_signing_and_payment(consented):
     from datetime import timedelta
 
