@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
@@ -107,20 +108,40 @@ class Facets:
 FACETS_CACHE_SECONDS = 60
 
 
-def catalogue_facets() -> Facets:
-    """Filter choices: one indexed query, plus three more when the twins have changed.
+def catalogue_version() -> str:
+    """The latest twin change (one indexed query): what catalogue caches are keyed on.
 
-    Computing them scans the whole catalogue, so they are cached under the latest twin
-    change (every service write saves the twin); the timeout bounds what that key misses
-    (tag or category edits in the admin, a deleted twin).
-    """
+    Every service write saves the twin; the caches' timeout bounds what this misses (tag or
+    category edits in the admin, a deleted twin, an exclusivity hold taken or lapsed)."""
     latest = Twin.objects.aggregate(latest=Max("updated_at"))["latest"]
-    key = f"catalogue:facets:{latest.isoformat() if latest else 'none'}"
+    return latest.isoformat() if latest else "none"
+
+
+def catalogue_facets(version: str | None = None) -> Facets:
+    """Filter choices: computing them scans the whole catalogue, so they are cached under
+    the catalogue's version."""
+    key = f"catalogue:facets:{version or catalogue_version()}"
     facets = cache.get(key)
     if facets is None:
         facets = _compute_facets()
         cache.set(key, facets, FACETS_CACHE_SECONDS)
     return facets
+
+
+def catalogue_count(query: CatalogueQuery, twins: QuerySet[Twin], version: str) -> int:
+    """How many twins match (for "page N of M"): counting reads every match, so the number
+    is cached per query under the catalogue's version, for at most FACETS_CACHE_SECONDS.
+    Not when only available twins are asked for: exclusivity holds come and go without a
+    twin changing."""
+    if query.available_only:
+        return twins.count()
+    digest = hashlib.sha256(repr(query).encode()).hexdigest()[:32]
+    key = f"catalogue:count:{version}:{digest}"
+    count = cache.get(key)
+    if count is None:
+        count = twins.count()
+        cache.set(key, count, FACETS_CACHE_SECONDS)
+    return count
 
 
 def _compute_facets() -> Facets:

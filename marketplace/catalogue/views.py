@@ -18,10 +18,14 @@ from .forms import CatalogueFilterForm
 @login_required
 @vary_on_headers("HX-Request")  # one URL, two bodies: the browser must not cache them as one
 def catalogue(request: TenantRequest) -> HttpResponse:
-    facets = selectors.catalogue_facets()
+    version = selectors.catalogue_version()
+    facets = selectors.catalogue_facets(version)
     form = CatalogueFilterForm(request.GET or None, facets=facets)
-    twins = selectors.catalogue_twins(form.to_query())
-    page = Paginator(twins, settings.CATALOGUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = form.to_query()
+    twins = selectors.catalogue_twins(query)
+    paginator = Paginator(twins, settings.CATALOGUE_PAGE_SIZE)
+    paginator.count = selectors.catalogue_count(query, twins, version)
+    page = paginator.get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     context = {"form": form, "page": page, "facets": facets, "params": params.urlencode()}
