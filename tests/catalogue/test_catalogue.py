@@ -113,6 +113,22 @@ def test_page_filters_and_pagination(client, brand_manager, agency):
     assert "sort=price_asc&amp;page=2" in first.content.decode()
 
 
+def test_the_count_follows_a_twin_leaving_and_joining_the_catalogue(client, brand_manager, agency):
+    talent = TalentFactory(agency=agency)
+    twins = [TwinFactory(talent=talent, display_name=f"Model {n}") for n in range(3)]
+    client.force_login(brand_manager.user)
+    assert "3 twins" in client.get("/catalogue/").content.decode()
+
+    # when a twin is taken out of the catalogue, and then two more are listed
+    twins[0].status = "retired"
+    twins[0].save()
+    assert "2 twins" in client.get("/catalogue/").content.decode()
+    TwinFactory(talent=talent, display_name="Model 3")
+    TwinFactory(talent=talent, display_name="Model 4")
+
+    assert "4 twins" in client.get("/catalogue/").content.decode()
+
+
 def test_bad_filter_values_are_reported_not_crashing(client, brand_manager, stock):
     client.force_login(brand_manager.user)
 
