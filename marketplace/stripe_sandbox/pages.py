@@ -62,6 +62,7 @@ def layout(heading: str, body: str) -> str:
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width,initial-scale=1'>"
+        "<link rel='icon' href='data:,'>"
         f"<title>{escape(heading)} · {TITLE}</title><style>{STYLE}</style></head><body>"
         f"<header><a href='/'>{TITLE}</a><span class='badge'>TEST MODE</span></header>"
         f"<main>{body}</main></body></html>"

@@ -624,7 +624,6 @@ def test_brand_pays_on_the_hosted_checkout_page_and_the_licence_goes_active(
 
     # A declined card first: the session stays open, and nothing changes on our side.
     allow_console_error(page, r"status of 402")
-    allow_console_error(page, re.escape(f"{stripe_site.base_url}/favicon.ico"))
     page.get_by_role("button", name="Pay with a declining card").click()
     expect(page.get_by_role("alert")).to_contain_text("declined")
     shot(page, "card declined")
@@ -671,7 +670,6 @@ def test_the_webhook_alone_activates_a_licence_when_the_brand_never_comes_back(
     page = signed_in_page(c.buyer.user)
     open_licence(page, licence)
     page.get_by_role("button", name="Pay with Stripe").click()
-    allow_console_error(page, re.escape(f"{stripe_site.base_url}/favicon.ico"))
     expect(page.get_by_text("Pay Likeness")).to_be_visible()
 
     # The brand's connection drops on the way back: the sandbox takes the payment, but the
@@ -817,7 +815,6 @@ def test_after_the_payout_run_the_model_sees_earnings_and_the_monthly_chart(
 
     # The model connects a payout account on the sandbox's hosted onboarding page.
     model.get_by_role("link", name="set up payouts").click()
-    allow_console_error(model, re.escape(f"{stripe_site.base_url}/favicon.ico"))
     model.get_by_role("button", name="Set up payouts with Stripe").click()
     expect(model).to_have_url(re.compile(re.escape(stripe_site.base_url) + r"/connect/onboarding/"))
     shot(model, "hosted onboarding")
