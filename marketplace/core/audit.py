@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -72,14 +73,25 @@ def _seal_queued_key() -> str:
     return f"audit:seal-queued:{connection.settings_dict['NAME']}"
 
 
+# Until when (time.monotonic) the sealing task this process queued cannot have started.
+_queued_here_until = 0.0
+
+
 def request_seal() -> None:
     """After a commit: make sure a sealing task starts after now.
 
-    If the flag is already set, a task is queued that has not started yet (it clears the flag
-    first thing), so it will see this event: nothing to send.
+    If this process queued a task less than half its countdown ago, that task has not started
+    and will see this event: nothing to ask (this saves a cache round trip on busy processes).
+    Otherwise, if the flag is set, a task queued elsewhere has not started yet (it clears the
+    flag first thing): nothing to send either. Should clocks disagree by more than half the
+    countdown, a commit can miss its task; the beat seals it within the minute.
     """
+    global _queued_here_until
     from .tasks import seal_audit_chain_task
 
+    now = time.monotonic()
+    if now < _queued_here_until:
+        return
     key = _seal_queued_key()
     if not cache.add(key, 1, timeout=SEAL_QUEUED_TTL):
         return
@@ -88,6 +100,8 @@ def request_seal() -> None:
     except Exception:
         cache.delete(key)  # the next commit tries again; the beat seals in the meantime
         raise
+    if not seal_audit_chain_task.app.conf.task_always_eager:  # eager: it has already run
+        _queued_here_until = now + SEAL_DELAY / 2
 
 
 def seal_from_task() -> int:
