@@ -192,3 +192,42 @@ def test_the_worker_seals_what_requests_commit(real_worker):
         time.sleep(0.1)
     report = audit.verify_chain()
     assert (report.ok, report.checked, report.unsealed) == (True, 5, 0)
+
+
+@pytest.mark.django_db
+def test_a_busy_process_asks_for_one_seal_per_half_countdown(
+    actor, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given a process whose tasks go to a broker (not run inline), and a clock we move
+    from django.core.cache import cache
+
+    from config.celery import app as celery_app
+    from marketplace.core.tasks import seal_audit_chain_task
+
+    sent: list[dict] = []
+    clock = [1000.0]
+    monkeypatch.setattr(seal_audit_chain_task, "apply_async", lambda **kw: sent.append(kw))
+    celery_app.conf.task_always_eager = False  # put back by the suite's _eager_celery fixture
+    monkeypatch.setattr(audit.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(audit, "_queued_here_until", 0.0)
+    key = audit._seal_queued_key()
+    cache.delete(key)
+
+    def commit_one() -> None:
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            audit.record(actor.organisation, "org.renamed", actor=actor.user)
+
+    try:
+        # when commits follow each other while its task is waiting out the countdown
+        commit_one()
+        cache.delete(key)  # even with the flag gone, the process knows its task is pending
+        clock[0] += audit.SEAL_DELAY / 4
+        commit_one()
+        assert sent == [{"countdown": audit.SEAL_DELAY}]
+        # then once the task may have started, the next commit asks again
+        clock[0] += audit.SEAL_DELAY
+        cache.delete(key)  # the task cleared it when it started
+        commit_one()
+        assert len(sent) == 2
+    finally:
+        cache.delete(key)
