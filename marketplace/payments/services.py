@@ -411,8 +411,15 @@ def _same_usage(report: UsageReport, data: UsageInput, licence_reference: str) -
     )
 
 
-def check_usage(licence: Licence, data: UsageInput, *, today: date | None = None) -> None:
-    """Is this use inside the licence? Raises ValidationFailed with the reason."""
+def check_usage(
+    licence: Licence,
+    data: UsageInput,
+    *,
+    consent_revoked_at: datetime | None,
+    today: date | None = None,
+) -> None:
+    """Is this use inside the licence, whose model revoked consent for the twin at
+    `consent_revoked_at` (or never)? Raises ValidationFailed with the reason."""
     today = today or timezone.localdate()
     terms = licence.current_terms
     if licence.status != Licence.Status.ACTIVE:
@@ -420,7 +427,7 @@ def check_usage(licence: Licence, data: UsageInput, *, today: date | None = None
             f"The licence is {licence.get_status_display().lower()}, not active.",
             code="licence_not_active",
         )
-    revoked = licence.twin.consent_revoked_at
+    revoked = consent_revoked_at
     if revoked and data.used_on >= timezone.localtime(revoked).date():
         raise ValidationFailed(
             f"The model revoked consent on {revoked:%Y-%m-%d}; no use from that day on is allowed.",
@@ -509,10 +516,12 @@ def _record_new_usage(*, by: Membership, reference: str, data: UsageInput, key: 
     licence = (
         Licence.objects.select_for_update(of=("self",))
         .for_brand(by.organisation)
-        .select_related("terms", "twin")
+        .select_related("terms")
+        # Of the twin, a use needs only whether its model revoked consent (a narrow row).
+        .annotate(consent_revoked_at=F("twin__consent_revoked_at"))
         .get(reference=reference)
     )
-    check_usage(licence, data)
+    check_usage(licence, data, consent_revoked_at=licence.consent_revoked_at)  # type: ignore[attr-defined]
     clean_image: tuple[bytes, str] | None = None
     if data.image is not None:
         check_upload(data.image)
