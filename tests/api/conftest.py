@@ -22,10 +22,9 @@ from tests.factories import (
     TwinFactory,
     UserFactory,
 )
-from tests.licensing.conftest import make_terms
+from tests.flows import consented_licence
 
 ALL_SCOPES = [scope for scope, _ in API_SCOPES]
-CTX = licensing.RequestContext(ip_address="198.51.100.7", user_agent="pytest")
 
 
 @pytest.fixture(autouse=True)
@@ -59,18 +58,8 @@ def issue_key(owner: Membership, scopes: list[str] | None = None, name: str = "P
 def active_licence(*, brand_manager, agency_manager, twin, **terms) -> Licence:
     """Requested, approved, consented and activated through the services (payment is the
     payments app's business and not needed to report uses)."""
-    licence = licensing.request_licence(
-        by=brand_manager, twin_id=twin.pk, terms=make_terms(**terms)
-    )
-    licensing.approve_licence(by=agency_manager, reference=licence.reference)
-    licence.refresh_from_db()
-    licensing.give_consent(
-        talent=twin.talent,
-        user=twin.talent.user,
-        reference=licence.reference,
-        typed_name=twin.talent.full_name,
-        terms_hash=licence.current_terms.terms_hash,
-        context=CTX,
+    licence = consented_licence(
+        brand_member=brand_manager, agency_member=agency_manager, twin=twin, **terms
     )
     return licensing.activate_licence(licence_id=licence.pk)
 

@@ -45,11 +45,11 @@ from tests.factories import (
     TwinFactory,
     UserFactory,
 )
+from tests.flows import consented_licence
 from tests.licensing.conftest import make_terms
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-CTX = licensing.RequestContext(ip_address="203.0.113.9", user_agent="pytest")
 HOLDER = "Kestrel Apparel"
 USE = "Instagram posts and stories for the spring denim collection: six looks, studio light."
 COMPETITOR = "Vela Studio"
@@ -90,19 +90,7 @@ def requested(c: Cast, **terms: Any) -> Licence:
 
 
 def consented(c: Cast, **terms: Any) -> Licence:
-    licence = requested(c, **terms)
-    licensing.approve_licence(by=c.booker, reference=licence.reference)
-    licence.refresh_from_db()
-    licensing.give_consent(
-        talent=c.talent,
-        user=c.talent.user,
-        reference=licence.reference,
-        typed_name=c.talent.full_name,
-        terms_hash=licence.current_terms.terms_hash,
-        context=CTX,
-    )
-    licence.refresh_from_db()
-    return licence
+    return consented_licence(brand_member=c.buyer, agency_member=c.booker, twin=c.twin, **terms)
 
 
 def awaiting_payment(c: Cast, **terms: Any) -> Licence:

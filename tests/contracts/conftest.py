@@ -6,6 +6,7 @@ import pytest
 
 from marketplace.licensing import services as licensing
 from marketplace.licensing.models import Licence
+from tests import flows
 from tests.factories import MembershipFactory
 from tests.licensing.conftest import make_terms
 
@@ -46,14 +47,7 @@ def parties(twin, brand_manager, agency_manager):
 
 
 def consent_to(licence: Licence, talent) -> None:
-    licensing.give_consent(
-        talent=talent,
-        user=talent.user,
-        reference=licence.reference,
-        typed_name=talent.full_name,
-        terms_hash=licence.current_terms.terms_hash,
-        context=CTX,
-    )
+    flows.consent_to(licence, talent, context=CTX)
 
 
 @pytest.fixture

@@ -2,29 +2,16 @@ from __future__ import annotations
 
 import pytest
 
-from marketplace.licensing import services as licensing
 from marketplace.licensing.models import Licence
 from marketplace.payments import services
 from tests.factories import MembershipFactory
-from tests.licensing.conftest import make_terms
-
-CTX = licensing.RequestContext(ip_address="198.51.100.7", user_agent="pytest")
+from tests.flows import consented_licence
 
 
 def signed_licence(*, brand_manager, agency_manager, twin, **terms) -> Licence:
     """A licence the three parties have signed: waiting for the brand's payment."""
-    licence = licensing.request_licence(
-        by=brand_manager, twin_id=twin.pk, terms=make_terms(**terms)
-    )
-    licensing.approve_licence(by=agency_manager, reference=licence.reference)
-    licence.refresh_from_db()
-    licensing.give_consent(
-        talent=twin.talent,
-        user=twin.talent.user,
-        reference=licence.reference,
-        typed_name=twin.talent.full_name,
-        terms_hash=licence.current_terms.terms_hash,
-        context=CTX,
+    licence = consented_licence(
+        brand_member=brand_manager, agency_member=agency_manager, twin=twin, **terms
     )
     # Contract signing is the contracts app's business; here the signatures are a given.
     Licence.objects.filter(pk=licence.pk).update(status=Licence.Status.AWAITING_PAYMENT)

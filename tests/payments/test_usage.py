@@ -14,7 +14,8 @@ from marketplace.licensing.models import Licence
 from marketplace.payments import services
 from marketplace.payments.models import Charge, Earning, UsageReport
 from tests.factories import MembershipFactory
-from tests.payments.conftest import CTX, pay, signed_licence
+from tests.flows import CTX
+from tests.payments.conftest import pay, signed_licence
 
 pytestmark = pytest.mark.django_db
 
