@@ -618,11 +618,12 @@ def percentile(sorted_values: Sequence[float], fraction: float) -> float:
     return sorted_values[rank - 1]
 
 
-def summarise(samples: list[Sample], elapsed: float) -> Figures:
+def summarise(samples: list[Sample], elapsed: float, *, ok_status: int = 200) -> Figures:
+    """Throughput and latency; every answer but `ok_status` counts as an error."""
     latencies = sorted(seconds for seconds, _ in samples)
     return Figures(
         requests=len(samples),
-        errors=sum(1 for _, status in samples if status != 200),
+        errors=sum(1 for _, status in samples if status != ok_status),
         requests_per_second=len(samples) / elapsed,
         p50_ms=percentile(latencies, 0.50) * 1000,
         p95_ms=percentile(latencies, 0.95) * 1000,

@@ -57,6 +57,12 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from benchmarks.catalogue import Figures  # noqa: E402
+from benchmarks.catalogue import summarise as catalogue_summarise  # noqa: E402
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/likeness_bench_usage"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 GOAL_RPS_RATIO = 0.5
@@ -334,30 +340,8 @@ def plan(duration: float, rounds: int) -> list[Phase]:
 # --- Figures -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Figures:
-    requests: int
-    errors: int
-    requests_per_second: float
-    p50_ms: float
-    p95_ms: float
-
-    @property
-    def error_rate(self) -> float:
-        return self.errors / self.requests if self.requests else 1.0
-
-
 def summarise(samples: list[Sample], elapsed: float) -> Figures:
-    from benchmarks.catalogue import percentile
-
-    latencies = sorted(seconds for seconds, _ in samples)
-    return Figures(
-        requests=len(samples),
-        errors=sum(1 for _, status in samples if status != 201),
-        requests_per_second=len(samples) / elapsed,
-        p50_ms=percentile(latencies, 0.50) * 1000,
-        p95_ms=percentile(latencies, 0.95) * 1000,
-    )
+    return catalogue_summarise(samples, elapsed, ok_status=201)
 
 
 def stored_exactly_once(world: World, accepted: list[str]) -> dict[str, int]:
