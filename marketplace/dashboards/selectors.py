@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from marketplace.accounts.models import Organisation
 from marketplace.licensing.models import Licence
+from marketplace.payments import selectors as payments_selectors
 from marketplace.payments.models import Charge, ConnectedAccount, Earning, UsageReport
 from marketplace.talent.models import Talent, Twin
 
@@ -137,8 +138,9 @@ def _talent_awaiting(talent: Talent) -> dict[str, int]:
     return dict(out)
 
 
-def talent_figures(talent: Talent, *, account: ConnectedAccount | None = None) -> Figures:
-    account = account or ConnectedAccount.objects.filter(talent=talent).first()
+def talent_figures(talent: Talent, *, account: ConnectedAccount | None) -> Figures:
+    """The model's figures; `account` is her payout account (payments' `connected_account_for`),
+    which the caller usually shows as well."""
     return _figures(
         talent_earnings(talent).totals,
         ready=bool(account and account.ready),
@@ -317,7 +319,7 @@ def talent_use_brands(talent: Talent) -> list[tuple[str, str]]:
 def agency_overview(agency: Organisation) -> dict[str, object]:
     today = timezone.localdate()
     commission = Earning.objects.filter(organisation=agency)
-    account = ConnectedAccount.objects.filter(organisation=agency).first()
+    account = payments_selectors.connected_account_for(organisation=agency)
     roster = (
         Twin.objects.for_agency(agency)
         .select_related("talent", "cover")

@@ -14,7 +14,7 @@ from marketplace.accounts.tenancy import (
 )
 from marketplace.licensing import selectors as licensing
 from marketplace.licensing.models import Licence
-from marketplace.payments.models import ConnectedAccount
+from marketplace.payments import selectors as payments_selectors
 from marketplace.talent.models import MediaType
 
 from . import selectors, statements
@@ -36,7 +36,7 @@ def talent_dashboard(request: TenantRequest) -> HttpResponse:
             "dashboards/_uses.html",
             {"uses": uses, "filters": filters, "params": params.urlencode()},
         )
-    account = ConnectedAccount.objects.filter(talent=talent).first()
+    account = payments_selectors.connected_account_for(talent=talent)
     summary = selectors.talent_earnings(talent)
     context = {
         "talent": talent,

@@ -11,7 +11,8 @@ from rest_framework.response import Response
 
 from marketplace.core.api.pagination import KeysetPagination
 from marketplace.core.api.views import ApiView
-from marketplace.payments.models import ConnectedAccount, Earning
+from marketplace.payments import selectors as payments_selectors
+from marketplace.payments.models import Earning
 from marketplace.talent.models import Talent
 
 from .. import selectors
@@ -30,17 +31,18 @@ class EarningsReadApi(ApiView):
         data: dict[str, Any]
         if viewer.is_talent:
             talent = viewer.own_talent
-            earnings = Earning.objects.filter(talent=talent)
+            summary = selectors.talent_earnings(talent)  # the dashboard's cached sums
+            account = payments_selectors.connected_account_for(talent=talent)
             data = {
                 "payee": "talent",
-                "figures": selectors.talent_figures(talent).rows(),
-                "monthly": selectors.monthly(earnings),
-                "by_licence": selectors.by_licence(earnings),
+                "figures": selectors.talent_figures(talent, account=account).rows(),
+                "monthly": summary.monthly,
+                "by_licence": summary.by_licence,
             }
         elif viewer.is_agency:
             agency = viewer.org
             earnings = Earning.objects.filter(organisation=agency)
-            account = ConnectedAccount.objects.filter(organisation=agency).first()
+            account = payments_selectors.connected_account_for(organisation=agency)
             figures = selectors.earning_figures(
                 earnings, ready=bool(account and account.ready), awaiting={}
             )
