@@ -40,13 +40,14 @@ IMAGE_RULES = (
 )
 
 
-def _brand_licence(view: ApiView, reference: str) -> str:
+def _brand_licence(view: ApiView, reference: str, *, look_up: bool = True) -> str:
     """The reference of the brand's own licence. Anyone else's (or a non-brand caller): 404,
-    as on the web, before an Idempotency-Key is taken. Only whether it exists is asked:
-    `record_usage` loads and locks the licence itself."""
+    as on the web, before an Idempotency-Key is taken. Only whether it exists is asked, and
+    only when `look_up`: `record_usage` loads and locks the licence itself, scoped to the
+    brand, so with nothing to keep beforehand the service's own look-up answers 404."""
     viewer = view.viewer
-    if not viewer.is_brand or not (
-        Licence.objects.visible_to(viewer).filter(reference=reference).exists()
+    if not viewer.is_brand or (
+        look_up and not Licence.objects.visible_to(viewer).filter(reference=reference).exists()
     ):
         raise Licence.DoesNotExist
     return reference
@@ -95,12 +96,7 @@ class LicenceUseListApi(ApiView):
         "recorded.",
     )
     def post(self, request: Request, reference: str) -> Response:
-        if header_key(request) is not None:
-            reference = _brand_licence(self, reference)
-        elif not self.viewer.is_brand:
-            raise Licence.DoesNotExist
-        # Without an Idempotency-Key nothing is kept before the service runs, and the service
-        # finds the licence among the brand's own (404 otherwise): no separate look-up.
+        reference = _brand_licence(self, reference, look_up=header_key(request) is not None)
         payload = _use_payload(request)
         payload.is_valid(raise_exception=True)
         default_key = header_key(request) or uuid.uuid4().hex
