@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.core.cache import cache
 from django.db.models import Exists, Max, OuterRef, Prefetch, QuerySet
 
+from marketplace.core.caching import db_key
 from marketplace.talent.models import Category, StyleTag, Talent, Twin
 
 SORTS = {
@@ -120,12 +122,8 @@ def catalogue_version() -> str:
 def catalogue_facets(version: str | None = None) -> Facets:
     """Filter choices: computing them scans the whole catalogue, so they are cached under
     the catalogue's version."""
-    key = f"catalogue:facets:{version or catalogue_version()}"
-    facets = cache.get(key)
-    if facets is None:
-        facets = _compute_facets()
-        cache.set(key, facets, FACETS_CACHE_SECONDS)
-    return facets
+    key = db_key("catalogue", "facets", version or catalogue_version())
+    return cast(Facets, cache.get_or_set(key, _compute_facets, FACETS_CACHE_SECONDS))
 
 
 def catalogue_count(query: CatalogueQuery, twins: QuerySet[Twin], version: str) -> int:
@@ -136,12 +134,8 @@ def catalogue_count(query: CatalogueQuery, twins: QuerySet[Twin], version: str) 
     if query.available_only:
         return twins.count()
     digest = hashlib.sha256(repr(query).encode()).hexdigest()[:32]
-    key = f"catalogue:count:{version}:{digest}"
-    count = cache.get(key)
-    if count is None:
-        count = twins.count()
-        cache.set(key, count, FACETS_CACHE_SECONDS)
-    return count
+    key = db_key("catalogue", "count", version, digest)
+    return cast(int, cache.get_or_set(key, twins.count, FACETS_CACHE_SECONDS))
 
 
 def _compute_facets() -> Facets:

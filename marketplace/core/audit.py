@@ -30,6 +30,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db import connection, models, transaction
 
+from .caching import db_key
 from .models import AuditEvent
 
 logger = logging.getLogger("likeness.audit")
@@ -69,8 +70,7 @@ def record(
 
 
 def _seal_queued_key() -> str:
-    # Per database: test runs in parallel each have their own, and so does each deployment.
-    return f"audit:seal-queued:{connection.settings_dict['NAME']}"
+    return db_key("audit", "seal-queued")
 
 
 # Until when (time.monotonic) the sealing task this process queued cannot have started.

@@ -10,12 +10,12 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.db import connection
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth, TruncYear
 from django.utils import timezone
 
 from marketplace.accounts.models import Organisation
+from marketplace.core.caching import db_key
 from marketplace.licensing.models import Licence
 from marketplace.payments import selectors as payments_selectors
 from marketplace.payments.models import Charge, ConnectedAccount, Earning, UsageReport
@@ -161,17 +161,8 @@ def talent_figures(talent: Talent, *, account: ConnectedAccount | None) -> Figur
 SUMMARY_CACHE_SECONDS = 120
 
 
-def _key(*parts: object) -> str:
-    # The database's name: several deployments (or test runs) may share one cache.
-    return ":".join(["dash", connection.settings_dict["NAME"], *map(str, parts)])
-
-
-def _cached(key: str, compute: Any) -> Any:
-    value = cache.get(key)
-    if value is None:
-        value = compute()
-        cache.set(key, value, SUMMARY_CACHE_SECONDS)
-    return value
+def _cached(compute: Any, *key: object) -> Any:
+    return cache.get_or_set(db_key("dash", *key), compute, SUMMARY_CACHE_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -198,7 +189,7 @@ def talent_earnings(talent: Talent, *, today: date | None = None) -> EarningsSum
             by_brand=by_brand(earnings),
         )
 
-    return _cached(_key("earnings", talent.pk, latest, version["n"], today.isoformat()), compute)
+    return _cached(compute, "earnings", talent.pk, latest, version["n"], today.isoformat())
 
 
 def uses_version(talent: Talent) -> int:
@@ -214,8 +205,8 @@ def talent_uses_page(
     uses = talent_uses(talent, **filters)
     paginator = Paginator(uses, per_page)
     wanted = sorted(filters.items())
-    paginator.count = _cached(_key("uses-count", talent.pk, version, wanted), uses.count)
-    brands = _cached(_key("use-brands", talent.pk, version), lambda: talent_use_brands(talent))
+    paginator.count = _cached(uses.count, "uses-count", talent.pk, version, wanted)
+    brands = _cached(lambda: talent_use_brands(talent), "use-brands", talent.pk, version)
     return paginator.get_page(page), brands
 
 
