@@ -35,6 +35,7 @@ Needs DATABASE_URL pointing at PostgreSQL (default: the local `likeness_bench` d
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import math
@@ -48,13 +49,13 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from importlib.metadata import version
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/likeness_bench"
@@ -498,6 +499,28 @@ def wait_until_ready(server: subprocess.Popen[bytes], port: int, timeout: float 
     raise RuntimeError("gunicorn did not answer /health/ in time")
 
 
+@contextlib.contextmanager
+def serving(
+    *, workers: int, settings_module: str = SETTINGS_MODULE
+) -> Iterator[tuple[int, IO[bytes]]]:
+    """gunicorn on a free port, ready to answer: yields (port, log). Its log's tail goes to
+    stderr if the body fails; the server is stopped afterwards."""
+    port = free_port()
+    with tempfile.TemporaryFile() as log:
+        server = start_gunicorn(
+            port=port, workers=workers, log=log, settings_module=settings_module
+        )
+        try:
+            wait_until_ready(server, port)
+            yield port, log
+        except Exception:
+            log.seek(0)
+            sys.stderr.write(log.read().decode(errors="replace")[-4000:])
+            raise
+        finally:
+            stop(server)
+
+
 def stop(server: subprocess.Popen[bytes]) -> None:
     server.terminate()
     try:
@@ -728,18 +751,8 @@ def plan(duration: float, rounds: int, cookie: str) -> list[Phase]:
 
 def measure(args: argparse.Namespace, cookie: str) -> dict[str, Figures]:
     phases = plan(args.duration, args.rounds, cookie)
-    port = free_port()
-    with tempfile.TemporaryFile() as log:
-        server = start_gunicorn(port=port, workers=args.workers, log=log)
-        try:
-            wait_until_ready(server, port)
-            collected = generate_load(port=port, phases=phases, concurrency=args.concurrency)
-        except Exception:
-            log.seek(0)
-            sys.stderr.write(log.read().decode(errors="replace")[-4000:])
-            raise
-        finally:
-            stop(server)
+    with serving(workers=args.workers) as (port, _log):
+        collected = generate_load(port=port, phases=phases, concurrency=args.concurrency)
     return {name: summarise(*result) for name, result in collected.items()}
 
 

@@ -68,17 +68,14 @@ from benchmarks.catalogue import (  # noqa: E402
     Phase,
     configure_django,
     database_version,
-    free_port,
     generate_load,
     machine,
     migrate,
     queries_per_request,
+    serving,
     session_cookie,
-    start_gunicorn,
-    stop,
     summarise,
     vacuum_analyse,
-    wait_until_ready,
 )
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/likeness_bench_dashboard"
@@ -793,20 +790,8 @@ def plan(args: argparse.Namespace, cookie: str, paths: list[str], bare: list[str
 
 
 def measure(args: argparse.Namespace, phases: list[Phase]) -> dict[str, Figures]:
-    port = free_port()
-    with tempfile.TemporaryFile() as log:
-        server = start_gunicorn(
-            port=port, workers=args.workers, log=log, settings_module=SETTINGS_MODULE
-        )
-        try:
-            wait_until_ready(server, port)
-            collected = generate_load(port=port, phases=phases, concurrency=args.concurrency)
-        except Exception:
-            log.seek(0)
-            sys.stderr.write(log.read().decode(errors="replace")[-4000:])
-            raise
-        finally:
-            stop(server)
+    with serving(workers=args.workers, settings_module=SETTINGS_MODULE) as (port, _log):
+        collected = generate_load(port=port, phases=phases, concurrency=args.concurrency)
     return {name: summarise(*result) for name, result in collected.items()}
 
 

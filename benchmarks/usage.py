@@ -44,7 +44,6 @@ import multiprocessing
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -381,25 +380,17 @@ def seal_lag(timeout: float = 120.0) -> float:
 
 
 def measure(args: argparse.Namespace, world: World) -> tuple[dict[str, Figures], list[str], float]:
-    from benchmarks.catalogue import free_port, start_gunicorn, stop, wait_until_ready
+    from benchmarks.catalogue import serving, stop
 
     phases = plan(args.duration, args.rounds)
-    port = free_port()
-    with tempfile.TemporaryFile() as log:
-        server = start_gunicorn(port=port, workers=args.workers, log=log)
+    with serving(workers=args.workers) as (port, log):
         worker = start_celery_worker(log=log)
         try:
-            wait_until_ready(server, port)
             collected, accepted = generate_load(
                 port=port, world=world, phases=phases, concurrency=args.concurrency
             )
             lag = seal_lag()
-        except Exception:
-            log.seek(0)
-            sys.stderr.write(log.read().decode(errors="replace")[-4000:])
-            raise
         finally:
-            stop(server)
             stop(worker)
     return {name: summarise(*result) for name, result in collected.items()}, accepted, lag
 
