@@ -43,3 +43,47 @@ def test_wrong_keys_are_throttled_per_address(world, low_rates):
     guesser = key_client("lk_00000000_guess")
 
     assert [guesser.get("/api/v1/me").status_code for _ in range(2)] == [401, 429]
+
+
+def test_the_budget_comes_back_when_the_window_ends(world, low_rates, monkeypatch):
+    from marketplace.core.api import throttles
+
+    clock = [60.0 * 1_000_000 + 50]  # ten seconds before a minute's end
+    monkeypatch.setattr(throttles.time, "time", lambda: clock[0])
+    client = key_client(world.tokens["brand_a"])
+
+    assert [client.get("/api/v1/me").status_code for _ in range(4)] == [200, 200, 200, 429]
+    refused = client.get("/api/v1/me")
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 10
+    clock[0] += 10
+    assert client.get("/api/v1/me").status_code == 200
+
+
+def test_concurrent_requests_are_each_counted():
+    # DRF's list-of-timestamps throttle loses counts when requests overlap (each rewrites the
+    # list it read); the counter gives every caller its own number, whatever the rate.
+    import threading
+    import uuid
+
+    from django.core.cache import cache
+
+    from marketplace.core.caching import incr_with_timeout
+
+    key = f"test-counter-{uuid.uuid4().hex}"
+    counts: list[int] = []
+
+    def count(n: int) -> None:
+        for _ in range(n):
+            counts.append(incr_with_timeout(key, timeout=30))
+
+    threads = [threading.Thread(target=count, args=(50,)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert sorted(counts) == list(range(1, 401))
+        assert cache.get(key) == 400
+    finally:
+        cache.delete(key)
