@@ -158,7 +158,11 @@ CELERY_TIMEZONE = "UTC"
 PAYOUT_HOUR_UTC = 6
 CELERY_BEAT_SCHEDULE = {
     # Commits queue a seal themselves; this catches any whose task was lost.
-    "seal-audit-chain": {"task": "marketplace.core.tasks.seal_audit_chain_task", "schedule": 60.0},
+    "seal-audit-chain": {
+        "task": "marketplace.core.tasks.seal_audit_chain_task",
+        "schedule": 60.0,
+        "kwargs": {"announced": False},
+    },
     "lapse-reservations": {
         "task": "marketplace.licensing.tasks.lapse_reservations_task",
         "schedule": 300.0,

@@ -11,10 +11,12 @@ row locks services take after auditing) and chains events in the order they beca
 Sealing in a worker rather than in the request keeps six statements (the lock, the chain head,
 the batch, the update) out of every write: under load one task seals the events of many
 requests at once: it starts a second after the commit that queued it, and a cache flag lets
-at most one sealing task wait per database, so a busy site sends about one task a second;
-the beat schedule seals every minute as well, so a lost task delays sealing, never skips it.
-Until sealed (a second or two after its commit) an event is unchained, and `verify_chain` counts
-it as such. `verify_chain` recomputes the chain and names the first broken link.
+at most one such task wait per database, so a busy site sends about two tasks a second (each
+announced task brings a follow-up, see `request_seal`), and a busy process asks the cache at
+most twice a second; the beat schedule seals every minute as well, so a lost task delays
+sealing, never skips it. Until sealed (a second or two after its commit) an event is unchained,
+and `verify_chain` counts it as such. `verify_chain` recomputes the chain and names the first
+broken link.
 """
 
 from __future__ import annotations
@@ -73,40 +75,52 @@ def _seal_queued_key() -> str:
     return db_key("audit", "seal-queued")
 
 
-# Until when (time.monotonic) the sealing task this process queued cannot have started.
-_queued_here_until = 0.0
+# Until when (time.monotonic) this process need not ask for a seal again.
+_asked_until = 0.0
 
 
 def request_seal() -> None:
     """After a commit: make sure a sealing task starts after now.
 
-    If this process queued a task less than half its countdown ago, that task has not started
-    and will see this event: nothing to ask (this saves a cache round trip on busy processes).
-    Otherwise, if the flag is set, a task queued elsewhere has not started yet (it clears the
-    flag first thing): nothing to send either. Should clocks disagree by more than half the
-    countdown, a commit can miss its task; the beat seals it within the minute.
+    A commit asks the cache: if the "seal queued" flag was free it takes it and queues a task
+    to start SEAL_DELAY later; if it was taken, an announced task is waiting (it frees the flag
+    first thing, before sealing) and will see this event. Either way the process then skips
+    the question for half the countdown: that keeps a cache round trip out of almost every
+    request of a busy process. A commit in that window may come just after the task it counted
+    on started, so every announced task queues an unannounced follow-up one countdown after
+    it ran (`seal_from_task`); the follow-up starts after the window has closed and seals what
+    the task could not see. Should clocks disagree by more than half the countdown, an event
+    can wait for the beat, within the minute. With tasks run inline (tests) nothing is skipped.
     """
-    global _queued_here_until
+    global _asked_until
     from .tasks import seal_audit_chain_task
 
+    inline = seal_audit_chain_task.app.conf.task_always_eager
     now = time.monotonic()
-    if now < _queued_here_until:
+    if now < _asked_until and not inline:
         return
     key = _seal_queued_key()
-    if not cache.add(key, 1, timeout=SEAL_QUEUED_TTL):
-        return
-    try:
-        seal_audit_chain_task.apply_async(countdown=SEAL_DELAY)
-    except Exception:
-        cache.delete(key)  # the next commit tries again; the beat seals in the meantime
-        raise
-    if not seal_audit_chain_task.app.conf.task_always_eager:  # eager: it has already run
-        _queued_here_until = now + SEAL_DELAY / 2
+    if cache.add(key, 1, timeout=SEAL_QUEUED_TTL):
+        try:
+            seal_audit_chain_task.apply_async(countdown=SEAL_DELAY)
+        except Exception:
+            cache.delete(key)  # the next commit tries again; the beat seals in the meantime
+            raise
+    if not inline:
+        _asked_until = now + SEAL_DELAY / 2
 
 
-def seal_from_task() -> int:
+def seal_from_task(*, announced: bool = True) -> int:
+    """The task's work. An announced task (the one the flag stands for) frees the flag, seals,
+    and queues its follow-up; a follow-up or a beat run only seals."""
+    from .tasks import seal_audit_chain_task
+
+    if not announced:
+        return seal_pending()
     cache.delete(_seal_queued_key())
-    return seal_pending()
+    sealed = seal_pending()
+    seal_audit_chain_task.apply_async(kwargs={"announced": False}, countdown=SEAL_DELAY)
+    return sealed
 
 
 def events_for(target: models.Model) -> models.QuerySet[AuditEvent]:

@@ -22,8 +22,9 @@ def ping_task(value: str) -> str:
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
-def seal_audit_chain_task() -> int:
-    """Chain the committed, unsealed audit events (queued after commits, and by beat)."""
+def seal_audit_chain_task(*, announced: bool = True) -> int:
+    """Chain the committed, unsealed audit events (queued after commits, with a follow-up, and
+    by beat)."""
     from . import audit
 
-    return audit.seal_from_task()
+    return audit.seal_from_task(announced=announced)

@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, connections, transaction
@@ -157,8 +158,6 @@ def test_a_commit_while_a_seal_is_queued_sends_no_second_task(
     actor, django_capture_on_commit_callbacks
 ):
     # given a sealing task already waiting in the queue (its flag is set)
-    from django.core.cache import cache
-
     from marketplace.core.tasks import seal_audit_chain_task
 
     key = audit._seal_queued_key()
@@ -194,13 +193,9 @@ def test_the_worker_seals_what_requests_commit(real_worker):
     assert (report.ok, report.checked, report.unsealed) == (True, 5, 0)
 
 
-@pytest.mark.django_db
-def test_a_busy_process_asks_for_one_seal_per_half_countdown(
-    actor, monkeypatch, django_capture_on_commit_callbacks
-):
-    # given a process whose tasks go to a broker (not run inline), and a clock we move
-    from django.core.cache import cache
-
+@pytest.fixture
+def queued_tasks(monkeypatch):
+    """Tasks go to a (recorded) broker instead of running inline; a clock the test moves."""
     from config.celery import app as celery_app
     from marketplace.core.tasks import seal_audit_chain_task
 
@@ -209,25 +204,72 @@ def test_a_busy_process_asks_for_one_seal_per_half_countdown(
     monkeypatch.setattr(seal_audit_chain_task, "apply_async", lambda **kw: sent.append(kw))
     celery_app.conf.task_always_eager = False  # put back by the suite's _eager_celery fixture
     monkeypatch.setattr(audit.time, "monotonic", lambda: clock[0])
-    monkeypatch.setattr(audit, "_queued_here_until", 0.0)
+    monkeypatch.setattr(audit, "_asked_until", 0.0)
+    cache.delete(audit._seal_queued_key())
+    yield sent, clock
+    cache.delete(audit._seal_queued_key())
+
+
+def _commit_one(actor, capture) -> AuditEvent:
+    with capture(execute=True), transaction.atomic():
+        return audit.record(actor.organisation, "org.renamed", actor=actor.user)
+
+
+@pytest.mark.django_db
+def test_a_busy_process_asks_the_cache_once_per_half_countdown(
+    actor, queued_tasks, django_capture_on_commit_callbacks
+):
+    sent, clock = queued_tasks
     key = audit._seal_queued_key()
+    # given a commit that queued a sealing task (and took the flag)
+    _commit_one(actor, django_capture_on_commit_callbacks)
+    assert sent == [{"countdown": audit.SEAL_DELAY}]
+    assert cache.get(key) == 1
+    # when more commits follow within half the countdown, even with the flag gone
     cache.delete(key)
+    clock[0] += audit.SEAL_DELAY / 4
+    _commit_one(actor, django_capture_on_commit_callbacks)
+    # then the process did not ask again
+    assert len(sent) == 1 and cache.get(key) is None
+    # and once half the countdown is over, it asks again: the flag is free, so it queues
+    clock[0] += audit.SEAL_DELAY
+    _commit_one(actor, django_capture_on_commit_callbacks)
+    assert len(sent) == 2
+    # while a commit that finds the flag taken queues nothing, and skips the next question too
+    clock[0] += audit.SEAL_DELAY
+    _commit_one(actor, django_capture_on_commit_callbacks)
+    assert len(sent) == 2
+    cache.delete(key)
+    clock[0] += audit.SEAL_DELAY / 4
+    _commit_one(actor, django_capture_on_commit_callbacks)
+    assert len(sent) == 2
 
-    def commit_one() -> None:
-        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-            audit.record(actor.organisation, "org.renamed", actor=actor.user)
 
-    try:
-        # when commits follow each other while its task is waiting out the countdown
-        commit_one()
-        cache.delete(key)  # even with the flag gone, the process knows its task is pending
-        clock[0] += audit.SEAL_DELAY / 4
-        commit_one()
-        assert sent == [{"countdown": audit.SEAL_DELAY}]
-        # then once the task may have started, the next commit asks again
-        clock[0] += audit.SEAL_DELAY
-        cache.delete(key)  # the task cleared it when it started
-        commit_one()
-        assert len(sent) == 2
-    finally:
-        cache.delete(key)
+@pytest.mark.django_db
+def test_a_commit_skipped_after_its_task_started_is_sealed_by_the_follow_up(
+    actor, queued_tasks, django_capture_on_commit_callbacks
+):
+    sent, clock = queued_tasks
+    key = audit._seal_queued_key()
+    # given a process that saw another's task announced (flag taken) and so stopped asking
+    cache.set(key, 1, timeout=60)
+    first = _commit_one(actor, django_capture_on_commit_callbacks)
+    assert sent == []
+    # when that task starts (frees the flag, seals what is committed, queues its follow-up)
+    assert audit.seal_from_task() == 1
+    assert cache.get(key) is None
+    assert sent == [{"kwargs": {"announced": False}, "countdown": audit.SEAL_DELAY}]
+    # and the process commits again within its quiet half countdown, asking nobody
+    clock[0] += audit.SEAL_DELAY / 4
+    late = _commit_one(actor, django_capture_on_commit_callbacks)
+    assert len(sent) == 1 and cache.get(key) is None
+    # then the follow-up, due a countdown after the task, seals the late event
+    assert audit.seal_from_task(**sent[0]["kwargs"]) == 1
+    late.refresh_from_db()
+    first.refresh_from_db()
+    assert (first.seq, late.seq) == (1, 2)
+    # and a follow-up queues nothing further and leaves another task's flag alone
+    cache.set(key, 1, timeout=60)
+    assert audit.seal_from_task(announced=False) == 0
+    assert len(sent) == 1 and cache.get(key) == 1
+    assert audit.verify_chain().ok
