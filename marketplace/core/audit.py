@@ -63,12 +63,15 @@ def record(
         organisation=organisation,
         data=data or {},
     )
-    logger.info(
-        verb,
-        extra={"target": f"{event.target_type}#{event.target_id}", "actor_id": event.actor_id},
-    )
-    transaction.on_commit(request_seal, robust=True)
+    announce(event.verb, event.target_type, event.target_id, actor_id=event.actor_id)
     return event
+
+
+def announce(verb: str, target_type: str, target_id: Any, *, actor_id: Any = None) -> None:
+    """An event was inserted (by `record`, or by a service's own SQL on a hot path): log it,
+    and have it sealed once its transaction commits."""
+    logger.info(verb, extra={"target": f"{target_type}#{target_id}", "actor_id": actor_id})
+    transaction.on_commit(request_seal, robust=True)
 
 
 def _seal_queued_key() -> str:

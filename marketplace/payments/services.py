@@ -33,7 +33,7 @@ from marketplace.licensing.quotes import split_fee
 from marketplace.talent.images import check_upload, sanitised
 from marketplace.talent.models import MediaType, Talent
 
-from . import ledger
+from . import ledger, usage_store
 from .models import (
     Charge,
     ConnectedAccount,
@@ -511,29 +511,55 @@ def _previous_report_id(by: Membership, key: str) -> int | None:
     )
 
 
-@transaction.atomic
 def _record_new_usage(*, by: Membership, reference: str, data: UsageInput, key: str) -> UsageReport:
-    licence = (
-        Licence.objects.select_for_update(of=("self",))
-        .for_brand(by.organisation)
-        .select_related("terms")
-        # Of the twin, a use needs only whether its model revoked consent (a narrow row).
-        .annotate(consent_revoked_at=F("twin__consent_revoked_at"))
-        .get(reference=reference)
-    )
-    check_usage(licence, data, consent_revoked_at=licence.consent_revoked_at)  # type: ignore[attr-defined]
-    clean_image: tuple[bytes, str] | None = None
+    """Check the use against the licence and store it.
+
+    On PostgreSQL a use without a picture takes the short path: the licence is read without a
+    lock, the use checked, and one statement counts, stores and audits it, on condition that
+    the licence is still as read (active, same terms, same end, consent unchanged, under its
+    cap). Should it have changed in between, the use is checked again under the licence's
+    lock, as every use is on SQLite or with a picture."""
+    if data.image is None and usage_store.stores_in_one_statement():
+        licence = _licence_for_use(by, reference, lock=False)
+        report = _accepted_use(by=by, licence=licence, data=data, key=key)
+        if usage_store.store_use_if_unchanged(report, licence):
+            return report
+    return _record_new_usage_locked(by=by, reference=reference, data=data, key=key)
+
+
+@transaction.atomic
+def _record_new_usage_locked(
+    *, by: Membership, reference: str, data: UsageInput, key: str
+) -> UsageReport:
+    licence = _licence_for_use(by, reference, lock=True)
+    report = _accepted_use(by=by, licence=licence, data=data, key=key)
     if data.image is not None:
         check_upload(data.image)
         # Stored re-encoded, never as uploaded: anything riding along in the file (an appended
         # script or archive, EXIF and GPS) is dropped, and the extension matches the content.
         clean, ext, _size = sanitised(data.image.read())
-        clean_image = (clean, ext)
+        report.image.save(f"use-{licence.pk}.{ext}", ContentFile(clean), save=False)
+    return usage_store.store_use_with_orm(report)
+
+
+def _licence_for_use(by: Membership, reference: str, *, lock: bool) -> Licence:
+    licences = (
+        Licence.objects.for_brand(by.organisation)
+        .select_related("terms")
+        # Of the twin, a use needs only whether its model revoked consent (a narrow row).
+        .annotate(consent_revoked_at=F("twin__consent_revoked_at"))
+    )
+    if lock:
+        licences = licences.select_for_update(of=("self",))
+    return licences.get(reference=reference)
+
+
+def _accepted_use(*, by: Membership, licence: Licence, data: UsageInput, key: str) -> UsageReport:
+    """The use as a report to store, its fee split, if the licence as read allows it.
+    Raises ValidationFailed with the reason."""
+    check_usage(licence, data, consent_revoked_at=licence.consent_revoked_at)  # type: ignore[attr-defined]
     terms = licence.current_terms
-    capped = Licence.objects.filter(pk=licence.pk)
-    if terms.max_uses:
-        capped = capped.filter(uses_count__lt=terms.max_uses)
-    if not capped.update(uses_count=F("uses_count") + 1):
+    if terms.max_uses and licence.uses_count >= terms.max_uses:
         raise ValidationFailed(
             f"The use cap is reached ({terms.max_uses} of {terms.max_uses}).",
             code="use_cap_reached",
@@ -550,7 +576,7 @@ def _record_new_usage(*, by: Membership, reference: str, data: UsageInput, key: 
         platform_fee_bps=terms.quote["platform_fee_bps"],
         agency_commission_bps=terms.quote["agency_commission_bps"],
     )
-    report = UsageReport(
+    return UsageReport(
         licence=licence,
         brand=by.organisation,
         talent_id=licence.talent_id,
@@ -565,22 +591,6 @@ def _record_new_usage(*, by: Membership, reference: str, data: UsageInput, key: 
         agency_share=split.agency_commission,
         currency=terms.currency,
     )
-    if clean_image is not None:
-        clean, ext = clean_image
-        report.image.save(f"use-{licence.pk}.{ext}", ContentFile(clean), save=False)
-    report.save()
-    audit.record(
-        licence,
-        "usage.recorded",
-        actor=by.user,
-        data={
-            "usage_id": report.pk,
-            "fee": fee,
-            "media": data.media_type,
-            "territory": report.territory,
-        },
-    )
-    return report
 
 
 @transaction.atomic

@@ -1,0 +1,205 @@
+"""The writes of an accepted use: the one-statement PostgreSQL path and the ORM path write the
+same rows; the service takes the short path where it can."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.forms.models import model_to_dict
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from marketplace.core import audit
+from marketplace.core.errors import ValidationFailed
+from marketplace.core.models import AuditEvent
+from marketplace.licensing.models import Licence, LicenceTerms
+from marketplace.payments import services, usage_store
+from marketplace.payments.models import UsageReport
+from marketplace.talent.models import Twin
+
+pytestmark = pytest.mark.django_db
+
+needs_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the one-statement path is PostgreSQL's"
+)
+
+
+@pytest.fixture
+def started(active_licence):
+    LicenceTerms.objects.filter(pk=active_licence.terms_id).update(
+        start_date=timezone.localdate() - timedelta(days=5)
+    )
+    active_licence.refresh_from_db()
+    return active_licence
+
+
+def unsaved_use(licence: Licence, brand_manager, key: str) -> UsageReport:
+    return UsageReport(
+        licence=licence,
+        brand=brand_manager.organisation,
+        talent_id=licence.talent_id,
+        reported_by=brand_manager.user,
+        idempotency_key=key,
+        used_on=timezone.localdate(),
+        media_type="social",
+        territory="DE",
+        asset_reference="ss27/look-04.jpg",
+        fee=1_000,
+        talent_share=720,
+        agency_share=180,
+        currency="EUR",
+    )
+
+
+def written(report: UsageReport) -> tuple[dict, dict]:
+    """The report and its audit event as stored, less what differs by nature (ids, key,
+    timestamps)."""
+    stored = model_to_dict(UsageReport.objects.get(pk=report.pk))
+    for field in ("id", "idempotency_key"):
+        stored.pop(field)
+    event = AuditEvent.objects.get(verb="usage.recorded", data__usage_id=report.pk)
+    fields = model_to_dict(event, exclude=["id", "seq", "prev_hash", "hash"])
+    fields["data"].pop("usage_id")
+    return stored, fields
+
+
+def read(licence: Licence, by) -> Licence:
+    """The licence as the short path reads it (no lock)."""
+    return services._licence_for_use(by, licence.reference, lock=False)
+
+
+@needs_postgresql
+def test_both_paths_write_the_same_rows(started, brand_manager):
+    with transaction.atomic():
+        by_orm = usage_store.store_use_with_orm(unsaved_use(started, brand_manager, "orm"))
+    in_one = unsaved_use(started, brand_manager, "sql")
+    assert usage_store.store_use_if_unchanged(in_one, read(started, brand_manager))
+
+    assert written(in_one) == written(by_orm)
+    started.refresh_from_db()
+    assert started.uses_count == 2
+    # the returned report is the saved one, as the API serializes it
+    stored = UsageReport.objects.get(idempotency_key="sql")
+    assert (in_one.pk, in_one._state.adding, in_one.created_at) == (
+        stored.pk,
+        False,
+        stored.created_at,
+    )
+    # and both events join the chain
+    audit.seal_pending()
+    assert audit.verify_chain().ok
+
+
+@needs_postgresql
+def test_a_use_is_read_then_written_in_one_statement(started, brand_manager):
+    data = services.UsageInput(
+        used_on=timezone.localdate(),
+        media_type="social",
+        territory="DE",
+        asset_reference="ss27/look-04.jpg",
+        idempotency_key="one",
+    )
+    with CaptureQueriesContext(connection) as queries:
+        services.record_usage(by=brand_manager, reference=started.reference, data=data)
+
+    control = {"BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"}
+    statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
+    # the licence read (no lock), then count + report + audit event in one statement
+    assert [s for s in statements if s not in control] == ["SELECT", "WITH"]
+    assert "FOR UPDATE" not in queries.captured_queries[0]["sql"]
+
+
+@needs_postgresql
+def test_a_reused_key_writes_nothing_on_the_short_path(started, brand_manager):
+    assert usage_store.store_use_if_unchanged(
+        unsaved_use(started, brand_manager, "same"), read(started, brand_manager)
+    )
+    events = AuditEvent.objects.count()
+
+    with pytest.raises(IntegrityError):
+        usage_store.store_use_if_unchanged(
+            unsaved_use(started, brand_manager, "same"), read(started, brand_manager)
+        )
+
+    # nothing more written, and the surrounding transaction is still usable
+    started.refresh_from_db()
+    assert started.uses_count == 1
+    assert UsageReport.objects.count() == 1
+    assert AuditEvent.objects.count() == events
+
+
+def _status(licence: Licence) -> None:
+    Licence.objects.filter(pk=licence.pk).update(status=Licence.Status.TERMINATED)
+
+
+def _ends_early(licence: Licence) -> None:
+    Licence.objects.filter(pk=licence.pk).update(ends_early_on=timezone.localdate())
+
+
+def _revoked(licence: Licence) -> None:
+    Twin.objects.filter(pk=licence.twin_id).update(consent_revoked_at=timezone.now())
+
+
+def _new_terms(licence: Licence) -> None:
+    terms = licence.current_terms
+    terms.pk, terms.version = None, terms.version + 1
+    terms.save()
+    Licence.objects.filter(pk=licence.pk).update(terms=terms)
+
+
+def _capped(licence: Licence) -> None:
+    LicenceTerms.objects.filter(pk=licence.terms_id).update(max_uses=3)
+    Licence.objects.filter(pk=licence.pk).update(uses_count=3)
+
+
+@needs_postgresql
+@pytest.mark.parametrize(
+    ("change", "refusal"),
+    [
+        (_status, "licence_not_active"),
+        (_revoked, "consent_revoked"),
+        (_capped, "use_cap_reached"),
+        (_ends_early, None),
+        (_new_terms, None),
+    ],
+)
+def test_a_licence_changed_after_the_read_is_checked_again_under_its_lock(
+    started, brand_manager, change, refusal
+):
+    # given a use checked against the licence as read, and the licence changed since
+    as_read = read(started, brand_manager)
+    if change is _capped:  # the cap as read: 3, with 2 used
+        LicenceTerms.objects.filter(pk=started.terms_id).update(max_uses=3)
+        Licence.objects.filter(pk=started.pk).update(uses_count=2)
+        as_read = read(started, brand_manager)
+    change(started)
+    counted = Licence.objects.get(pk=started.pk).uses_count
+
+    # then the one statement writes nothing
+    assert not usage_store.store_use_if_unchanged(
+        unsaved_use(started, brand_manager, "late"), as_read
+    )
+    assert Licence.objects.get(pk=started.pk).uses_count == counted
+    assert not UsageReport.objects.exists()
+
+    # and the service, checking again under the lock, refuses with the reason or records
+    data = services.UsageInput(
+        used_on=timezone.localdate(),
+        media_type="social",
+        territory="DE",
+        asset_reference="ss27/look-04.jpg",
+        idempotency_key="late",
+    )
+    if refusal is None:
+        report, created = services.record_usage(
+            by=brand_manager, reference=started.reference, data=data
+        )
+        assert created and report.pk
+        assert Licence.objects.get(pk=started.pk).uses_count == counted + 1
+    else:
+        with pytest.raises(ValidationFailed) as exc:
+            services.record_usage(by=brand_manager, reference=started.reference, data=data)
+        assert exc.value.code == refusal
+        assert not UsageReport.objects.exists()
