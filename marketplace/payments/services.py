@@ -520,7 +520,7 @@ def _record_new_usage(*, by: Membership, reference: str, data: UsageInput, key: 
     cap). Should it have changed in between, the use is checked again under the licence's
     lock, as every use is on SQLite or with a picture."""
     if data.image is None and usage_store.stores_in_one_statement():
-        licence = _licence_for_use(by, reference, lock=False)
+        licence = usage_store.read_licence(brand_id=by.organisation.pk, reference=reference)
         report = _accepted_use(by=by, licence=licence, data=data, key=key)
         if usage_store.store_use_if_unchanged(report, licence):
             return report
@@ -531,7 +531,14 @@ def _record_new_usage(*, by: Membership, reference: str, data: UsageInput, key: 
 def _record_new_usage_locked(
     *, by: Membership, reference: str, data: UsageInput, key: str
 ) -> UsageReport:
-    licence = _licence_for_use(by, reference, lock=True)
+    licence = (
+        Licence.objects.for_brand(by.organisation)
+        .select_related("terms")
+        # Of the twin, a use needs only whether its model revoked consent (a narrow row).
+        .annotate(consent_revoked_at=F("twin__consent_revoked_at"))
+        .select_for_update(of=("self",))
+        .get(reference=reference)
+    )
     report = _accepted_use(by=by, licence=licence, data=data, key=key)
     if data.image is not None:
         check_upload(data.image)
@@ -540,18 +547,6 @@ def _record_new_usage_locked(
         clean, ext, _size = sanitised(data.image.read())
         report.image.save(f"use-{licence.pk}.{ext}", ContentFile(clean), save=False)
     return usage_store.store_use_with_orm(report)
-
-
-def _licence_for_use(by: Membership, reference: str, *, lock: bool) -> Licence:
-    licences = (
-        Licence.objects.for_brand(by.organisation)
-        .select_related("terms")
-        # Of the twin, a use needs only whether its model revoked consent (a narrow row).
-        .annotate(consent_revoked_at=F("twin__consent_revoked_at"))
-    )
-    if lock:
-        licences = licences.select_for_update(of=("self",))
-    return licences.get(reference=reference)
 
 
 def _accepted_use(*, by: Membership, licence: Licence, data: UsageInput, key: str) -> UsageReport:

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from marketplace.core import audit
 from marketplace.core.models import AuditEvent
-from marketplace.licensing.models import Licence
+from marketplace.licensing.models import Licence, LicenceTerms
 from marketplace.talent.models import Twin
 
 from .models import UsageReport
@@ -44,6 +44,80 @@ def stores_in_one_statement() -> bool:
     return connection.vendor == "postgresql"
 
 
+# --- The read (short path) ------------------------------------------------------------------
+
+# What checking a use and writing it need of the licence and its terms (the terms never
+# change once written), in the models' field order, as `Model.from_db` takes them.
+_LICENCE_FIELDS = [
+    f
+    for f in Licence._meta.concrete_fields
+    if f.name
+    in {
+        "id",
+        "reference",
+        "brand",
+        "talent",
+        "twin",
+        "terms",
+        "status",
+        "ends_early_on",
+        "uses_count",
+    }
+]
+_TERMS_FIELDS = [
+    f
+    for f in LicenceTerms._meta.concrete_fields
+    if f.name
+    in {
+        "id",
+        "start_date",
+        "end_date",
+        "media_types",
+        "territories",
+        "territory_label",
+        "max_uses",
+        "quote",
+        "currency",
+    }
+]
+
+
+def _select(alias: str, fields: list[Any]) -> str:
+    return ", ".join(f"{alias}.{connection.ops.quote_name(f.column)}" for f in fields)
+
+
+def read_licence(*, brand_id: int, reference: str) -> Licence:
+    """The brand's licence with its terms and `consent_revoked_at` (its twin's), as
+    `record_usage`'s locked read gives it, in one query without the ORM's compilation and
+    without a lock. Raises Licence.DoesNotExist (another brand's licence included)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_READ, [brand_id, reference])
+        row = cursor.fetchone()
+    if row is None:
+        raise Licence.DoesNotExist(reference)
+    split = len(_LICENCE_FIELDS)
+    licence = Licence.from_db(
+        connection.alias, [f.attname for f in _LICENCE_FIELDS], _converted(_LICENCE_FIELDS, row)
+    )
+    licence.terms = LicenceTerms.from_db(
+        connection.alias,
+        [f.attname for f in _TERMS_FIELDS],
+        _converted(_TERMS_FIELDS, row[split : split + len(_TERMS_FIELDS)]),
+    )
+    licence.consent_revoked_at = row[-1]  # type: ignore[attr-defined]
+    return licence
+
+
+def _converted(fields: list[Any], values: Any) -> list[Any]:
+    """Values as the ORM would give them (JSON decoded, …)."""
+    converted = []
+    for field, value in zip(fields, values, strict=False):
+        for converter in field.get_db_converters(connection):
+            value = converter(value, field, connection)
+        converted.append(value)
+    return converted
+
+
 def store_use_with_orm(report: UsageReport) -> UsageReport:
     """Save `report` (unsaved; its licence locked by the caller's transaction), count it on
     the licence and audit it."""
@@ -54,6 +128,15 @@ def store_use_with_orm(report: UsageReport) -> UsageReport:
 
 
 _TARGET_TYPE = Licence._meta.label_lower
+
+_READ = f"""
+SELECT {_select("licence", _LICENCE_FIELDS)}, {_select("terms", _TERMS_FIELDS)},
+    twin.consent_revoked_at
+FROM {Licence._meta.db_table} AS licence
+JOIN {LicenceTerms._meta.db_table} AS terms ON terms.id = licence.terms_id
+JOIN {Twin._meta.db_table} AS twin ON twin.id = licence.twin_id
+WHERE licence.brand_id = %s AND licence.reference = %s
+"""  # noqa: S608
 
 # Every value is a parameter; table names come from the models.
 ONE_STATEMENT = f"""

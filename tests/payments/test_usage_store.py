@@ -18,6 +18,7 @@ from marketplace.licensing.models import Licence, LicenceTerms
 from marketplace.payments import services, usage_store
 from marketplace.payments.models import UsageReport
 from marketplace.talent.models import Twin
+from tests.factories import BrandFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +68,7 @@ def written(report: UsageReport) -> tuple[dict, dict]:
 
 def read(licence: Licence, by) -> Licence:
     """The licence as the short path reads it (no lock)."""
-    return services._licence_for_use(by, licence.reference, lock=False)
+    return usage_store.read_licence(brand_id=by.organisation.pk, reference=licence.reference)
 
 
 @needs_postgresql
@@ -90,6 +91,34 @@ def test_both_paths_write_the_same_rows(started, brand_manager):
     # and both events join the chain
     audit.seal_pending()
     assert audit.verify_chain().ok
+
+
+@needs_postgresql
+def test_the_short_read_gives_what_the_orm_gives(started, brand_manager):
+    from django.db.models import F
+
+    orm = (
+        Licence.objects.select_related("terms")
+        .annotate(consent_revoked_at=F("twin__consent_revoked_at"))
+        .get(pk=started.pk)
+    )
+    short = read(started, brand_manager)
+
+    for name in ("pk", "reference", "brand_id", "talent_id", "twin_id", "status", "uses_count"):
+        assert getattr(short, name) == getattr(orm, name), name
+    assert (short.ends_early_on, short.effective_end) == (orm.ends_early_on, orm.effective_end)
+    assert short.consent_revoked_at == orm.consent_revoked_at
+    for name in ("pk", "start_date", "end_date", "media_types", "territories", "max_uses"):
+        assert getattr(short.current_terms, name) == getattr(orm.current_terms, name), name
+    assert short.current_terms.quote == orm.current_terms.quote
+    assert isinstance(short.current_terms.quote, dict)
+    # a revocation reads as the same aware moment
+    revoked = timezone.now()
+    Twin.objects.filter(pk=started.twin_id).update(consent_revoked_at=revoked)
+    assert read(started, brand_manager).consent_revoked_at == revoked
+    # another brand's licence does not exist for this brand
+    with pytest.raises(Licence.DoesNotExist):
+        usage_store.read_licence(brand_id=BrandFactory().pk, reference=started.reference)
 
 
 @needs_postgresql
