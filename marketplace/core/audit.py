@@ -122,7 +122,8 @@ def seal_from_task(*, announced: bool = True) -> int:
         return seal_pending()
     cache.delete(_seal_queued_key())
     sealed = seal_pending()
-    seal_audit_chain_task.apply_async(kwargs={"announced": False}, countdown=SEAL_DELAY)
+    if not seal_audit_chain_task.app.conf.task_always_eager:  # inline, no commit skips asking
+        seal_audit_chain_task.apply_async(kwargs={"announced": False}, countdown=SEAL_DELAY)
     return sealed
 
 
