@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+
+if TYPE_CHECKING:
+    from .models import Membership
 
 TOTP_SETUP_URL_NAME = "mfa_activate_totp"
 
@@ -50,14 +53,18 @@ def mfa_required_roles() -> set[str]:
     return set(getattr(settings, "LIKENESS_REQUIRE_MFA_ROLES", ()))
 
 
-def needs_totp_setup(user: Any) -> bool:
-    """True for a member holding a role that requires two-factor who has no TOTP yet."""
+def needs_totp_setup(user: Any, memberships: Iterable[Membership] | None = None) -> bool:
+    """True for a member holding a role that requires two-factor who has no TOTP yet.
+    `memberships`: the user's, when already loaded (the request's viewer has them)."""
     roles = mfa_required_roles()
     if not roles or not getattr(user, "is_authenticated", False):
         return False
     from allauth.mfa.models import Authenticator
 
-    if not user.memberships.filter(role__in=roles).exists():
+    if memberships is None:
+        if not user.memberships.filter(role__in=roles).exists():
+            return False
+    elif not any(m.role in roles for m in memberships):
         return False
     return not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
 
@@ -74,7 +81,11 @@ class RequireMFAMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not self._exempt(request.path_info) and needs_totp_setup(request.user):
+        # The viewer (resolved once per request, and reused by the page) has the memberships.
+        viewer = getattr(request, "viewer", None)
+        if not self._exempt(request.path_info) and needs_totp_setup(
+            request.user, viewer.memberships if viewer is not None else None
+        ):
             return self._to_setup(request)
         return self.get_response(request)
 

@@ -4,7 +4,7 @@ profile. Views ask the viewer, never the raw user, so scoping fails closed."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, wraps
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +25,9 @@ SESSION_ORG_KEY = "likeness_org_id"
 class Viewer:
     user: Any
     membership: Membership | None
+    # All of the user's memberships, the active one among them (empty for an API key's
+    # viewer, which acts for its organisation only).
+    memberships: list[Membership] = field(default_factory=list)
 
     @property
     def is_authenticated(self) -> bool:
@@ -81,14 +84,18 @@ def resolve_viewer(request: HttpRequest) -> Viewer:
     user = request.user
     if not user.is_authenticated:
         return Viewer(user=user, membership=None)
-    memberships = Membership.objects.filter(user=user).select_related("organisation")
+    # One query for all of them (a person belongs to few organisations): the active one is
+    # picked here, and the two-factor rule reads their roles without asking again.
+    memberships = list(
+        Membership.objects.filter(user=user)
+        .select_related("organisation")
+        .order_by("created_at", "id")
+    )
     wanted = request.session.get(SESSION_ORG_KEY)
-    membership = None
-    if wanted:
-        membership = memberships.filter(organisation_id=wanted).first()
-    if membership is None:
-        membership = memberships.order_by("created_at", "id").first()
-    return Viewer(user=user, membership=membership)
+    membership = next((m for m in memberships if m.organisation_id == wanted), None)
+    if membership is None and memberships:
+        membership = memberships[0]
+    return Viewer(user=user, membership=membership, memberships=memberships)
 
 
 class ViewerMiddleware:
