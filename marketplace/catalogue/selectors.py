@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import cast
+from typing import cast, overload
 
 from django.core.cache import cache
 from django.db.models import Exists, Max, OuterRef, Prefetch, QuerySet
@@ -84,6 +85,35 @@ def catalogue_twins(query: CatalogueQuery) -> QuerySet[Twin]:
         .prefetch_related(Prefetch("tags", queryset=StyleTag.objects.order_by("name")))
         .order_by(*SORTS.get(query.sort, SORTS["newest"]))
     )
+
+
+class PageByKeys(Sequence[Twin]):
+    """The catalogue's twins for the Paginator, a page in two steps: the page's ids from the
+    twin table alone (filtered, sorted and sliced, which an index of the sort can serve however
+    deep the page), then those twins with their agency, cover and tags. In one step PostgreSQL
+    joins every matching twin's wide row and sorts them all before it can skip to a deep page
+    (page 120 sorted by name: 25 ms of a 10,000-twin catalogue, in a sort spilled to disk).
+
+    The paginator's count is the view's (cached) one; `len` counts only when asked."""
+
+    def __init__(self, twins: QuerySet[Twin]) -> None:
+        self.twins = twins
+
+    def __len__(self) -> int:
+        return self.twins.count()
+
+    @overload
+    def __getitem__(self, index: int) -> Twin: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Twin]: ...
+    def __getitem__(self, index: int | slice) -> Twin | list[Twin]:
+        if not isinstance(index, slice):
+            return self[index : index + 1][0]
+        keys = self.twins.select_related(None).prefetch_related(None).values_list("pk", flat=True)
+        ids = list(keys[index])
+        # The same filters again (fail closed: a twin that left the catalogue since, drops out).
+        found = self.twins.in_bulk(ids)
+        return [found[pk] for pk in ids if pk in found]
 
 
 def catalogue_twin(slug: str) -> Twin:

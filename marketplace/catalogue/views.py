@@ -23,7 +23,7 @@ def catalogue(request: TenantRequest) -> HttpResponse:
     form = CatalogueFilterForm(request.GET or None, facets=facets)
     query = form.to_query()
     twins = selectors.catalogue_twins(query)
-    paginator = Paginator(twins, settings.CATALOGUE_PAGE_SIZE)
+    paginator = Paginator(selectors.PageByKeys(twins), settings.CATALOGUE_PAGE_SIZE)
     paginator.count = selectors.catalogue_count(query, twins, version)
     page = paginator.get_page(request.GET.get("page"))
     params = request.GET.copy()

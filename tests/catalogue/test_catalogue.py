@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from marketplace.catalogue.selectors import CatalogueQuery, catalogue_twins
+from marketplace.catalogue.selectors import SORTS, CatalogueQuery, PageByKeys, catalogue_twins
 from marketplace.talent.models import Category, Twin
 from tests.factories import AgencyFactory, TalentFactory, TwinFactory
 
@@ -193,3 +193,30 @@ def test_query_count_is_the_same_at_10_and_500_twins(client, brand_manager, agen
 
     assert large == small
     assert small <= 12
+
+
+@pytest.mark.parametrize("sort", sorted(SORTS))
+def test_pages_by_keys_are_the_pages_of_the_sorted_list(agency, sort):
+    _seed(agency, 60)
+    retired = list(Twin.objects.order_by("id").values_list("pk", flat=True)[:20])[::3]
+    Twin.objects.filter(pk__in=retired).update(status=Twin.Status.RETIRED)
+    twins = catalogue_twins(CatalogueQuery(sort=sort, tags=["editorial"]))
+    pages = PageByKeys(twins)
+
+    for start in (0, 7, 24, 48):
+        assert [t.pk for t in pages[start : start + 24]] == [
+            t.pk for t in twins[start : start + 24]
+        ]
+    assert pages[5].pk == twins[5].pk
+    assert len(pages) == twins.count()
+
+
+def test_a_deep_page_costs_the_queries_of_the_first(client, brand_manager, agency):
+    client.force_login(brand_manager.user)
+    _seed(agency, 80)
+    first = _count_queries(client, "/catalogue/?sort=name")  # facets and count now cached
+
+    assert _count_queries(client, "/catalogue/?sort=name&page=3") == _count_queries(
+        client, "/catalogue/?sort=name"
+    )
+    assert first >= _count_queries(client, "/catalogue/?sort=name")
