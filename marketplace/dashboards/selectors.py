@@ -138,11 +138,14 @@ def _talent_awaiting(talent: Talent) -> dict[str, int]:
     return dict(out)
 
 
-def talent_figures(talent: Talent, *, account: ConnectedAccount | None) -> Figures:
+def talent_figures(
+    talent: Talent, *, account: ConnectedAccount | None, summary: EarningsSummary | None = None
+) -> Figures:
     """The model's figures; `account` is her payout account (payments' `connected_account_for`),
-    which the caller usually shows as well."""
+    which the caller usually shows as well, and `summary` her `talent_earnings` if the caller
+    has them already."""
     return _figures(
-        talent_earnings(talent).totals,
+        (summary or talent_earnings(talent)).totals,
         ready=bool(account and account.ready),
         awaiting=_talent_awaiting(talent),
     )

@@ -40,7 +40,7 @@ def talent_dashboard(request: TenantRequest) -> HttpResponse:
     summary = selectors.talent_earnings(talent)
     context = {
         "talent": talent,
-        "figures": selectors.talent_figures(talent, account=account),
+        "figures": selectors.talent_figures(talent, account=account, summary=summary),
         "monthly": summary.monthly,
         "by_licence": summary.by_licence,
         "by_brand": summary.by_brand,
