@@ -87,17 +87,45 @@ def catalogue_twins(query: CatalogueQuery) -> QuerySet[Twin]:
     )
 
 
+# What a twin's card in the list shows (templates/_twin_card.html), and nothing more: the
+# description and the search document are the widest columns and no card needs them.
+CARD_FIELDS = (
+    "slug",
+    "display_name",
+    "status",
+    "height_cm",
+    "hair",
+    "price_from",
+    "currency",
+    "agency__name",
+    "cover__thumbnail",
+    "cover__alt_text",
+)
+
+
+def catalogue_cards() -> QuerySet[Twin]:
+    """Twins as their catalogue cards load them: agency, cover and tags, card fields only."""
+    return (
+        Twin.objects.in_catalogue()
+        .select_related("agency", "cover")
+        .only(*CARD_FIELDS)
+        .prefetch_related(Prefetch("tags", queryset=StyleTag.objects.order_by("name")))
+    )
+
+
 class PageByKeys(Sequence[Twin]):
     """The catalogue's twins for the Paginator, a page in two steps: the page's ids from the
     twin table alone (filtered, sorted and sliced, which an index of the sort can serve however
-    deep the page), then those twins with their agency, cover and tags. In one step PostgreSQL
-    joins every matching twin's wide row and sorts them all before it can skip to a deep page
-    (page 120 sorted by name: 25 ms of a 10,000-twin catalogue, in a sort spilled to disk).
+    deep the page), then those twins as cards (`catalogue_cards`: still in the catalogue, a
+    look-up by id). In one step PostgreSQL joins every matching twin's wide row and sorts them
+    all before it can skip to a deep page (page 120 sorted by name: 25 ms of a 10,000-twin
+    catalogue, in a sort spilled to disk).
 
     The paginator's count is the view's (cached) one; `len` counts only when asked."""
 
-    def __init__(self, twins: QuerySet[Twin]) -> None:
+    def __init__(self, twins: QuerySet[Twin], cards: QuerySet[Twin] | None = None) -> None:
         self.twins = twins
+        self.cards = catalogue_cards() if cards is None else cards
 
     def __len__(self) -> int:
         return self.twins.count()
@@ -111,8 +139,8 @@ class PageByKeys(Sequence[Twin]):
             return self[index : index + 1][0]
         keys = self.twins.select_related(None).prefetch_related(None).values_list("pk", flat=True)
         ids = list(keys[index])
-        # The same filters again (fail closed: a twin that left the catalogue since, drops out).
-        found = self.twins.in_bulk(ids)
+        # Fail closed: a twin that left the catalogue since the first step drops out.
+        found = self.cards.in_bulk(ids)
         return [found[pk] for pk in ids if pk in found]
 
 
