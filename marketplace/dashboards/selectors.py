@@ -139,15 +139,21 @@ def _talent_awaiting(talent: Talent) -> dict[str, int]:
 
 
 def talent_figures(
-    talent: Talent, *, account: ConnectedAccount | None, summary: EarningsSummary | None = None
+    talent: Talent,
+    *,
+    account: ConnectedAccount | None,
+    summary: EarningsSummary | None = None,
+    versions: Versions | None = None,
 ) -> Figures:
     """The model's figures; `account` is her payout account (payments' `connected_account_for`),
-    which the caller usually shows as well, and `summary` her `talent_earnings` if the caller
-    has them already."""
+    which the caller usually shows as well; `summary` her `talent_earnings` and `versions` her
+    `talent_versions`, if the caller has them already."""
+    versions = versions or talent_versions(talent)
+    awaiting = _cached(lambda: _talent_awaiting(talent), "awaiting", talent.pk, *versions)
     return _figures(
-        (summary or talent_earnings(talent)).totals,
+        (summary or talent_earnings(talent, version=versions.earnings)).totals,
         ready=bool(account and account.ready),
-        awaiting=_talent_awaiting(talent),
+        awaiting=awaiting,
     )
 
 
@@ -177,11 +183,46 @@ class EarningsSummary:
     by_brand: list[dict[str, object]]
 
 
-def talent_earnings(talent: Talent, *, today: date | None = None) -> EarningsSummary:
+@dataclass(frozen=True)
+class Versions:
+    """What the model's cached sums are keyed on, each read with one indexed query: her
+    earnings' latest change and count, and her licences' uses (each recorded use adds one to
+    its licence's `uses_count`), latest change and count (every status change saves the
+    licence)."""
+
+    earnings: tuple[str, int]
+    licences: tuple[int, str, int]
+
+    def __iter__(self) -> Any:
+        return iter((*self.earnings, *self.licences))
+
+
+def _stamp(value: datetime | None) -> str:
+    return value.isoformat() if value else "-"
+
+
+def earnings_version(talent: Talent) -> tuple[str, int]:
+    v = Earning.objects.filter(talent=talent).aggregate(latest=Max("updated_at"), n=Count("pk"))
+    return (_stamp(v["latest"]), v["n"])
+
+
+def licences_version(talent: Talent) -> tuple[int, str, int]:
+    v = Licence.objects.filter(talent=talent).aggregate(
+        uses=Sum("uses_count"), latest=Max("updated_at"), n=Count("pk")
+    )
+    return (v["uses"] or 0, _stamp(v["latest"]), v["n"])
+
+
+def talent_versions(talent: Talent) -> Versions:
+    return Versions(earnings=earnings_version(talent), licences=licences_version(talent))
+
+
+def talent_earnings(
+    talent: Talent, *, today: date | None = None, version: tuple[str, int] | None = None
+) -> EarningsSummary:
     today = today or timezone.localdate()
     earnings = Earning.objects.filter(talent=talent)
-    version = earnings.aggregate(latest=Max("updated_at"), n=Count("pk"))
-    latest = version["latest"].isoformat() if version["latest"] else "-"
+    latest, count = version or earnings_version(talent)
 
     def compute() -> EarningsSummary:
         return EarningsSummary(
@@ -192,19 +233,21 @@ def talent_earnings(talent: Talent, *, today: date | None = None) -> EarningsSum
             by_brand=by_brand(earnings),
         )
 
-    return _cached(compute, "earnings", talent.pk, latest, version["n"], today.isoformat())
-
-
-def uses_version(talent: Talent) -> int:
-    return Licence.objects.filter(talent=talent).aggregate(n=Sum("uses_count"))["n"] or 0
+    return _cached(compute, "earnings", talent.pk, latest, count, today.isoformat())
 
 
 def talent_uses_page(
-    talent: Talent, filters: dict[str, str], page: str | None, *, per_page: int = 25
+    talent: Talent,
+    filters: dict[str, str],
+    page: str | None,
+    *,
+    per_page: int = 25,
+    version: tuple[int, str, int] | None = None,
 ) -> tuple[Page, list[tuple[str, str]]]:
     """A page of the model's uses (newest first) and the brands to filter them by. The
-    number of uses matching the filters (for "page N of M") and the brands are cached."""
-    version = uses_version(talent)
+    number of uses matching the filters (for "page N of M") and the brands are cached, under
+    `licences_version` (the caller's, if it has it)."""
+    version = version or licences_version(talent)
     uses = talent_uses(talent, **filters)
     paginator = Paginator(uses, per_page)
     wanted = sorted(filters.items())

@@ -26,7 +26,10 @@ def talent_dashboard(request: TenantRequest) -> HttpResponse:
     filters = {
         key: request.GET.get(key, "")[:20] for key in ("brand", "media", "territory", "month")
     }
-    uses, use_brands = selectors.talent_uses_page(talent, filters, request.GET.get("page"))
+    licences_version = selectors.licences_version(talent)
+    uses, use_brands = selectors.talent_uses_page(
+        talent, filters, request.GET.get("page"), version=licences_version
+    )
     params = request.GET.copy()
     params.pop("page", None)
     if getattr(request, "htmx", None) and request.GET.get("fragment") == "uses":
@@ -37,10 +40,15 @@ def talent_dashboard(request: TenantRequest) -> HttpResponse:
             {"uses": uses, "filters": filters, "params": params.urlencode()},
         )
     account = payments_selectors.connected_account_for(talent=talent)
-    summary = selectors.talent_earnings(talent)
+    versions = selectors.Versions(
+        earnings=selectors.earnings_version(talent), licences=licences_version
+    )
+    summary = selectors.talent_earnings(talent, version=versions.earnings)
     context = {
         "talent": talent,
-        "figures": selectors.talent_figures(talent, account=account, summary=summary),
+        "figures": selectors.talent_figures(
+            talent, account=account, summary=summary, versions=versions
+        ),
         "monthly": summary.monthly,
         "by_licence": summary.by_licence,
         "by_brand": summary.by_brand,

@@ -242,6 +242,44 @@ def test_a_new_use_or_earning_shows_on_the_next_visit(client, db):
     assert "€75.00" in second
 
 
+def test_the_cached_awaiting_figure_follows_uses_signing_and_payment(client, db):
+    from marketplace.payments.models import Charge
+
+    def awaiting() -> str:
+        page = text(client.get("/me/dashboard/"))
+        found = re.search(r"Awaiting brand payment</span><strong>([^<]+)<", page)
+        return found.group(1) if found else "none"
+
+    talent = TalentFactory(agency=AgencyFactory(), user=UserFactory())
+    licence = _licence_row(talent, "EUR")
+    client.force_login(talent.user)
+    _uses(licence, 10)  # unbilled: 10 x 7.20
+    assert awaiting() == "€72.00"
+    assert awaiting() == "€72.00"  # now from the cache
+
+    # a new use moves the licences' version
+    _uses(licence, 1, start=10)
+    assert awaiting() == "€79.20"
+
+    # a licence signed (awaiting the brand's payment) is saved: its share is awaited too
+    signed = _licence_row(talent, "EUR")
+    terms = signed.current_terms
+    terms.quote = {**terms.quote, "split": {"talent_share": 10_000}}
+    terms.save()
+    signed.status = Licence.Status.AWAITING_PAYMENT
+    signed.save()
+    assert awaiting() == "€179.20"
+
+    # the uses billed and paid: their earnings move the earnings' version, nothing is awaited
+    charge = Charge.objects.create(
+        kind=Charge.Kind.USAGE, brand=licence.brand, amount=11_000, currency="EUR"
+    )
+    UsageReport.objects.filter(licence=licence).update(charge=charge)
+    Charge.objects.filter(pk=charge.pk).update(status=Charge.Status.PAID)
+    _earning(talent, licence, 7_920, "EUR")
+    assert awaiting() == "€100.00"
+
+
 def test_uses_list_shows_each_placement_and_filters(client, db):
     talent = TalentFactory(agency=AgencyFactory(), user=UserFactory())
     licence = _licence_row(talent, "EUR")
