@@ -5,9 +5,9 @@ def tenancy(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
 
     def unread() -> int:
-        from marketplace.core.models import Notification
+        from marketplace.core.notify import unread_count
 
-        return Notification.objects.filter(user=user, read_at__isnull=True).count()
+        return unread_count(user)
 
     return {
         "viewer": getattr(request, "viewer", None),

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
+from django.core.cache import cache
 from django.db import transaction
 from django.template.loader import render_to_string
+
+from .caching import db_key
+
+# The header's unread count is read on every page; it is cached per user and dropped when a
+# notification is written or read. The timeout bounds the one miss: a page that counted just
+# before a notification committed and cached that count just after it was dropped.
+UNREAD_CACHE_SECONDS = 60
 
 
 def email(*, to: list[str], subject: str, template: str, context: dict[str, object]) -> None:
@@ -20,7 +28,33 @@ def in_app(*, users: Iterable[Any], title: str, url: str = "", body: str = "") -
     """One notification per user, written in the caller's transaction."""
     from .models import Notification
 
+    recipients = list({u.pk: u for u in users}.values())
     Notification.objects.bulk_create(
-        Notification(user=user, title=title[:200], url=url[:300], body=body)
-        for user in {u.pk: u for u in users}.values()
+        Notification(user=user, title=title[:200], url=url[:300], body=body) for user in recipients
     )
+    unread_changed(recipients)
+
+
+def _unread_key(user: Any) -> str:
+    # The sign-up time too: test databases reuse user ids, and may share one cache.
+    return db_key("unread", user.pk, int(user.date_joined.timestamp() * 1e6))
+
+
+def unread_count(user: Any) -> int:
+    """How many of the user's notifications are unread (the header's badge)."""
+    from .models import Notification
+
+    count = cache.get_or_set(
+        _unread_key(user),
+        lambda: Notification.objects.filter(user=user, read_at__isnull=True).count(),
+        UNREAD_CACHE_SECONDS,
+    )
+    return cast(int, count)
+
+
+def unread_changed(users: Iterable[Any]) -> None:
+    """Drop the cached counts now, and again once the change commits (a page counting in
+    between must not keep the old count)."""
+    keys = [_unread_key(user) for user in users]
+    cache.delete_many(keys)
+    transaction.on_commit(lambda: cache.delete_many(keys))

@@ -4,6 +4,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from marketplace.accounts.tenancy import TenantRequest
+from marketplace.core import notify
 from marketplace.core.models import Notification
 from marketplace.talent.models import Twin
 
@@ -37,10 +38,12 @@ def notifications(request: TenantRequest) -> HttpResponse:
     mine = Notification.objects.filter(user_id=request.viewer.user.pk)
     if request.method == "POST":
         mine.filter(read_at__isnull=True).update(read_at=timezone.now())
+        notify.unread_changed([request.viewer.user])
         return redirect("notifications")
     page = list(mine[:100])
     unread = [n.pk for n in page if n.read_at is None]
     response = render(request, "core/notifications.html", {"notifications": page, "unread": unread})
     # Seen now: the header count drops on the next page.
     mine.filter(pk__in=unread).update(read_at=timezone.now())
+    notify.unread_changed([request.viewer.user])
     return response

@@ -206,6 +206,9 @@ def test_talent_dashboard_query_count_is_the_same_for_10_and_10000_uses(client, 
     licence = _licence_row(talent, "EUR")
     _earning(talent, licence, 5_000, "EUR")
     client.force_login(talent.user)
+    from marketplace.core.notify import unread_count
+
+    unread_count(talent.user)  # the header's count is cached apart from the dashboard's sums
     _uses(licence, 10)
     small = _queries(client, "/me/dashboard/")
     small_again = _queries(client, "/me/dashboard/")
@@ -352,3 +355,20 @@ def test_notifications_list_and_unread_count(client, paid_world, twin):
     assert f'<span class="badge-count">{unread}</span>' in header
     assert paid_world["licence"].reference in listing
     assert "badge-count" not in after
+
+
+def test_the_unread_count_follows_new_and_read_notifications(client, db):
+    from marketplace.core import notify
+
+    user = TalentFactory(agency=AgencyFactory(), user=UserFactory()).user
+    client.force_login(user)
+    notify.in_app(users=[user], title="First")
+    assert '<span class="badge-count">1</span>' in client.get("/me/dashboard/").content.decode()
+
+    # a new notification shows on the next page, though the count was cached
+    notify.in_app(users=[user], title="Second")
+    assert '<span class="badge-count">2</span>' in client.get("/me/dashboard/").content.decode()
+
+    # marked read: the badge goes
+    client.post("/notifications/")
+    assert "badge-count" not in client.get("/me/dashboard/").content.decode()
