@@ -236,6 +236,18 @@ def talent_earnings(
     return _cached(compute, "earnings", talent.pk, latest, count, today.isoformat())
 
 
+USE_ROW_FIELDS = (
+    "image",
+    "used_on",
+    "brand__name",
+    "media_type",
+    "territory",
+    "asset_reference",
+    "talent_share",
+    "currency",
+)
+
+
 def talent_uses_page(
     talent: Talent,
     filters: dict[str, str],
@@ -248,7 +260,13 @@ def talent_uses_page(
     number of uses matching the filters (for "page N of M") and the brands are cached, under
     `licences_version` (the caller's, if it has it)."""
     version = version or licences_version(talent)
-    uses = talent_uses(talent, **filters)
+    # What a row of the list shows (dashboards/_uses.html), and nothing more.
+    uses = (
+        talent_uses(talent, **filters)
+        .select_related(None)
+        .select_related("brand")
+        .only(*USE_ROW_FIELDS)
+    )
     paginator = Paginator(uses, per_page)
     wanted = sorted(filters.items())
     paginator.count = _cached(uses.count, "uses-count", talent.pk, version, wanted)

@@ -372,3 +372,25 @@ def test_the_unread_count_follows_new_and_read_notifications(client, db):
     # marked read: the badge goes
     client.post("/notifications/")
     assert "badge-count" not in client.get("/me/dashboard/").content.decode()
+
+
+def test_the_dashboard_lists_cost_no_query_per_line(client, db):
+    # Its lists load only what a line shows: a field left out would cost a query per line.
+    talent = TalentFactory(agency=AgencyFactory(), user=UserFactory())
+    client.force_login(talent.user)
+    awaiting_consent = _licence_row(talent, "EUR")
+    Licence.objects.filter(pk=awaiting_consent.pk).update(status="awaiting_consent")
+    _uses(_licence_row(talent, "EUR"), 1, start=100)
+    _queries(client, "/me/dashboard/")
+    one_each = _queries(client, "/me/dashboard/")
+
+    for _ in range(3):
+        Licence.objects.filter(pk=_licence_row(talent, "EUR").pk).update(status="awaiting_consent")
+        _uses(_licence_row(talent, "EUR"), 2, start=_ * 10)
+    _queries(client, "/me/dashboard/")
+    page = text(client.get("/me/dashboard/"))
+    several = _queries(client, "/me/dashboard/")
+
+    assert several == one_each
+    assert page.count("your share") == 4  # the consents listed
+    assert talent.twins.count() == 8
