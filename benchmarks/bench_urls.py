@@ -24,7 +24,6 @@ from typing import overload
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
@@ -67,13 +66,6 @@ class FixedResults(Sequence[Twin]):
         return self.twins[index % len(self.twins)]
 
 
-def _prefetched(model_qs: QuerySet, objects: list) -> QuerySet:  # type: ignore[type-arg]
-    """A queryset that answers from `objects`, as prefetch_related leaves it."""
-    model_qs._result_cache = objects  # type: ignore[attr-defined]
-    model_qs._prefetch_done = True  # type: ignore[attr-defined]
-    return model_qs
-
-
 def _tags() -> list[StyleTag]:
     return sorted(
         (StyleTag(id=i + 1, slug=name.replace(" ", "-"), name=name) for i, name in enumerate(TAGS)),
@@ -104,10 +96,8 @@ def _twin(i: int, agency: Organisation, tags: list[StyleTag], rng: random.Random
         alt_text=f"{first}'s twin, look 1",
         status=TwinImage.Status.READY,
     )
-    chosen = sorted(rng.sample(tags, k=3), key=lambda t: t.name)
-    twin._prefetched_objects_cache = {  # type: ignore[attr-defined]
-        "tags": _prefetched(StyleTag.objects.all(), chosen)
-    }
+    # As the catalogue's `with_card_tags` gives them.
+    twin.card_tags = sorted(t.name for t in rng.sample(tags, k=3))  # type: ignore[attr-defined]
     return twin
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -223,3 +225,21 @@ def test_a_deep_page_costs_the_queries_of_the_first(client, brand_manager, agenc
         client, "/catalogue/?sort=name"
     )
     assert first >= _count_queries(client, "/catalogue/?sort=name")
+
+
+def test_a_card_shows_its_first_four_tags_by_name(client, brand_manager, agency):
+    client.force_login(brand_manager.user)
+    talent = TalentFactory(agency=agency)
+    tags = ["t-street", "t-beach", "t-runway", "t-editorial", "t-avant", "t-casual"]
+    TwinFactory(talent=talent, display_name="Tagged", tags=tags)
+    TwinFactory(talent=talent, display_name="Untagged")
+
+    page = client.get("/catalogue/?sort=name").content.decode()
+
+    cards = {
+        name: re.findall(r'<span class="tag">([^<]+)</span>', card)
+        for card in page.split('class="card twin-card"')[1:]
+        for name in ("Tagged", "Untagged")
+        if f"<h3>{name}</h3>" in card
+    }
+    assert cards == {"Tagged": ["t-avant", "t-beach", "t-casual", "t-editorial"], "Untagged": []}
