@@ -126,6 +126,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Tests on a file, not in memory: an in-memory database is one connection that Django
+    # shares between the test and the live server's threads, and a browser journey's
+    # concurrent requests (the page and the sandbox's webhook) then collide in it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-likeness.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, Celery ------------------------------------------------------------------------
