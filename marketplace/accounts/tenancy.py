@@ -86,16 +86,22 @@ def resolve_viewer(request: HttpRequest) -> Viewer:
         return Viewer(user=user, membership=None)
     # One query for all of them (a person belongs to few organisations): the active one is
     # picked here, and the two-factor rule reads their roles without asking again.
+    # The same query says whether a member also has a talent profile (a model may join a
+    # team): the header asks on every page.
     memberships = list(
         Membership.objects.filter(user=user)
-        .select_related("organisation")
+        .select_related("organisation", "user__talent_profile__agency")
         .order_by("created_at", "id")
     )
     wanted = request.session.get(SESSION_ORG_KEY)
     membership = next((m for m in memberships if m.organisation_id == wanted), None)
     if membership is None and memberships:
         membership = memberships[0]
-    return Viewer(user=user, membership=membership, memberships=memberships)
+    viewer = Viewer(user=user, membership=membership, memberships=memberships)
+    if memberships:
+        joined = memberships[0].user
+        viewer.__dict__["talent"] = getattr(joined, "talent_profile", None)
+    return viewer
 
 
 class ViewerMiddleware:
