@@ -203,10 +203,8 @@ def catalogue_facets(version: str | None = None) -> Facets:
 def catalogue_count(query: CatalogueQuery, twins: QuerySet[Twin], version: str) -> int:
     """How many twins match (for "page N of M"): counting reads every match, so the number
     is cached per query under the catalogue's version, for at most FACETS_CACHE_SECONDS.
-    Not when only available twins are asked for: exclusivity holds come and go without a
-    twin changing."""
-    if query.available_only:
-        return twins.count()
+    Every filter reads the twin's own rows and tags (available: published, not paused), and
+    the services save the twin when they change its status."""
     digest = hashlib.sha256(repr(query).encode()).hexdigest()[:32]
     key = db_key("catalogue", "count", version, digest)
     return cast(int, cache.get_or_set(key, twins.count, FACETS_CACHE_SECONDS))

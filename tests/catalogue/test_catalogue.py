@@ -131,6 +131,24 @@ def test_the_count_follows_a_twin_leaving_and_joining_the_catalogue(client, bran
     assert "4 twins" in client.get("/catalogue/").content.decode()
 
 
+def test_the_available_count_follows_a_twin_paused_and_published(
+    client, brand_manager, agency_manager
+):
+    from marketplace.talent.services import change_twin_status
+
+    talent = TalentFactory(agency=agency_manager.organisation)
+    twins = [
+        TwinFactory(talent=talent, display_name=f"Model {n}", with_image=True) for n in range(3)
+    ]
+    client.force_login(brand_manager.user)
+    assert "3 twins" in client.get("/catalogue/?available=on").content.decode()
+
+    change_twin_status(by=agency_manager, twin_id=twins[0].pk, action="pause")
+    assert "2 twins" in client.get("/catalogue/?available=on").content.decode()
+    change_twin_status(by=agency_manager, twin_id=twins[0].pk, action="publish")
+    assert "3 twins" in client.get("/catalogue/?available=on").content.decode()
+
+
 def test_bad_filter_values_are_reported_not_crashing(client, brand_manager, stock):
     client.force_login(brand_manager.user)
 
