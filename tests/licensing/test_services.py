@@ -13,6 +13,7 @@ from marketplace.licensing import services
 from marketplace.licensing.models import Consent, ExclusivityHold, Licence
 from marketplace.talent.models import Category, Twin
 from tests.factories import MembershipFactory
+from tests.flows import consent_to
 from tests.licensing.conftest import make_terms
 
 pytestmark = pytest.mark.django_db
@@ -331,14 +332,7 @@ def test_brand_withdraws_before_signing(requested, brand_manager):
 
 def test_withdraw_is_refused_once_active(requested, agency_manager, brand_manager, talent, ctx):
     services.approve_licence(by=agency_manager, reference=requested.reference)
-    services.give_consent(
-        talent=talent,
-        user=talent.user,
-        reference=requested.reference,
-        typed_name=talent.full_name,
-        terms_hash=requested.terms.terms_hash,
-        context=ctx,
-    )
+    consent_to(requested, talent, context=ctx)
     services.activate_licence(licence_id=requested.pk)
 
     with pytest.raises(TransitionError):
@@ -387,14 +381,7 @@ def test_another_talent_cannot_consent(awaiting, agency, ctx):
 
     stranger = TalentFactory(agency=agency, user=UserFactory())
     with pytest.raises(Licence.DoesNotExist):
-        services.give_consent(
-            talent=stranger,
-            user=stranger.user,
-            reference=awaiting.reference,
-            typed_name=stranger.full_name,
-            terms_hash=awaiting.terms.terms_hash,
-            context=ctx,
-        )
+        consent_to(awaiting, stranger, context=ctx)
 
 
 def test_refusal_releases_the_slot_and_is_recorded(awaiting, talent, ctx):
@@ -420,14 +407,7 @@ def test_no_licence_becomes_active_without_consent(awaiting):
 
 
 def test_consent_to_old_terms_does_not_activate_new_terms(awaiting, talent, ctx):
-    services.give_consent(
-        talent=talent,
-        user=talent.user,
-        reference=awaiting.reference,
-        typed_name=talent.full_name,
-        terms_hash=awaiting.terms.terms_hash,
-        context=ctx,
-    )
+    consent_to(awaiting, talent, context=ctx)
     # Terms swapped behind the model's back (e.g. by a bug): activation must refuse.
     from marketplace.licensing.models import LicenceTerms
 
@@ -457,14 +437,7 @@ def test_revocation_ends_open_and_winds_down_active_licences(
         by=brand_manager, twin_id=twin.pk, terms=make_terms(exclusive=True)
     )
     services.approve_licence(by=agency_manager, reference=active.reference)
-    services.give_consent(
-        talent=talent,
-        user=talent.user,
-        reference=active.reference,
-        typed_name=talent.full_name,
-        terms_hash=active.terms.terms_hash,
-        context=ctx,
-    )
+    consent_to(active, talent, context=ctx)
     services.activate_licence(licence_id=active.pk)
     pending = services.request_licence(
         by=other_brand_manager, twin_id=twin.pk, terms=make_terms(territories=["IT"])
@@ -502,14 +475,7 @@ def test_revocation_ends_open_and_winds_down_active_licences(
 
 def _activate(licence, agency_manager, talent, ctx):
     services.approve_licence(by=agency_manager, reference=licence.reference)
-    services.give_consent(
-        talent=talent,
-        user=talent.user,
-        reference=licence.reference,
-        typed_name=talent.full_name,
-        terms_hash=licence.terms.terms_hash,
-        context=ctx,
-    )
+    consent_to(licence, talent, context=ctx)
     return services.activate_licence(licence_id=licence.pk)
 
 

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-import pytest
+from datetime import timedelta
 
-from marketplace.licensing.models import Licence
+import pytest
+from django.utils import timezone
+
+from marketplace.licensing.models import Licence, LicenceTerms
 from marketplace.payments import services
 from tests.factories import MembershipFactory
 from tests.flows import consented_licence
@@ -45,3 +48,13 @@ def active_licence(stripe_env, awaiting_payment, brand_finance):
     pay(stripe_env, charge)
     awaiting_payment.refresh_from_db()
     return awaiting_payment
+
+
+@pytest.fixture
+def started(active_licence):
+    """The active licence, its window begun five days ago."""
+    LicenceTerms.objects.filter(pk=active_licence.terms_id).update(
+        start_date=timezone.localdate() - timedelta(days=5)
+    )
+    active_licence.refresh_from_db()
+    return active_licence

@@ -32,19 +32,6 @@ def use(licence, key="k1", **overrides):
     return services.UsageInput(**values)
 
 
-@pytest.fixture
-def started(active_licence):
-    """The licence window has begun."""
-    from marketplace.licensing.models import LicenceTerms
-
-    today = timezone.localdate()
-    LicenceTerms.objects.filter(pk=active_licence.terms_id).update(
-        start_date=today - timedelta(days=5)
-    )
-    active_licence.refresh_from_db()
-    return active_licence
-
-
 def test_an_accepted_use_accrues_the_per_use_fee(started, brand_manager):
     report, created = services.record_usage(
         by=brand_manager, reference=started.reference, data=use(started, media_type="web")

@@ -14,7 +14,6 @@ from marketplace.payments.models import UsageReport
 from marketplace.talent.demo_images import studio_portrait
 from tests.payments import test_usage
 
-started = test_usage.started  # the fixture: an active licence whose window has begun
 use = test_usage.use
 
 pytestmark = pytest.mark.django_db

@@ -3,8 +3,6 @@ same rows; the service takes the short path where it can."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.forms.models import model_to_dict
@@ -27,31 +25,19 @@ needs_postgresql = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def started(active_licence):
-    LicenceTerms.objects.filter(pk=active_licence.terms_id).update(
-        start_date=timezone.localdate() - timedelta(days=5)
-    )
-    active_licence.refresh_from_db()
-    return active_licence
-
-
-def unsaved_use(licence: Licence, brand_manager, key: str) -> UsageReport:
-    return UsageReport(
-        licence=licence,
-        brand=brand_manager.organisation,
-        talent_id=licence.talent_id,
-        reported_by=brand_manager.user,
-        idempotency_key=key,
+def use_input(key: str) -> services.UsageInput:
+    return services.UsageInput(
         used_on=timezone.localdate(),
         media_type="social",
         territory="DE",
         asset_reference="ss27/look-04.jpg",
-        fee=1_000,
-        talent_share=720,
-        agency_share=180,
-        currency="EUR",
+        idempotency_key=key,
     )
+
+
+def accepted(as_read: Licence, brand_manager, key: str) -> UsageReport:
+    """The use, unsaved, as `record_usage` builds it from the licence as read."""
+    return services._accepted_use(by=brand_manager, licence=as_read, data=use_input(key), key=key)
 
 
 def written(report: UsageReport) -> tuple[dict, dict]:
@@ -74,8 +60,10 @@ def read(licence: Licence, by) -> Licence:
 @needs_postgresql
 def test_both_paths_write_the_same_rows(started, brand_manager):
     with transaction.atomic():
-        by_orm = usage_store.store_use_with_orm(unsaved_use(started, brand_manager, "orm"))
-    in_one = unsaved_use(started, brand_manager, "sql")
+        by_orm = usage_store.store_use_with_orm(
+            accepted(read(started, brand_manager), brand_manager, "orm")
+        )
+    in_one = accepted(read(started, brand_manager), brand_manager, "sql")
     assert usage_store.store_use_if_unchanged(in_one, read(started, brand_manager))
 
     assert written(in_one) == written(by_orm)
@@ -123,13 +111,7 @@ def test_the_short_read_gives_what_the_orm_gives(started, brand_manager):
 
 @needs_postgresql
 def test_a_use_is_read_then_written_in_one_statement(started, brand_manager):
-    data = services.UsageInput(
-        used_on=timezone.localdate(),
-        media_type="social",
-        territory="DE",
-        asset_reference="ss27/look-04.jpg",
-        idempotency_key="one",
-    )
+    data = use_input("one")
     with CaptureQueriesContext(connection) as queries:
         services.record_usage(by=brand_manager, reference=started.reference, data=data)
 
@@ -143,13 +125,14 @@ def test_a_use_is_read_then_written_in_one_statement(started, brand_manager):
 @needs_postgresql
 def test_a_reused_key_writes_nothing_on_the_short_path(started, brand_manager):
     assert usage_store.store_use_if_unchanged(
-        unsaved_use(started, brand_manager, "same"), read(started, brand_manager)
+        accepted(read(started, brand_manager), brand_manager, "same"), read(started, brand_manager)
     )
     events = AuditEvent.objects.count()
 
     with pytest.raises(IntegrityError):
         usage_store.store_use_if_unchanged(
-            unsaved_use(started, brand_manager, "same"), read(started, brand_manager)
+            accepted(read(started, brand_manager), brand_manager, "same"),
+            read(started, brand_manager),
         )
 
     # nothing more written, and the surrounding transaction is still usable
@@ -207,20 +190,12 @@ def test_a_licence_changed_after_the_read_is_checked_again_under_its_lock(
     counted = Licence.objects.get(pk=started.pk).uses_count
 
     # then the one statement writes nothing
-    assert not usage_store.store_use_if_unchanged(
-        unsaved_use(started, brand_manager, "late"), as_read
-    )
+    assert not usage_store.store_use_if_unchanged(accepted(as_read, brand_manager, "late"), as_read)
     assert Licence.objects.get(pk=started.pk).uses_count == counted
     assert not UsageReport.objects.exists()
 
     # and the service, checking again under the lock, refuses with the reason or records
-    data = services.UsageInput(
-        used_on=timezone.localdate(),
-        media_type="social",
-        territory="DE",
-        asset_reference="ss27/look-04.jpg",
-        idempotency_key="late",
-    )
+    data = use_input("late")
     if refusal is None:
         report, created = services.record_usage(
             by=brand_manager, reference=started.reference, data=data
