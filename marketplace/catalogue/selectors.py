@@ -139,9 +139,8 @@ class PageByKeys(Sequence[Twin]):
 
     The paginator's count is the view's (cached) one; `len` counts only when asked."""
 
-    def __init__(self, twins: QuerySet[Twin], cards: QuerySet[Twin] | None = None) -> None:
+    def __init__(self, twins: QuerySet[Twin]) -> None:
         self.twins = twins
-        self.cards = catalogue_cards() if cards is None else cards
 
     def __len__(self) -> int:
         return self.twins.count()
@@ -156,7 +155,7 @@ class PageByKeys(Sequence[Twin]):
         keys = self.twins.select_related(None).prefetch_related(None).values_list("pk", flat=True)
         ids = list(keys[index])
         # Fail closed: a twin that left the catalogue since the first step drops out.
-        found = self.cards.in_bulk(ids)
+        found = catalogue_cards().in_bulk(ids)
         return with_card_tags([found[pk] for pk in ids if pk in found])
 
 
@@ -188,7 +187,7 @@ def catalogue_version() -> str:
     """The latest twin change (one indexed query): what catalogue caches are keyed on.
 
     Every service write saves the twin; the caches' timeout bounds what this misses (tag or
-    category edits in the admin, a deleted twin, an exclusivity hold taken or lapsed)."""
+    category edits in the admin, a deleted twin)."""
     latest = Twin.objects.aggregate(latest=Max("updated_at"))["latest"]
     return latest.isoformat() if latest else "none"
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from marketplace.accounts.models import Organisation
 from marketplace.core.caching import db_key
+from marketplace.licensing import selectors as licensing_selectors
 from marketplace.licensing.models import Licence
 from marketplace.payments import selectors as payments_selectors
 from marketplace.payments.models import Charge, ConnectedAccount, Earning, UsageReport
@@ -272,6 +273,50 @@ def talent_uses_page(
     paginator.count = _cached(uses.count, "uses-count", talent.pk, version, wanted)
     brands = _cached(lambda: talent_use_brands(talent), "use-brands", talent.pk, version)
     return paginator.get_page(page), brands
+
+
+# The dashboard's lists show a line per licence or twin: their fields only (the terms' JSON
+# and the twin's wide row are costly to load twenty times over).
+ACTIVE_LINE_FIELDS = (
+    "reference",
+    "ends_early_on",
+    "brand__name",
+    "terms__end_date",
+    "terms__category__name",
+)
+CONSENT_LINE_FIELDS = (
+    *ACTIVE_LINE_FIELDS,
+    "terms__territory_label",
+    "terms__start_date",
+    "terms__quote",
+    "terms__currency",
+)
+
+
+def talent_consent_lines(talent: Talent, *, limit: int = 10) -> QuerySet[Licence]:
+    """The first licences waiting for the model's consent, as the dashboard lists them."""
+    return (
+        licensing_selectors.consent_inbox(talent)
+        .select_related(None)
+        .select_related("brand", "terms__category")
+        .only(*CONSENT_LINE_FIELDS)[:limit]
+    )
+
+
+def talent_active_lines(talent: Talent, *, limit: int = 20) -> QuerySet[Licence]:
+    """The model's active licences, soonest ending first, as the dashboard lists them."""
+    return (
+        Licence.objects.for_talent(talent)
+        .filter(status=Licence.Status.ACTIVE)
+        .select_related("brand", "terms__category")
+        .only(*ACTIVE_LINE_FIELDS)
+        .order_by("terms__end_date")[:limit]
+    )
+
+
+def talent_twin_links(talent: Talent) -> QuerySet[Twin]:
+    """The model's twins by name (the talent too: the related manager sets it on each)."""
+    return talent.twins.only("display_name", "talent")
 
 
 def monthly(

@@ -12,27 +12,10 @@ from marketplace.accounts.tenancy import (
     brand_required,
     talent_required,
 )
-from marketplace.licensing import selectors as licensing
-from marketplace.licensing.models import Licence
 from marketplace.payments import selectors as payments_selectors
 from marketplace.talent.models import MediaType
 
 from . import selectors, statements
-
-ACTIVE_LINE_FIELDS = (
-    "reference",
-    "ends_early_on",
-    "brand__name",
-    "terms__end_date",
-    "terms__category__name",
-)
-CONSENT_LINE_FIELDS = (
-    *ACTIVE_LINE_FIELDS,
-    "terms__territory_label",
-    "terms__start_date",
-    "terms__quote",
-    "terms__currency",
-)
 
 
 @talent_required
@@ -73,21 +56,12 @@ def talent_dashboard(request: TenantRequest) -> HttpResponse:
         "params": params.urlencode(),
         "use_brands": use_brands,
         "media_choices": MediaType.choices,
-        # The lists show a line per licence: their fields only (the terms' JSON and the
-        # twin's wide row are costly to load twenty times over).
-        "consents": licensing.consent_inbox(talent)
-        .select_related(None)
-        .select_related("brand", "terms__category")
-        .only(*CONSENT_LINE_FIELDS)[:10],
-        "active": Licence.objects.for_talent(talent)
-        .filter(status=Licence.Status.ACTIVE)
-        .select_related("brand", "terms__category")
-        .only(*ACTIVE_LINE_FIELDS)
-        .order_by("terms__end_date")[:20],
+        "consents": selectors.talent_consent_lines(talent),
+        "active": selectors.talent_active_lines(talent),
         "account": account,
         "next_payout": selectors.next_payout_at(),
         "restrictions": talent.restricted_categories.all(),
-        "twins": talent.twins.only("display_name", "talent"),
+        "twins": selectors.talent_twin_links(talent),
     }
     return render(request, "dashboards/talent.html", context)
 

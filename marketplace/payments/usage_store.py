@@ -29,6 +29,7 @@ from marketplace.talent.models import Twin
 from .models import UsageReport
 
 VERB = "usage.recorded"
+_TARGET_TYPE = Licence._meta.label_lower
 
 
 def audit_data(report: UsageReport) -> dict[str, Any]:
@@ -86,6 +87,16 @@ def _select(alias: str, fields: list[Any]) -> str:
     return ", ".join(f"{alias}.{connection.ops.quote_name(f.column)}" for f in fields)
 
 
+_READ = f"""
+SELECT {_select("licence", _LICENCE_FIELDS)}, {_select("terms", _TERMS_FIELDS)},
+    twin.consent_revoked_at
+FROM {Licence._meta.db_table} AS licence
+JOIN {LicenceTerms._meta.db_table} AS terms ON terms.id = licence.terms_id
+JOIN {Twin._meta.db_table} AS twin ON twin.id = licence.twin_id
+WHERE licence.brand_id = %s AND licence.reference = %s
+"""  # noqa: S608
+
+
 def read_licence(*, brand_id: int, reference: str) -> Licence:
     """The brand's licence with its terms and `consent_revoked_at` (its twin's), as
     `record_usage`'s locked read gives it, in one query without the ORM's compilation and
@@ -126,17 +137,6 @@ def store_use_with_orm(report: UsageReport) -> UsageReport:
     audit.record(report.licence, VERB, actor=report.reported_by, data=audit_data(report))
     return report
 
-
-_TARGET_TYPE = Licence._meta.label_lower
-
-_READ = f"""
-SELECT {_select("licence", _LICENCE_FIELDS)}, {_select("terms", _TERMS_FIELDS)},
-    twin.consent_revoked_at
-FROM {Licence._meta.db_table} AS licence
-JOIN {LicenceTerms._meta.db_table} AS terms ON terms.id = licence.terms_id
-JOIN {Twin._meta.db_table} AS twin ON twin.id = licence.twin_id
-WHERE licence.brand_id = %s AND licence.reference = %s
-"""  # noqa: S608
 
 # Every value is a parameter; table names come from the models.
 ONE_STATEMENT = f"""
