@@ -609,7 +609,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     sys.path.insert(0, str(REPO_ROOT))
-    from marketplace.stripe_sandbox.testing import run_sandbox
+    from stripe_sandbox.testing import run_sandbox
 
     queue = f"likeness-bench-payouts-{uuid.uuid4().hex[:8]}"
     with (

@@ -23,7 +23,7 @@ from celery._state import _set_task_join_will_block
 from django.conf import settings
 
 from config.celery import app as celery_app
-from marketplace.stripe_sandbox.testing import Sandbox, run_sandbox
+from stripe_sandbox.testing import Sandbox, run_sandbox
 from tests import factories
 from tests.services import require_services_in_ci
 

@@ -32,9 +32,9 @@ from marketplace.licensing.models import Consent, ExclusivityHold, Licence
 from marketplace.payments import services as payments
 from marketplace.payments.models import Charge, Earning, UsageReport, WebhookEvent
 from marketplace.payments.tasks import run_payouts_task
-from marketplace.stripe_sandbox.testing import Sandbox
 from marketplace.talent.demo_images import studio_portrait
 from marketplace.talent.models import Talent, Twin
+from stripe_sandbox.testing import Sandbox
 from tests.browser.conftest import allow_console_error, shot
 from tests.browser.test_journeys import assert_no_horizontal_scroll, nav
 from tests.factories import (

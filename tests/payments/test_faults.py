@@ -48,7 +48,7 @@ from marketplace.payments.models import (
     WebhookEvent,
 )
 from marketplace.payments.tasks import resume_stuck_payouts_task, run_payouts_task
-from marketplace.stripe_sandbox.testing import Sandbox
+from stripe_sandbox.testing import Sandbox
 from tests.conftest import IN_CI, ROOT, celery_worker_command, celery_worker_env
 from tests.factories import AgencyFactory, TalentFactory
 

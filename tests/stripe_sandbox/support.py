@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import stripe
 
-from marketplace.stripe_sandbox.testing import Sandbox
+from stripe_sandbox.testing import Sandbox
 
 T = TypeVar("T")
 

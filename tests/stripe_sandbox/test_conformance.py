@@ -7,7 +7,7 @@ import uuid
 import pytest
 import stripe
 
-from marketplace.stripe_sandbox.testing import Sandbox
+from stripe_sandbox.testing import Sandbox
 
 from .support import api, as_dict, fee, onboarded_account, paid_checkout, usd_available, usd_of
 

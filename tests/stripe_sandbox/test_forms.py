@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from stripe._encode import _api_encode  # the encoder the library uses for every request
 
-from marketplace.stripe_sandbox.errors import StripeError
-from marketplace.stripe_sandbox.forms import Params, decode
+from stripe_sandbox.errors import StripeError
+from stripe_sandbox.forms import Params, decode
 
 
 def test_nested_hashes_arrays_and_appends():

@@ -1,16 +1,19 @@
-"""The sandbox stays a tool apart: the product never imports it, and it imports no product code."""
+"""The sandbox stays a tool apart: the product never imports it, it imports no product code,
+and the wheel does not ship it."""
 
 from __future__ import annotations
 
 import ast
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
+from setuptools import find_packages
 
 ROOT = Path(__file__).resolve().parents[2]
-SANDBOX = ROOT / "marketplace" / "stripe_sandbox"
-TARGET = "marketplace.stripe_sandbox"
+SANDBOX = ROOT / "stripe_sandbox"
+TARGET = "stripe_sandbox"
 
 
 def module_name(path: Path) -> str:
@@ -56,29 +59,28 @@ def imports_sandbox(modules: set[str]) -> bool:
 def test_scanner_sees_every_import_form():
     module = "marketplace.licensing.services"
     for source in (
-        "import marketplace.stripe_sandbox",
-        "import marketplace.stripe_sandbox.testing as t",
-        "from marketplace.stripe_sandbox import testing",
-        "from marketplace import stripe_sandbox",
-        "from .. import stripe_sandbox",
-        "from ..stripe_sandbox.api import router",
-        "import importlib\nimportlib.import_module('marketplace.stripe_sandbox.app')",
-        "def f():\n    from marketplace.stripe_sandbox.testing import run_sandbox",
+        "import stripe_sandbox",
+        "import stripe_sandbox.testing as t",
+        "from stripe_sandbox import testing",
+        "from stripe_sandbox.resources.crud import router",
+        "import importlib\nimportlib.import_module('stripe_sandbox.app')",
+        "__import__('stripe_sandbox')",
+        "def f():\n    from stripe_sandbox.testing import run_sandbox",
     ):
         assert imports_sandbox(imported_modules(source, module)), source
     for source in (
         "import marketplace.payments",
         "from marketplace import payments",
-        "from . import stripe_sandbox_settings",
-        "cmd = ['python', '-m', 'marketplace.stripe_sandbox']",
+        "from . import stripe_sandbox",
+        "import stripe_sandbox_settings",
+        "cmd = ['python', '-m', 'stripe_sandbox']",
     ):
         assert not imports_sandbox(imported_modules(source, module)), source
-    assert imports_sandbox(imported_modules("from . import stripe_sandbox", "marketplace", True))
 
 
 def product_files() -> list[Path]:
     files = [*(ROOT / "marketplace").rglob("*.py"), *(ROOT / "config").rglob("*.py")]
-    return sorted(p for p in files if SANDBOX not in p.parents and "migrations" not in p.parts)
+    return sorted(p for p in files if "migrations" not in p.parts)
 
 
 def test_product_code_never_imports_the_sandbox():
@@ -96,7 +98,9 @@ def test_product_code_never_imports_the_sandbox():
     assert offenders == []
 
 
-@pytest.mark.parametrize("path", sorted(SANDBOX.glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", sorted(SANDBOX.rglob("*.py")), ids=lambda p: str(p.relative_to(SANDBOX))
+)
 def test_sandbox_imports_only_the_standard_library(path: Path):
     modules = imported_modules(
         path.read_text(), module_name(path), is_package=path.name == "__init__.py"
@@ -112,3 +116,10 @@ def test_sandbox_imports_only_the_standard_library(path: Path):
     # testing.py builds a stripe.StripeClient for tests (lazily, inside client()).
     allowed = {"stripe"} if path.name == "testing.py" else set()
     assert foreign == allowed
+
+
+def test_the_wheel_ships_the_product_but_not_the_sandbox():
+    find = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    packages = find_packages(str(ROOT), include=find["packages"]["find"]["include"])
+    assert {"config", "marketplace", "marketplace.payments"} <= set(packages)
+    assert [p for p in packages if p.split(".")[0] == TARGET or ".stripe_sandbox" in p] == []

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import stripe
 
-from marketplace.stripe_sandbox.testing import Sandbox
+from stripe_sandbox.testing import Sandbox
 
 from .support import http
 

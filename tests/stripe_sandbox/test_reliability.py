@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import stripe
 
-from marketplace.stripe_sandbox.testing import Sandbox, run_sandbox
+from stripe_sandbox.testing import Sandbox, run_sandbox
 
 from .support import api, http, onboarded_account, paid_checkout, usd_of
 

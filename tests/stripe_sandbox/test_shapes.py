@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import stripe
 
-from marketplace.stripe_sandbox.testing import Sandbox
+from stripe_sandbox.testing import Sandbox
 
 from .support import api, onboarded_account, paid_checkout
 

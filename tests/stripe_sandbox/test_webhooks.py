@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 import stripe
 
-from marketplace.stripe_sandbox.testing import Sandbox, run_sandbox
+from stripe_sandbox.testing import Sandbox, run_sandbox
 
 from .support import Receiver, onboarded_account, paid_checkout, wait_for
 

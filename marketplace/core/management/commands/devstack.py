@@ -1,7 +1,9 @@
 """Run the whole marketplace locally: web server, Celery worker with beat, Stripe sandbox.
 
 Embedded defaults need no services: SQLite, kombu's filesystem broker and the local Stripe
-sandbox (a separate process, started here only when no real Stripe key is configured).
+sandbox (a separate process, started here only when no real Stripe key is configured). The
+sandbox is the development package ``stripe_sandbox`` beside ``marketplace/`` (not in the wheel):
+it is run as a module from the repository, never imported.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ class Command(BaseCommand):
             commands["stripe-sandbox"] = [
                 sys.executable,
                 "-m",
-                "marketplace.stripe_sandbox",
+                "stripe_sandbox",
                 "--port",
                 sandbox_port,
                 "--db",

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 API_KEY = "sk_test_likeness_sandbox"
 
 T = TypeVar("T")
@@ -73,7 +73,7 @@ class Sandbox:
         command = [
             sys.executable,
             "-m",
-            "marketplace.stripe_sandbox",
+            "stripe_sandbox",
             "--host",
             self.host,
             "--port",

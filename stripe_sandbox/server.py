@@ -1,4 +1,4 @@
-"""HTTP server and command line: ``python -m marketplace.stripe_sandbox``."""
+"""HTTP server and command line: ``python -m stripe_sandbox``."""
 
 from __future__ import annotations
 
@@ -80,7 +80,7 @@ def parse_endpoint_limit(text: str) -> tuple[str, int]:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m marketplace.stripe_sandbox",
+        prog="python -m stripe_sandbox",
         description="Likeness Stripe sandbox: a local server speaking Stripe's HTTP API.",
     )
     parser.add_argument("--host", default="127.0.0.1")

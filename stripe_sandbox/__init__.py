@@ -2,5 +2,5 @@
 
 A development and test tool kept apart from the product: the product talks to it only over HTTP
 through the official ``stripe`` library, and never imports this package. It uses the standard
-library only (no Django, no other ``marketplace`` module). See README.md in this directory.
+library only (no Django, no ``marketplace`` module). See README.md in this directory.
 """
