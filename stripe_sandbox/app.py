@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from . import api, pages, webhooks
+from . import pages, webhooks
 from .core import DEFAULT_API_VERSION, Config, Context, RateLimiter, Router, new_id
 from .errors import (
     StripeError,
@@ -26,10 +26,15 @@ from .errors import (
     idempotency_endpoint,
     idempotency_params,
     invalid,
+    no_such,
     rate_limited,
     unrecognized_url,
 )
 from .forms import Params, decode, parse_expand
+from .resources import expand, present, router
+from .resources.accounts import build_platform_account, complete_onboarding
+from .resources.balance import balances
+from .resources.checkout_sessions import expire_session, pay_checkout_session, success_redirect
 from .store import Store
 
 log = logging.getLogger("stripe_sandbox")
@@ -106,9 +111,7 @@ class App:
     def _ensure_platform(self) -> None:
         if self.store.kv_get("platform_account") is None:
             account_id = new_id("acct", 16)
-            self.store.kv_set(
-                "platform_account", api.build_platform_account(account_id, self.now())
-            )
+            self.store.kv_set("platform_account", build_platform_account(account_id, self.now()))
 
     def platform_account_id(self) -> str:
         return self.platform_account()["id"]
@@ -145,7 +148,7 @@ class App:
         with self.store.transaction():
             for row in self.store.find("checkout.session", where={"status": "open"}):
                 if row.data["expires_at"] <= now:
-                    api.expire_session(self.context(row.account), row.data)
+                    expire_session(self.context(row.account), row.data)
             self.store.execute(
                 "DELETE FROM idempotency WHERE created <= ?", (now - self.config.idempotency_ttl,)
             )
@@ -178,7 +181,7 @@ class App:
             headers.append(("Stripe-Version", version))
         try:
             api_key = self.authenticate(request)
-            found = api.router.match(request.method, request.path)
+            found = router.match(request.method, request.path)
             if found is None:
                 raise unrecognized_url(request.method, request.path)
             route, path_params = found
@@ -287,7 +290,7 @@ class App:
             try:
                 result = handler(ctx)
                 status, obj = result if isinstance(result, tuple) else (200, result)
-                obj = api.expand(ctx, obj, parse_expand(ctx.params))
+                obj = expand(ctx, obj, parse_expand(ctx.params))
                 body = (json.dumps(obj, indent=2) + "\n").encode()
             except StripeError as error:
                 if not error.persist:
@@ -362,7 +365,7 @@ class App:
     def balance_summary(self, account: str) -> dict[str, dict[str, int]]:
         ctx = self.context(account)
         with self.store.transaction():
-            return api.balances(ctx, account)
+            return balances(ctx, account)
 
     def _sandbox_state(self, values: dict[str, Any], path: dict[str, str]) -> dict[str, Any]:
         with self.store.transaction():
@@ -373,13 +376,13 @@ class App:
                 "SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status"
             ).fetchall()
             platform = self.platform_account_id()
-            balances = {"platform": api.balances(self.context(), "")}
+            by_account = {"platform": balances(self.context(), "")}
             for account in accounts:
-                balances[account] = api.balances(self.context(account), account)
+                by_account[account] = balances(self.context(account), account)
         return {
             "platform_account": platform,
             "counts": counts,
-            "balances": balances,
+            "balances": by_account,
             "deliveries": {r["status"]: r["n"] for r in records},
             "config": self.config.public(),
             "now": self.now(),
@@ -398,7 +401,7 @@ class App:
                 object_type, account=account, parent=values.get("parent"), where=where
             )
             ctx = self.context()
-            data = [api.present(ctx, row.data) for row in rows]
+            data = [present(ctx, row.data) for row in rows]
         return {"data": data}
 
     def _sandbox_object(self, values: dict[str, Any], path: dict[str, str]):
@@ -409,7 +412,7 @@ class App:
             return {
                 "account": row.account or None,
                 "parent": row.parent,
-                "object": api.present(self.context(), row.data),
+                "object": present(self.context(), row.data),
             }
 
     def _sandbox_balance(self, values: dict[str, Any], path: dict[str, str]) -> dict[str, Any]:
@@ -444,15 +447,15 @@ class App:
         with self.store.transaction():
             row = self.store.row(path["id"])
             if row is None or row.type != "checkout.session":
-                return 404, api.no_such("checkout.session", path["id"]).body()
+                return 404, no_such("checkout.session", path["id"]).body()
             ctx = self.context(row.account, base_url=values["_base_url"])
-            session, error = api.pay_checkout_session(
+            session, error = pay_checkout_session(
                 ctx, row.data, str(values.get("card") or "visa"), email=values.get("email")
             )
             result: dict[str, Any] = {
                 "session": session,
                 "payment_intent": self.store.get(session["payment_intent"]),
-                "redirect": api.success_redirect(session) if error is None else None,
+                "redirect": success_redirect(session) if error is None else None,
             }
             if error is not None:
                 result.update(error.body())
@@ -463,13 +466,13 @@ class App:
         with self.store.transaction():
             session = self.store.get(path["id"], "checkout.session")
             if session is None:
-                return 404, api.no_such("checkout.session", path["id"]).body()
+                return 404, no_such("checkout.session", path["id"]).body()
             return {"session": session, "redirect": session["cancel_url"]}
 
     def _sandbox_onboarding(self, values: dict[str, Any], path: dict[str, str]):
         complete = str(values.get("complete", "true")).lower() not in ("false", "0", "no")
         with self.store.transaction():
             if self.store.get(path["id"], "account", "") is None:
-                return 404, api.no_such("account", path["id"]).body()
+                return 404, no_such("account", path["id"]).body()
             ctx = self.context(base_url=values["_base_url"])
-            return api.complete_onboarding(ctx, path["id"], complete=complete)
+            return complete_onboarding(ctx, path["id"], complete=complete)

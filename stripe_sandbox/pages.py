@@ -8,8 +8,10 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from . import api
-from .cards import CARDS
+from .cards import CARDS, lookup
+from .resources.accounts import complete_onboarding
+from .resources.balance import balances
+from .resources.checkout_sessions import expire_if_due, pay_checkout_session, success_redirect
 
 if TYPE_CHECKING:
     from .app import App, Request, Response
@@ -127,7 +129,7 @@ def checkout_page(
         row = app.store.row(session_id)
         if row is None or row.type != "checkout.session":
             return not_found(f"No such Checkout Session: {session_id}")
-        session = api.expire_if_due(app.context(row.account), row.data)
+        session = expire_if_due(app.context(row.account), row.data)
         items = [r.data for r in app.store.find("item", parent=session_id)]
     cur = session["currency"]
     lines = "".join(
@@ -144,7 +146,7 @@ def checkout_page(
         f"<p class='muted'>Checkout Session <code>{escape(session_id)}</code></p></div>"
     )
     if session["status"] == "complete":
-        target = api.success_redirect(session)
+        target = success_redirect(session)
         link = f"<p><a href='{escape(target)}'>Return to the merchant</a></p>" if target else ""
         panel = (
             "<div class='card'><h1>Paid</h1><p class='ok'>This payment is complete.</p>"
@@ -227,7 +229,7 @@ def checkout_submit(app: App, request: Request, session_id: str) -> Response:
             return checkout_page(app, request, session_id)
         if action == "decline":
             card = "4000000000000002"
-        elif api.lookup(card) is None:
+        elif lookup(card) is None:
             return checkout_page(
                 app,
                 request,
@@ -238,12 +240,12 @@ def checkout_submit(app: App, request: Request, session_id: str) -> Response:
                 email=email,
             )
         ctx = app.context(row.account, base_url=app.base_url(request))
-        session, error = api.pay_checkout_session(ctx, session, card, email=email)
+        session, error = pay_checkout_session(ctx, session, card, email=email)
     if error is not None:
         return checkout_page(
             app, request, session_id, error=error.message, status=402, card=card, email=email
         )
-    target = api.success_redirect(session)
+    target = success_redirect(session)
     if target:
         return Response.redirect(target)
     return checkout_page(app, request, session_id)
@@ -311,7 +313,7 @@ def onboarding_submit(app: App, request: Request, token: str) -> Response:
         app.store.save(link)
         complete = values.get("action") == "complete"
         ctx = app.context(base_url=app.base_url(request))
-        api.complete_onboarding(ctx, link["account"], complete=complete)
+        complete_onboarding(ctx, link["account"], complete=complete)
     return Response.redirect(link["return_url"] if complete else link["refresh_url"])
 
 
@@ -341,7 +343,7 @@ def express_page(app: App, account_id: str) -> Response:
         account = app.store.get(account_id, "account", "")
         if account is None:
             return not_found(f"No such account: {account_id}")
-        amounts = api.balances(app.context(account_id), account_id)
+        amounts = balances(app.context(account_id), account_id)
         payouts = [r.data for r in app.store.find("payout", account=account_id)][-10:]
     rows = (
         "".join(
@@ -370,7 +372,7 @@ def overview(app: App) -> Response:
     with app.store.transaction():
         platform = app.platform_account_id()
         counts = app.store.counts()
-        amounts = api.balances(app.context(), "")
+        amounts = balances(app.context(), "")
         sessions = [r.data for r in app.store.find("checkout.session")][-10:]
         accounts = [r.data for r in app.store.find("account", account="")][-10:]
     balance = ", ".join(money(v["available"], c) for c, v in amounts.items()) or money(0, "usd")
