@@ -20,11 +20,12 @@ from .crud import (
     serve,
     text,
 )
+from .payment_methods import billing_details
 from .validation import (
     MIN_AMOUNT,
+    accept,
     amount,
     currency,
-    reject_unsupported,
 )
 
 
@@ -54,20 +55,7 @@ def build_charge(
         "application_fee": None,
         "application_fee_amount": None,
         "balance_transaction": None,
-        "billing_details": {
-            "address": {
-                "city": None,
-                "country": None,
-                "line1": None,
-                "line2": None,
-                "postal_code": None,
-                "state": None,
-            },
-            "email": None,
-            "name": None,
-            "phone": None,
-            "tax_id": None,
-        },
+        "billing_details": billing_details(),
         "calculated_statement_descriptor": "LIKENESS",
         "captured": capture and not declined,
         "created": ctx.now,
@@ -215,20 +203,7 @@ def destination_payment(
         "application_fee": None,
         "application_fee_amount": None,
         "balance_transaction": txn["id"],
-        "billing_details": {
-            "address": {
-                "city": None,
-                "country": None,
-                "line1": None,
-                "line2": None,
-                "postal_code": None,
-                "state": None,
-            },
-            "email": None,
-            "name": None,
-            "phone": None,
-            "tax_id": None,
-        },
+        "billing_details": billing_details(),
         "calculated_statement_descriptor": None,
         "captured": True,
         "created": ctx.now,
@@ -268,7 +243,8 @@ def destination_payment(
 
 @POST("/v1/charges")
 def charges_create(ctx: Context) -> dict[str, Any]:
-    p = ctx.params.allow(
+    p = accept(
+        ctx.params,
         "amount",
         "currency",
         "source",
@@ -277,14 +253,13 @@ def charges_create(ctx: Context) -> dict[str, Any]:
         "transfer_group",
         "receipt_email",
         "capture",
-        "customer",
-        "on_behalf_of",
-        "transfer_data",
-        "application_fee_amount",
-        "destination",
-    )
-    reject_unsupported(
-        p, "customer", "on_behalf_of", "transfer_data", "application_fee_amount", "destination"
+        unsupported=(
+            "customer",
+            "on_behalf_of",
+            "transfer_data",
+            "application_fee_amount",
+            "destination",
+        ),
     )
     value = amount(p, minimum=MIN_AMOUNT)
     cur = currency(p)

@@ -21,9 +21,9 @@ from .crud import (
 from .payment_intents import confirm_payment_intent, new_payment_intent
 from .validation import (
     MIN_AMOUNT,
+    accept,
     currency,
     payment_method_types,
-    reject_unsupported,
     url_param,
 )
 
@@ -36,8 +36,13 @@ def build_line_items(ctx: Context, p: Params) -> tuple[list[dict[str, Any]], str
     currencies: set[str] = set()
     for index, entry in enumerate(raw):
         item = Params(entry, f"line_items[{index}]")
-        item.allow("price", "price_data", "quantity", "adjustable_quantity", "tax_rates")
-        reject_unsupported(item, "adjustable_quantity", "tax_rates")
+        accept(
+            item,
+            "price",
+            "price_data",
+            "quantity",
+            unsupported=("adjustable_quantity", "tax_rates"),
+        )
         price_id = item.string("price")
         if price_id:
             raise no_such("price", price_id, param=item.name("price"), status=400)
@@ -47,16 +52,14 @@ def build_line_items(ctx: Context, p: Params) -> tuple[list[dict[str, Any]], str
                 "You must specify either `price` or `price_data` for each line item.",
                 param=item.name("price_data"),
             )
-        price_data.allow(
+        accept(
+            price_data,
             "currency",
             "unit_amount",
-            "unit_amount_decimal",
-            "product",
             "product_data",
             "tax_behavior",
-            "recurring",
+            unsupported=("recurring", "unit_amount_decimal", "product"),
         )
-        reject_unsupported(price_data, "recurring", "unit_amount_decimal", "product")
         cur = currency(price_data)
         assert cur is not None
         unit_amount = price_data.integer("unit_amount", required=True, minimum=0)
@@ -120,7 +123,8 @@ def session_url(ctx: Context, session_id: str) -> str:
 
 @POST("/v1/checkout/sessions")
 def checkout_create(ctx: Context) -> dict[str, Any]:
-    p = ctx.params.allow(
+    p = accept(
+        ctx.params,
         "mode",
         "line_items",
         "success_url",
@@ -138,21 +142,14 @@ def checkout_create(ctx: Context) -> dict[str, Any]:
         "allow_promotion_codes",
         "ui_mode",
         "currency",
-        "customer",
-        "discounts",
-        "automatic_tax",
-        "shipping_address_collection",
-        "subscription_data",
-        "return_url",
-    )
-    reject_unsupported(
-        p,
-        "customer",
-        "discounts",
-        "automatic_tax",
-        "shipping_address_collection",
-        "subscription_data",
-        "return_url",
+        unsupported=(
+            "customer",
+            "discounts",
+            "automatic_tax",
+            "shipping_address_collection",
+            "subscription_data",
+            "return_url",
+        ),
     )
     mode = p.string("mode", required=True, choices=("payment", "setup", "subscription"))
     if mode != "payment":
@@ -181,7 +178,8 @@ def checkout_create(ctx: Context) -> dict[str, Any]:
     pid = p.hash("payment_intent_data")
     pi_data: dict[str, Any] = {"metadata": {}}
     if pid is not None:
-        pid.allow(
+        accept(
+            pid,
             "description",
             "metadata",
             "transfer_group",
@@ -189,13 +187,12 @@ def checkout_create(ctx: Context) -> dict[str, Any]:
             "statement_descriptor",
             "statement_descriptor_suffix",
             "capture_method",
-            "setup_future_usage",
-            "application_fee_amount",
-            "transfer_data",
-            "on_behalf_of",
-        )
-        reject_unsupported(
-            pid, "setup_future_usage", "application_fee_amount", "transfer_data", "on_behalf_of"
+            unsupported=(
+                "setup_future_usage",
+                "application_fee_amount",
+                "transfer_data",
+                "on_behalf_of",
+            ),
         )
         if pid.string("capture_method", choices=("automatic", "automatic_async", "manual")) == (
             "manual"

@@ -21,10 +21,10 @@ from .crud import (
 from .payment_methods import payment_method_for
 from .validation import (
     MIN_AMOUNT,
+    accept,
     amount,
     currency,
     payment_method_types,
-    reject_unsupported,
 )
 
 
@@ -176,43 +176,35 @@ def confirm_payment_intent(ctx: Context, pi: dict[str, Any], pm_spec: str | None
     return pi
 
 
-PI_CREATE = (
-    "amount",
-    "currency",
-    "payment_method",
-    "confirm",
-    "metadata",
-    "description",
-    "transfer_group",
-    "payment_method_types",
-    "automatic_payment_methods",
-    "capture_method",
-    "receipt_email",
-    "statement_descriptor",
-    "statement_descriptor_suffix",
-    "return_url",
-    "off_session",
-    "error_on_requires_action",
-    "confirmation_method",
-    "use_stripe_sdk",
-    "customer",
-    "on_behalf_of",
-    "transfer_data",
-    "application_fee_amount",
-    "setup_future_usage",
-)
-
-
 @POST("/v1/payment_intents")
 def payment_intents_create(ctx: Context) -> dict[str, Any]:
-    p = ctx.params.allow(*PI_CREATE)
-    reject_unsupported(
-        p,
-        "customer",
-        "on_behalf_of",
-        "transfer_data",
-        "application_fee_amount",
-        "setup_future_usage",
+    p = accept(
+        ctx.params,
+        "amount",
+        "currency",
+        "payment_method",
+        "confirm",
+        "metadata",
+        "description",
+        "transfer_group",
+        "payment_method_types",
+        "automatic_payment_methods",
+        "capture_method",
+        "receipt_email",
+        "statement_descriptor",
+        "statement_descriptor_suffix",
+        "return_url",
+        "off_session",
+        "error_on_requires_action",
+        "confirmation_method",
+        "use_stripe_sdk",
+        unsupported=(
+            "customer",
+            "on_behalf_of",
+            "transfer_data",
+            "application_fee_amount",
+            "setup_future_usage",
+        ),
     )
     value = amount(p, minimum=MIN_AMOUNT)
     cur = currency(p)

@@ -12,6 +12,24 @@ from .crud import (
 )
 
 
+def billing_details() -> dict[str, Any]:
+    """Empty billing details, as a test card has them (PaymentMethods and their Charges)."""
+    return {
+        "address": {
+            "city": None,
+            "country": None,
+            "line1": None,
+            "line2": None,
+            "postal_code": None,
+            "state": None,
+        },
+        "email": None,
+        "name": None,
+        "phone": None,
+        "tax_id": None,
+    }
+
+
 def payment_method_for(ctx: Context, spec: str, *, param: str) -> tuple[dict[str, Any], TestCard]:
     """A PaymentMethod from a test id (``pm_card_visa``), a token, or an existing ``pm_``."""
     card = lookup(spec) if (spec in TOKENS or not spec.startswith(("pm_", "tok_"))) else None
@@ -28,20 +46,7 @@ def payment_method_for(ctx: Context, spec: str, *, param: str) -> tuple[dict[str
         "id": new_id("pm"),
         "object": "payment_method",
         "allow_redisplay": "unspecified",
-        "billing_details": {
-            "address": {
-                "city": None,
-                "country": None,
-                "line1": None,
-                "line2": None,
-                "postal_code": None,
-                "state": None,
-            },
-            "email": None,
-            "name": None,
-            "phone": None,
-            "tax_id": None,
-        },
+        "billing_details": billing_details(),
         "card": {
             "brand": card.brand,
             "checks": {

@@ -19,7 +19,7 @@ from .crud import (
     serve,
 )
 from .validation import (
-    reject_unsupported,
+    accept,
 )
 
 
@@ -84,18 +84,16 @@ def new_refund(
 
 @POST("/v1/refunds")
 def refunds_create(ctx: Context) -> dict[str, Any]:
-    p = ctx.params.allow(
+    p = accept(
+        ctx.params,
         "charge",
         "payment_intent",
         "amount",
         "reason",
         "metadata",
-        "refund_application_fee",
-        "reverse_transfer",
         "instructions_email",
-        "origin",
+        unsupported=("reverse_transfer", "refund_application_fee", "origin"),
     )
-    reject_unsupported(p, "reverse_transfer", "refund_application_fee", "origin")
     charge_id = p.string("charge")
     pi_id = p.string("payment_intent")
     if charge_id and pi_id:

@@ -67,6 +67,14 @@ def require_platform(ctx: Context, what: str) -> None:
         )
 
 
+def accept(p: Params, *supported: str, unsupported: tuple[str, ...] = ()) -> Params:
+    """Refuse unknown parameters (``parameter_unknown``), then real Stripe parameters the sandbox
+    does not implement (``unsupported``: they would change the outcome)."""
+    p.allow(*supported, *unsupported)
+    reject_unsupported(p, *unsupported)
+    return p
+
+
 def reject_unsupported(p: Params, *names: str) -> None:
     for name in names:
         if name in p:
