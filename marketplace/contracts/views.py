@@ -111,6 +111,20 @@ def decline(request: TenantRequest, reference: str) -> HttpResponse:
     return redirect("licensing:detail", reference=reference)
 
 
+@require_POST
+@login_required
+def retry(request: TenantRequest, reference: str) -> HttpResponse:
+    """Render a contract that could not be generated again (brand or agency managers, staff)."""
+    licence = _licence_or_404(request, reference)
+    try:
+        services.retry_contract_generation(licence_id=licence.pk, by=request.viewer)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "The contract is being generated again.")
+    return redirect("licensing:detail", reference=reference)
+
+
 def _pdf_response(field, filename: str, *, download: bool) -> FileResponse:
     try:
         handle = field.open("rb")
