@@ -496,3 +496,103 @@ def test_a_rebinding_name_is_posted_to_the_address_that_was_checked(
     [request] = a.requests
     assert request["headers"]["Host"] == f"hooks.brand-a.example:{port}"
     assert WebhookDelivery.objects.get().status == "delivered"
+
+
+def _certificate_for(name: str, folder) -> tuple[str, str, str]:
+    """A certificate authority and a server certificate for `name` it signed (PEM paths)."""
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.now(UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    paths = (folder / "ca.pem", folder / "cert.pem", folder / "key.pem")
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return tuple(str(p) for p in paths)  # type: ignore[return-value]
+
+
+def test_https_delivery_to_the_checked_address_verifies_the_name_s_certificate(
+    world, receivers, monkeypatch, tmp_path, django_capture_on_commit_callbacks
+):
+    import ssl
+
+    a, _ = receivers
+    name = "hooks.brand-a.example"
+    ca, cert, key = _certificate_for(name, tmp_path)
+    server_names: list[str | None] = []
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    tls.sni_callback = lambda sock, server_name, context: server_names.append(server_name)
+    a.server.socket = tls.wrap_socket(a.server.socket, server_side=True)
+    monkeypatch.setenv("SSL_CERT_FILE", ca)  # the delivery's default context trusts the CA
+    port = a.server.server_port
+    resolver = Resolver(monkeypatch, {name: ["127.0.0.1", "127.0.0.9"]})
+    services.create_endpoint(by=world.members["brand_a_manager"], url=f"https://{name}:{port}/in")
+    resolver.lookups.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        licensing.request_licence(
+            by=world.members["brand_a_manager"], twin_id=world.twin.pk, terms=make_terms()
+        )
+
+    assert resolver.lookups == [name]
+    assert server_names == [name]
+    [request] = a.requests
+    assert request["headers"]["Host"] == f"{name}:{port}"
+    assert WebhookDelivery.objects.get().status == "delivered"
