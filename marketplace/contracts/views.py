@@ -52,6 +52,9 @@ def sign(request: TenantRequest, reference: str) -> HttpResponse:
     licence = _licence_or_404(request, reference)
     panel = selectors.contract_panel(request.viewer, licence)
     contract = panel.contract
+    if panel.state == "failed":
+        messages.error(request, "The contract could not be generated; we have been notified.")
+        return redirect("licensing:detail", reference=reference)
     if contract is None or not contract.document_sha256:
         messages.info(request, "The contract is still being prepared.")
         return redirect("licensing:detail", reference=reference)

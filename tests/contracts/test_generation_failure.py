@@ -100,6 +100,16 @@ def test_the_parties_see_the_failure_and_managers_get_a_retry_button(client, fai
     }
 
 
+def test_the_signing_page_sends_back_to_the_licence_with_the_failure(client, failed, parties):
+    ref = failed["licence"].reference
+    client.force_login(parties["brand"].user)
+
+    response = client.get(f"/licences/{ref}/contract/sign/", follow=True)
+
+    assert response.redirect_chain == [(f"/licences/{ref}/", 302)]
+    assert response.content.decode().count(SENTENCE) == 2  # the message and the panel
+
+
 def test_retry_after_the_fix_produces_the_contract(
     client, failed, parties, django_capture_on_commit_callbacks, monkeypatch
 ):
