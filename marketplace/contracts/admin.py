@@ -28,6 +28,8 @@ CONTRACT_FIELDS: tuple[str, ...] = (
     "terms",
     "status",
     "render_attempts",
+    "generation_error",
+    "failed_at",
     "documents",
     "document_sha256",
     "document_size",

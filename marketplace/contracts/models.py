@@ -33,6 +33,8 @@ class Contract(TimeStampedModel):
 
     class Status(models.TextChoices):
         GENERATING = "generating", "Generating"
+        # Rendering kept failing after the worker's retries; a party's manager or staff retries.
+        FAILED = "failed", "Generation failed"
         AWAITING_SIGNATURES = "awaiting_signatures", "Awaiting signatures"
         SEALING = "sealing", "Signed — sealing"
         EXECUTED = "executed", "Executed"
@@ -46,6 +48,8 @@ class Contract(TimeStampedModel):
         max_length=20, choices=Status.choices, default=Status.GENERATING, db_index=True
     )
     render_attempts = models.PositiveSmallIntegerField(default=0)
+    generation_error = models.TextField(blank=True)  # for staff; the parties see a sentence
+    failed_at = models.DateTimeField(null=True, blank=True)
     document = models.FileField(
         storage=contract_storage, upload_to=_document_path, max_length=200, blank=True
     )
@@ -72,7 +76,7 @@ class Contract(TimeStampedModel):
                 name="one_live_contract_per_licence",
             ),
             models.CheckConstraint(
-                condition=Q(status="generating") | ~Q(document_sha256=""),
+                condition=Q(status__in=["generating", "failed"]) | ~Q(document_sha256=""),
                 name="contract_document_hashed",
             ),
         ]

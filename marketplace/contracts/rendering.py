@@ -33,6 +33,7 @@ ACCENT = (109, 40, 217)
 PAYMENT_DUE_DAYS = 14
 USAGE_INVOICE_DAYS = 30
 TALENT_PAYOUT_DAYS = 30
+MAX_COUNTRIES_IN_TABLE = 12
 GOVERNING_TERMS = (
     "the Likeness Marketplace Terms for brands, agencies and talent in force on the date of "
     "the last signature, which form part of this Agreement; where they conflict with this "
@@ -151,6 +152,9 @@ def contract_context(contract: Contract) -> dict[str, Any]:
         "q": _quote(terms.quote),
         "countries": ", ".join(f"{names.get(c, c)} ({c})" for c in terms.territories),
         "country_count": len(terms.territories),
+        # A table row must fit on one page: a long list is a paragraph after the table, which
+        # flows over as many pages as it needs.
+        "countries_listed_below": len(terms.territories) > MAX_COUNTRIES_IN_TABLE,
         "consent": consent,
         "consent_statement": consent.statement,
         "signing_order": [Party(role).label for role in SIGNING_ORDER],

@@ -55,13 +55,14 @@ class ContractPanel:
 
     licence: Licence
     contract: Contract | None
-    state: str  # none | generating | awaiting | sealing | executed | void
+    state: str  # none | generating | failed | awaiting | sealing | executed | void
     slots: list[SignatureSlot] = field(default_factory=list)
     signed_count: int = 0
     next_role: str | None = None
     viewer_role: str | None = None
     can_sign: bool = False
     can_decline: bool = False
+    can_retry: bool = False
 
     @property
     def polling(self) -> bool:
@@ -93,13 +94,14 @@ def contract_panel(viewer: Any, licence: Licence) -> ContractPanel:
     ]
     Status = Contract.Status
     if contract.status == Status.VOID or (
-        contract.status in (Status.GENERATING, Status.AWAITING_SIGNATURES)
+        contract.status in (Status.GENERATING, Status.FAILED, Status.AWAITING_SIGNATURES)
         and licence.status != Licence.Status.CONSENTED
     ):
         state = "void"
     else:
         state = {
             Status.GENERATING: "generating",
+            Status.FAILED: "failed",
             Status.AWAITING_SIGNATURES: "awaiting",
             Status.SEALING: "sealing",
             Status.EXECUTED: "executed",
@@ -116,4 +118,5 @@ def contract_panel(viewer: Any, licence: Licence) -> ContractPanel:
         viewer_role=role,
         can_sign=state == "awaiting" and role is not None and role == turn,
         can_decline=state == "awaiting" and role is not None and role not in signatures,
+        can_retry=state == "failed" and services.may_retry_generation(licence, viewer),
     )

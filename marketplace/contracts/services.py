@@ -15,8 +15,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from marketplace.accounts.models import Membership
-from marketplace.core import audit
+from marketplace.accounts.models import Membership, User
+from marketplace.core import audit, notify
 from marketplace.core.errors import PermissionDenied, TransitionError, ValidationFailed
 from marketplace.licensing import notifications
 from marketplace.licensing import services as licensing
@@ -133,6 +133,14 @@ def _open_contract(licence_id: int) -> Contract | None:
     return contract
 
 
+class RenderFailed(Exception):
+    """The contract's PDF could not be rendered (not a transient fault of the database)."""
+
+    def __init__(self, contract_id: int, message: str) -> None:
+        super().__init__(message)
+        self.contract_id = contract_id
+
+
 def generate_contract(*, licence_id: int) -> Contract | None:
     """Render the contract for the licence's consented terms and store it with its SHA-256.
 
@@ -154,7 +162,11 @@ def generate_contract(*, licence_id: int) -> Contract | None:
         "terms__category",
         "consent",
     ).get(pk=contract.pk)
-    pdf = rendering.render_contract(contract)
+    try:
+        pdf = rendering.render_contract(contract)
+    except Exception as exc:  # any fault of the renderer: retried, then shown as failed
+        logger.exception("contract.render_failed", extra={"contract": contract.reference})
+        raise RenderFailed(contract.pk, f"{exc.__class__.__name__}: {exc}") from exc
     return _store_document(contract.pk, pdf)
 
 
@@ -184,6 +196,98 @@ def _store_document(contract_id: int, pdf: bytes) -> Contract:
     notifications.tell(licence, "contract_sign_turn", brand=True)
     logger.info("contract.generated", extra={"contract": contract.reference})
     return contract
+
+
+@transaction.atomic
+def mark_generation_failed(*, contract_id: int, error: str) -> Contract | None:
+    """After the worker's last retry: the contract shows as failed to the parties, with a
+    retry, and staff are emailed the error. Idempotent: only a contract still generating."""
+    contract = (
+        Contract.objects.select_for_update(of=("self",))
+        .select_related("licence")
+        .filter(pk=contract_id)
+        .first()
+    )
+    if contract is None or contract.status != S.GENERATING:
+        return contract
+    contract.status = S.FAILED
+    contract.generation_error = error[:2000]
+    contract.failed_at = timezone.now()
+    contract.save(update_fields=["status", "generation_error", "failed_at", "updated_at"])
+    audit.record(
+        contract,
+        "contract.generation_failed",
+        data={"error": contract.generation_error, "attempts": contract.render_attempts},
+    )
+    staff = User.objects.filter(is_staff=True, is_active=True).values_list("email", flat=True)
+    for address in sorted(set(staff)):
+        notify.email(
+            to=[address],
+            subject=f"Contract {contract.reference} could not be generated",
+            template="contracts/email/generation_failed.txt",
+            context={"contract": contract, "licence": contract.licence},
+        )
+    logger.error(
+        "contract.generation_failed",
+        extra={"contract": contract.reference, "attempts": contract.render_attempts},
+    )
+    return contract
+
+
+def may_retry_generation(licence: Licence, viewer: Any) -> bool:
+    """Platform staff, and the owners and managers of the licence's brand and agency."""
+    user = viewer.user
+    if user is not None and user.is_authenticated and user.is_staff:
+        return True
+    membership = viewer.membership
+    return (
+        membership is not None
+        and membership.can_manage
+        and membership.organisation_id in (licence.brand_id, licence.agency_id)
+    )
+
+
+@transaction.atomic
+def retry_contract_generation(*, licence_id: int, by: Any) -> Contract:
+    """Render a failed contract again (a worker does, after commit). `by` is the Viewer.
+
+    Raises Licence.DoesNotExist for a licence the viewer cannot see (another tenant's),
+    PermissionDenied, TransitionError when the contract has not failed."""
+    user = by.user
+    if user is not None and user.is_authenticated and user.is_staff:
+        licence = Licence.objects.get(pk=licence_id)
+    else:
+        licence = Licence.objects.visible_to(by).get(pk=licence_id)
+    if not may_retry_generation(licence, by):
+        raise PermissionDenied(
+            "Only the brand's and agency's owners or managers can retry the contract."
+        )
+    contract = (
+        Contract.objects.select_for_update(of=("self",))
+        .filter(licence=licence, status=S.FAILED)
+        .first()
+    )
+    if contract is None or licence.status != Licence.Status.CONSENTED:
+        raise TransitionError("Only a contract that could not be generated can be retried.")
+    contract.status = S.GENERATING
+    contract.generation_error = ""
+    contract.failed_at = None
+    contract.save(update_fields=["status", "generation_error", "failed_at", "updated_at"])
+    audit.record(
+        contract,
+        "contract.generation_retried",
+        actor=user,
+        organisation=by.membership.organisation if by.membership else None,
+    )
+    licence_pk = licence.pk
+    transaction.on_commit(lambda: _enqueue_generation(licence_pk))
+    return contract
+
+
+def _enqueue_generation(licence_id: int) -> None:
+    from .tasks import generate_contract_task
+
+    generate_contract_task.delay(licence_id=licence_id)
 
 
 # --- Signing ------------------------------------------------------------------------------

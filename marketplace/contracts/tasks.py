@@ -17,6 +17,10 @@ logger = logging.getLogger("likeness.contracts")
 TRANSIENT = (OperationalError, InterfaceError, OSError)
 
 
+# Seconds before render attempt 2, 3, 4; then the contract shows as failed, with a retry.
+RENDER_RETRY_DELAYS = (30, 120, 600)
+
+
 @shared_task(
     autoretry_for=TRANSIENT,
     retry_backoff=2,
@@ -24,12 +28,24 @@ TRANSIENT = (OperationalError, InterfaceError, OSError)
     retry_jitter=True,
     max_retries=8,
 )
-def generate_contract_task(*, licence_id: int) -> str:
-    """Enqueued after the model's consent commits. Returns the contract reference, or ""."""
+def generate_contract_task(*, licence_id: int, attempt: int = 1) -> str:
+    """Enqueued after the model's consent commits, and on a retry of a failed contract.
+    Returns the contract reference, or ""."""
     try:
         contract = services.generate_contract(licence_id=licence_id)
     except DomainError as exc:
         logger.warning("contract.generation_refused", extra={"licence": licence_id, "why": exc})
+        return ""
+    except services.RenderFailed as exc:
+        if attempt <= len(RENDER_RETRY_DELAYS):
+            # A new message rather than Celery's retry, which also runs (at once) when tasks
+            # run inline; the attempt number travels with it.
+            generate_contract_task.apply_async(
+                kwargs={"licence_id": licence_id, "attempt": attempt + 1},
+                countdown=RENDER_RETRY_DELAYS[attempt - 1],
+            )
+            return ""
+        services.mark_generation_failed(contract_id=exc.contract_id, error=str(exc))
         return ""
     return contract.reference if contract else ""
 

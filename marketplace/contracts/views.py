@@ -52,6 +52,9 @@ def sign(request: TenantRequest, reference: str) -> HttpResponse:
     licence = _licence_or_404(request, reference)
     panel = selectors.contract_panel(request.viewer, licence)
     contract = panel.contract
+    if panel.state == "failed":
+        messages.error(request, "The contract could not be generated; we have been notified.")
+        return redirect("licensing:detail", reference=reference)
     if contract is None or not contract.document_sha256:
         messages.info(request, "The contract is still being prepared.")
         return redirect("licensing:detail", reference=reference)
@@ -108,6 +111,20 @@ def decline(request: TenantRequest, reference: str) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("contracts:sign", reference=reference)
     messages.success(request, "You declined to sign. The licence goes back to the agency.")
+    return redirect("licensing:detail", reference=reference)
+
+
+@require_POST
+@login_required
+def retry(request: TenantRequest, reference: str) -> HttpResponse:
+    """Render a contract that could not be generated again (brand or agency managers, staff)."""
+    licence = _licence_or_404(request, reference)
+    try:
+        services.retry_contract_generation(licence_id=licence.pk, by=request.viewer)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "The contract is being generated again.")
     return redirect("licensing:detail", reference=reference)
 
 

@@ -8,14 +8,15 @@ only to the endpoints of the brand whose licence it is."""
 from __future__ import annotations
 
 import hashlib
+import http.client
 import ipaddress
 import json
 import logging
+import re
 import secrets
 import socket
+import ssl
 import time
-import urllib.error
-import urllib.request
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -79,18 +80,84 @@ class UnsafeUrl(Exception):
     """The URL points somewhere webhooks must not go."""
 
 
+PRIVATE_URL = (
+    "The URL leads to a private, loopback or internal address; webhooks go to public "
+    "https:// endpoints only."
+)
+PRIVATE_NAME = (
+    "The URL's host resolves to a private, loopback or internal address; webhooks go to "
+    "public https:// endpoints only."
+)
+# Names for the machine itself, the local network or a cloud's internal services
+# (metadata.google.internal), whatever they resolve to where the check runs.
+INTERNAL_NAMES = {"localhost", "metadata"}
+INTERNAL_SUFFIXES = (".localhost", ".localdomain", ".local", ".internal", ".home.arpa", ".lan")
+# Wildcard DNS that answers the address written in the name (10.0.0.1.nip.io,
+# app-10-0-0-1.sslip.io, 0a000001.nip.io), or loopback for every name (lvh.me).
+ADDRESS_IN_NAME_DOMAINS = ("nip.io", "sslip.io", "xip.io")
+LOOPBACK_DOMAINS = ("localtest.me", "lvh.me", "vcap.me")
+_DOTTED_QUAD = re.compile(r"(?<!\d)(\d{1,3})[.-](\d{1,3})[.-](\d{1,3})[.-](\d{1,3})(?!\d)")
+
+
 def _private(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
+    ip = ipaddress.ip_address(address.split("%", 1)[0])  # an IPv6 scope (fe80::1%eth0)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
     return not ip.is_global or ip.is_multicast
 
 
+def _under(host: str, domains: tuple[str, ...]) -> bool:
+    return any(host == domain or host.endswith("." + domain) for domain in domains)
+
+
+def _addresses_in_name(host: str) -> list[str]:
+    """The IP addresses a name spells out: dotted or dashed quads anywhere in it, and on the
+    wildcard-DNS services also hexadecimal IPv4 and dashed IPv6 labels."""
+    found = [".".join(quad) for quad in _DOTTED_QUAD.findall(host)]
+    if _under(host, ADDRESS_IN_NAME_DOMAINS):
+        for label in host.split("."):
+            if re.fullmatch(r"[0-9a-f]{8}", label):
+                found.append(str(ipaddress.IPv4Address(int(label, 16))))
+            elif "--" in label or label.count("-") >= 2:
+                found.append(label.replace("-", ":"))
+    valid = []
+    for text in found:
+        try:
+            valid.append(str(ipaddress.ip_address(text)))
+        except ValueError:
+            continue
+    return valid
+
+
+def _internal_host(host: str) -> bool:
+    """Whether the host, without resolving it, leads to a private or internal address."""
+    try:
+        return _private(host)  # a literal address
+    except ValueError:
+        pass
+    if host in INTERNAL_NAMES or host.endswith(INTERNAL_SUFFIXES):
+        return True
+    if _under(host, LOOPBACK_DOMAINS):
+        return True
+    return any(_private(address) for address in _addresses_in_name(host))
+
+
 def check_url(url: str) -> str:
-    """A URL webhooks may be sent to. Raises ValidationFailed."""
+    """A URL webhooks may be sent to. Raises ValidationFailed.
+
+    Unless private URLs are allowed (development and tests), the host must not be a private,
+    loopback, link-local or reserved address, nor a name for one (localhost, *.internal,
+    127.0.0.1.nip.io, …), nor a name that resolves to one now. A name that does not resolve
+    yet is accepted: every delivery resolves it again and refuses a private address."""
     url = url.strip()
     parts = urlsplit(url)
     allow_private = settings.WEBHOOK_ALLOW_PRIVATE_URLS
     schemes = {"https", "http"} if allow_private else {"https"}
-    if parts.scheme not in schemes or not parts.hostname or len(url) > 500:
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        port = None
+    if parts.scheme not in schemes or not parts.hostname or not port or len(url) > 500:
         raise ValidationFailed(
             "Give an https:// URL of at most 500 characters."
             if not allow_private
@@ -99,14 +166,17 @@ def check_url(url: str) -> str:
         )
     if parts.username or parts.password:
         raise ValidationFailed("Credentials in the URL are not allowed.", field="url")
+    if allow_private:
+        return url
+    host = parts.hostname.rstrip(".").lower()
+    if _internal_host(host):
+        raise ValidationFailed(PRIVATE_URL, field="url")
     try:
-        literal = ipaddress.ip_address(parts.hostname)
-    except ValueError:
-        literal = None
-    if literal is not None and not allow_private and _private(str(literal)):
-        raise ValidationFailed("Private and loopback addresses are not allowed.", field="url")
-    if not allow_private and parts.hostname.lower() in {"localhost", "localhost.localdomain"}:
-        raise ValidationFailed("Private and loopback addresses are not allowed.", field="url")
+        addresses = _resolve(host, port)
+    except UnsafeUrl:
+        return url  # not resolvable yet (or here): each delivery checks it
+    if any(_private(_address(info)) for info in addresses):
+        raise ValidationFailed(PRIVATE_NAME, field="url")
     return url
 
 
@@ -117,11 +187,15 @@ def _brand_manager(by: Membership) -> None:
         raise PermissionDenied("Only owners and managers can manage webhooks.")
 
 
-@transaction.atomic
 def create_endpoint(*, by: Membership, url: str, description: str = "") -> IssuedEndpoint:
     """Raises PermissionDenied, ValidationFailed."""
     _brand_manager(by)
-    url = check_url(url)
+    url = check_url(url)  # may resolve the name: before the transaction
+    with transaction.atomic():
+        return _create_endpoint(by=by, url=url, description=description)
+
+
+def _create_endpoint(*, by: Membership, url: str, description: str) -> IssuedEndpoint:
     live = BrandWebhookEndpoint.objects.select_for_update().for_brand(by.organisation).live()
     if len(live) >= MAX_ENDPOINTS_PER_BRAND:
         raise ValidationFailed(
@@ -252,39 +326,87 @@ def _hand_to_workers(identifier: str) -> None:
 # --- Delivery -------------------------------------------------------------------------------
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None  # a redirect is an answer, not an instruction to post elsewhere
+AddressInfo = tuple[Any, ...]  # one answer of socket.getaddrinfo
 
 
-# No proxies from the environment: the address checked is the address connected to.
-_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects)
+def _address(info: AddressInfo) -> str:
+    return str(info[4][0])
 
 
-def _check_destination(url: str) -> None:
-    """Raises UnsafeUrl when the host resolves to a private address (unless allowed)."""
-    if settings.WEBHOOK_ALLOW_PRIVATE_URLS:
-        return
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+def _resolve(host: str, port: int) -> list[AddressInfo]:
+    """Every address the name has now. Raises UnsafeUrl when it has none."""
     try:
-        infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
-    except socket.gaierror as exc:
-        raise UnsafeUrl(f"cannot resolve {parts.hostname}") from exc
-    if any(_private(str(info[4][0])) for info in infos):
-        raise UnsafeUrl(f"{parts.hostname} resolves to a private address")
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError) as exc:
+        raise UnsafeUrl(f"cannot resolve {host}") from exc
+    if not infos:
+        raise UnsafeUrl(f"cannot resolve {host}")
+    return infos
+
+
+def _connect(infos: list[AddressInfo], timeout: float | None) -> socket.socket:
+    """A TCP connection to the first of these (already checked) addresses that answers."""
+    error: OSError = OSError("no address to connect to")
+    for family, kind, proto, _, sockaddr in infos:
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(sockaddr)
+        except OSError as exc:
+            sock.close()
+            error = exc
+        else:
+            return sock
+    raise error
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """HTTP to the addresses resolved and checked for this attempt: the name is not looked
+    up again (a second answer could be a private address), the Host header still names it.
+    No proxy and no redirect: the address checked is the address posted to."""
+
+    def __init__(self, host: str, port: int, *, infos: list[AddressInfo], timeout: float):
+        super().__init__(host, port, timeout=timeout)
+        self.infos = infos
+
+    def connect(self) -> None:
+        self.sock = _connect(self.infos, self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS likewise; the certificate is verified for the name (SNI server_hostname)."""
+
+    def __init__(self, host: str, port: int, *, infos: list[AddressInfo], timeout: float):
+        self.tls = ssl.create_default_context()
+        super().__init__(host, port, timeout=timeout, context=self.tls)
+        self.infos = infos
+
+    def connect(self) -> None:
+        sock = _connect(self.infos, self.timeout)
+        self.sock = self.tls.wrap_socket(sock, server_hostname=self.host)
 
 
 def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    """POST and return the status code. Raises OSError (incl. URLError), UnsafeUrl."""
-    _check_destination(url)
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
+    """POST and return the status code. Raises OSError, http.client.HTTPException,
+    UnsafeUrl (the host resolves to a private address, unless allowed)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    secure = parts.scheme == "https"
+    port = parts.port or (443 if secure else 80)
+    infos = _resolve(host, port)  # once per attempt: the answer checked is the one used
+    if not settings.WEBHOOK_ALLOW_PRIVATE_URLS and any(_private(_address(i)) for i in infos):
+        raise UnsafeUrl(f"{host} resolves to a private address")
+    timeout = settings.WEBHOOK_TIMEOUT_SECONDS
+    connection_class = _PinnedHTTPSConnection if secure else _PinnedHTTPConnection
+    connection = connection_class(host, port, infos=infos, timeout=timeout)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
-        with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
-            response.read(1024)
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
+        connection.request("POST", target, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read(1024)
+        return int(response.status)
+    finally:
+        connection.close()
 
 
 @dataclass(frozen=True)
@@ -325,7 +447,7 @@ def deliver(*, delivery_id: int) -> Outcome | None:
     try:
         code = _post(endpoint.url, body, headers)
         error = "" if 200 <= code < 300 else f"HTTP {code}"
-    except (OSError, UnsafeUrl, ValueError) as exc:
+    except (OSError, http.client.HTTPException, UnsafeUrl, ValueError) as exc:
         code, error = None, (str(exc) or exc.__class__.__name__)[:500]
     duration = int((time.monotonic() - started) * 1000)
     WebhookAttempt.objects.create(

@@ -300,3 +300,299 @@ def test_only_brand_managers_manage_webhooks(world, who, receivers):
         client.post("/api/v1/webhooks/endpoints", {"url": a.url}, format="json").status_code == 403
     )
     assert not BrandWebhookEndpoint.objects.exists()
+
+
+# --- Names that lead to private addresses, and DNS rebinding ----------------------------------
+
+PRIVATE_NAMES = [
+    "https://127.0.0.1.nip.io/hooks",
+    "https://169.254.169.254.nip.io/latest/meta-data/",
+    "https://app-10-0-0-1.sslip.io/hooks",
+    "https://foo.localhost/hooks",
+    "https://LOCALHOST./hooks",
+    "https://metadata.google.internal/computeMetadata/v1/",
+    "https://printer.local/hooks",
+    "https://[fd00::1]/hooks",
+    "https://169.254.169.254/latest/meta-data/",
+    "https://0.0.0.0/hooks",
+]
+
+
+class Resolver:
+    """socket.getaddrinfo for the names of a test: each name answers its next address in turn
+    (the last repeats), every other name is resolved as usual. Records each name looked up."""
+
+    def __init__(self, monkeypatch, answers: dict[str, list[str]]) -> None:
+        import socket
+
+        self.answers = {name: list(addresses) for name, addresses in answers.items()}
+        self.lookups: list[str] = []
+        real = socket.getaddrinfo
+
+        def getaddrinfo(host, port, *args, **kwargs):
+            name = host.decode() if isinstance(host, bytes) else host
+            if name not in self.answers:
+                return real(host, port, *args, **kwargs)
+            self.lookups.append(name)
+            queue = self.answers[name]
+            address = queue.pop(0) if len(queue) > 1 else queue[0]
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, int(port)))]
+
+        monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+@pytest.mark.parametrize("url", PRIVATE_NAMES)
+def test_names_of_private_and_metadata_addresses_are_refused_at_creation(world, settings, url):
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
+
+    with pytest.raises(services.ValidationFailed) as refused:
+        services.create_endpoint(by=world.members["brand_a_manager"], url=url)
+
+    assert refused.value.field == "url"
+    assert "private" in refused.value.message.lower()
+    assert not BrandWebhookEndpoint.objects.exists()
+
+
+def test_private_names_are_refused_with_a_clear_error_on_the_page_and_the_api(
+    world, client, settings
+):
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
+    client.force_login(world.user("brand_a_owner"))
+    api = key_client(world.tokens["brand_a"])
+
+    # (The forms' URL validation already refuses "LOCALHOST." with a trailing dot.)
+    for url in [url for url in PRIVATE_NAMES if "LOCALHOST." not in url]:
+        page = client.post("/team/webhooks/", {"url": url, "description": "x"})
+        answer = api.post("/api/v1/webhooks/endpoints", {"url": url}, format="json")
+
+        assert page.status_code == 200, url
+        assert "private, loopback or internal address" in page.content.decode(), url
+        assert answer.status_code == 400, url
+        assert "private, loopback or internal address" in json.dumps(answer.json()), url
+    assert not BrandWebhookEndpoint.objects.exists()
+
+
+def test_a_name_resolving_to_a_private_address_is_refused_at_creation(world, settings, monkeypatch):
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
+    Resolver(monkeypatch, {"hooks.brand-a.example": ["10.20.30.40"]})
+
+    with pytest.raises(services.ValidationFailed) as refused:
+        services.create_endpoint(
+            by=world.members["brand_a_manager"], url="https://hooks.brand-a.example/in"
+        )
+
+    assert "resolves to a private, loopback or internal address" in refused.value.message
+    assert not BrandWebhookEndpoint.objects.exists()
+
+
+def test_a_name_that_does_not_resolve_yet_is_accepted(world, settings, monkeypatch):
+    import socket
+
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
+
+    def unresolvable(*args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", unresolvable)
+
+    issued = services.create_endpoint(
+        by=world.members["brand_a_manager"], url="https://hooks.brand-a.example/in"
+    )
+
+    assert issued.endpoint.url == "https://hooks.brand-a.example/in"
+
+
+def test_delivery_resolves_once_and_posts_to_the_checked_address(
+    world, receivers, monkeypatch, django_capture_on_commit_callbacks
+):
+    a, _ = receivers
+    port = a.server.server_port
+    # The first answer is the receiver; any later lookup (a rebinding) answers an address
+    # nothing listens on.
+    resolver = Resolver(monkeypatch, {"hooks.brand-a.example": ["127.0.0.1", "127.0.0.9"]})
+    services.create_endpoint(
+        by=world.members["brand_a_manager"], url=f"http://hooks.brand-a.example:{port}/in?x=1"
+    )
+    resolver.lookups.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        licensing.request_licence(
+            by=world.members["brand_a_manager"], twin_id=world.twin.pk, terms=make_terms()
+        )
+
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.last_status_code) == ("delivered", 200)
+    assert resolver.lookups == ["hooks.brand-a.example"]
+    [request] = a.requests
+    assert request["path"] == "/in?x=1"
+    assert request["headers"]["Host"] == f"hooks.brand-a.example:{port}"
+    assert request["headers"]["Likeness-Event-Type"] == "licence.requested"
+
+
+def test_delivery_refuses_a_name_that_now_resolves_to_a_private_address(
+    world, receivers, settings, monkeypatch
+):
+    a, _ = receivers
+    port = a.server.server_port
+    resolver = Resolver(monkeypatch, {"hooks.brand-a.example": ["127.0.0.1"]})
+    issued = services.create_endpoint(
+        by=world.members["brand_a_manager"], url=f"http://hooks.brand-a.example:{port}/in"
+    )
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
+    licensing.request_licence(
+        by=world.members["brand_a_manager"], twin_id=world.twin.pk, terms=make_terms()
+    )
+    resolver.lookups.clear()
+
+    services.deliver(delivery_id=WebhookDelivery.objects.get(endpoint=issued.endpoint).pk)
+
+    attempt = WebhookDelivery.objects.get().attempt_log.get()
+    assert attempt.status_code is None
+    assert "resolves to a private address" in attempt.error
+    assert resolver.lookups == ["hooks.brand-a.example"]
+    assert a.requests == []
+
+
+def test_a_rebinding_name_is_posted_to_the_address_that_was_checked(
+    world, receivers, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    import socket
+
+    a, _ = receivers
+    port = a.server.server_port
+    public = "93.184.216.34"
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
+    resolver = Resolver(monkeypatch, {"hooks.brand-a.example": [public]})
+    services.create_endpoint(
+        by=world.members["brand_a_manager"], url=f"https://hooks.brand-a.example:{port}/in"
+    )
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True  # plain http to the local receiver below
+    BrandWebhookEndpoint.objects.update(url=f"http://hooks.brand-a.example:{port}/in")
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
+    # The name answers the public address once, then the receiver's loopback address.
+    resolver.answers["hooks.brand-a.example"] = [public, "127.0.0.1"]
+    resolver.lookups.clear()
+    # Stands in for the brand's server at the public address: connections to it reach the
+    # receiver. Every connection is recorded.
+    connected: list[tuple] = []
+    real_connect = socket.socket.connect
+
+    def connect(sock, address):
+        connected.append(tuple(address[:2]))
+        if address[0] == public:
+            address = ("127.0.0.1", port)
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        licensing.request_licence(
+            by=world.members["brand_a_manager"], twin_id=world.twin.pk, terms=make_terms()
+        )
+
+    assert resolver.lookups == ["hooks.brand-a.example"]
+    assert (public, port) in connected
+    assert ("127.0.0.1", port) not in connected
+    [request] = a.requests
+    assert request["headers"]["Host"] == f"hooks.brand-a.example:{port}"
+    assert WebhookDelivery.objects.get().status == "delivered"
+
+
+def _certificate_for(name: str, folder) -> tuple[str, str, str]:
+    """A certificate authority and a server certificate for `name` it signed (PEM paths)."""
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.now(UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    paths = (folder / "ca.pem", folder / "cert.pem", folder / "key.pem")
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return tuple(str(p) for p in paths)  # type: ignore[return-value]
+
+
+def test_https_delivery_to_the_checked_address_verifies_the_name_s_certificate(
+    world, receivers, monkeypatch, tmp_path, django_capture_on_commit_callbacks
+):
+    import ssl
+
+    a, _ = receivers
+    name = "hooks.brand-a.example"
+    ca, cert, key = _certificate_for(name, tmp_path)
+    server_names: list[str | None] = []
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    tls.sni_callback = lambda sock, server_name, context: server_names.append(server_name)
+    a.server.socket = tls.wrap_socket(a.server.socket, server_side=True)
+    monkeypatch.setenv("SSL_CERT_FILE", ca)  # the delivery's default context trusts the CA
+    port = a.server.server_port
+    resolver = Resolver(monkeypatch, {name: ["127.0.0.1", "127.0.0.9"]})
+    services.create_endpoint(by=world.members["brand_a_manager"], url=f"https://{name}:{port}/in")
+    resolver.lookups.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        licensing.request_licence(
+            by=world.members["brand_a_manager"], twin_id=world.twin.pk, terms=make_terms()
+        )
+
+    assert resolver.lookups == [name]
+    assert server_names == [name]
+    [request] = a.requests
+    assert request["headers"]["Host"] == f"{name}:{port}"
+    assert WebhookDelivery.objects.get().status == "delivered"

@@ -127,3 +127,63 @@ def test_parties_are_emailed_when_the_contract_is_ready(
     assert (parties["brand"].user.email, turn) in subjects
     assert (parties["agency"].user.email, ready) in subjects
     assert (parties["talent"].user.email, ready) in subjects
+
+
+# --- Long content flows across pages ------------------------------------------------------
+
+LONG_USE = " ".join(
+    f"Look {n}: studio portrait for the autumn knitwear catalogue, printed and online."
+    for n in range(1, 26)
+)
+
+
+@pytest.fixture
+def worldwide(parties, twin, django_capture_on_commit_callbacks):
+    """A worldwide licence (every country) with an intended use of 2,000 characters."""
+    licence = licensing.request_licence(
+        by=parties["brand"],
+        twin_id=twin.pk,
+        terms=make_terms(territories=["WORLDWIDE"], intended_use=LONG_USE[:2000]),
+    )
+    licensing.approve_licence(by=parties["agency"], reference=licence.reference)
+    with django_capture_on_commit_callbacks(execute=True):
+        consent_to(licence, parties["talent"])
+    licence.refresh_from_db()
+    return licence
+
+
+def _body_text(data: bytes) -> str:
+    """The pages' text without the running header and footer, as one flowing text."""
+    import io
+
+    from pypdf import PdfReader
+
+    lines = [
+        line
+        for page in PdfReader(io.BytesIO(data)).pages
+        for line in (page.extract_text() or "").splitlines()
+        if not line.startswith("likeness") and "Terms SHA-256" not in line
+    ]
+    return " ".join(" ".join(lines).split())
+
+
+def test_a_worldwide_licence_gets_a_contract_listing_every_country(worldwide):
+    import io
+
+    from pypdf import PdfReader
+
+    from marketplace.licensing import territories
+
+    contract = Contract.objects.get(licence=worldwide)
+    data = contract.document.open("rb").read()
+    text = pdf_text(data)
+    names = territories.country_names()
+
+    assert contract.status == Contract.Status.AWAITING_SIGNATURES
+    assert len(worldwide.terms.territories) == len(names) > 240
+    assert len(PdfReader(io.BytesIO(data)).pages) > 1
+    assert f"Worldwide: {len(names)} countries" in text
+    listed = _body_text(data)
+    missing = [c for c in worldwide.terms.territories if f"{names[c]} ({c})" not in listed]
+    assert missing == []
+    assert " ".join(LONG_USE[:2000].split()) in text

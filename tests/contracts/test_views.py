@@ -43,6 +43,7 @@ def urls(contract):
             {"typed_name": "x", "document_sha256": contract.document_sha256, "confirm": "on"},
         ),
         ("post", f"/licences/{ref}/contract/decline/", {"reason": "no"}),
+        ("post", f"/licences/{ref}/contract/retry/", {}),
         ("get", f"/licences/{ref}/contracts/{cref}/document.pdf", {}),
         ("get", f"/licences/{ref}/contracts/{cref}/document.pdf?download=1", {}),
         ("get", f"/licences/{ref}/contracts/{cref}/executed.pdf", {}),
