@@ -59,7 +59,7 @@ def test_rate_card_change_does_not_change_a_stored_quote(requested, agency_manag
     services_talent.set_rate_card(
         by=agency_manager,
         twin_id=requested.twin_id,
-        card=services_talent.RateCardInput(lines={"social": (5, 0)}),
+        card=services_talent.RateCardInput(lines={"social": (500, 0)}),
     )
 
     requested.refresh_from_db()
