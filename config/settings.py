@@ -300,7 +300,6 @@ CONTRACT_RENDER_DELAY_SECONDS = float(os.environ.get("LIKENESS_CONTRACT_RENDER_D
 
 # --- Marketplace rules --------------------------------------------------------------------
 PLATFORM_FEE_BPS = int(os.environ.get("LIKENESS_PLATFORM_FEE_BPS", "1000"))
-AGENCY_COMMISSION_CAP_BPS = 2000  # New York Fashion Workers Act: at most 20 %.
 CATALOGUE_PAGE_SIZE = 24
 LICENCE_RESERVATION_HOURS = int(os.environ.get("LIKENESS_RESERVATION_HOURS", "72"))
 

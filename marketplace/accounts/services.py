@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from marketplace.core import audit, notify
 from marketplace.core.errors import PermissionDenied, ValidationFailed
+from marketplace.core.money import MAX_AGENCY_COMMISSION_BPS
 
 from .models import (
     API_KEY_PREFIX,
@@ -41,7 +42,7 @@ def create_organisation(
     commission_bps: int = 2000,
 ) -> Organisation:
     """Platform staff (or set-up) creates a tenant with its first owner."""
-    if commission_bps > settings.AGENCY_COMMISSION_CAP_BPS:
+    if commission_bps > MAX_AGENCY_COMMISSION_BPS:
         raise ValidationFailed("Agency commission may not exceed 20 %.", field="commission_bps")
     organisation = Organisation.objects.create(
         kind=kind, name=name, currency=currency, country=country, commission_bps=commission_bps

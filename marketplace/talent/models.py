@@ -1,12 +1,36 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
 from marketplace.accounts.models import Organisation
 from marketplace.core.models import TimeStampedModel
-from marketplace.core.money import CURRENCY_CHOICES
+from marketplace.core.money import CURRENCY_CHOICES, MAX_CHARGE
+
+# Rate-card bounds. Territory and duration multipliers scale the base fee by 0.1× to 10×; the
+# exclusivity premium adds 0 to 500 %. Fees are at most one Stripe payment (the quote then
+# checks the total against the currency's own limits).
+MULTIPLIER_MIN_BPS = 1_000
+MULTIPLIER_MAX_BPS = 100_000
+PREMIUM_MAX_BPS = 50_000
+MULTIPLIER_FIELDS = (
+    "territory_country_bps",
+    "territory_region_bps",
+    "territory_worldwide_bps",
+    "duration_3m_bps",
+    "duration_6m_bps",
+    "duration_12m_bps",
+    "duration_24m_bps",
+)
+
+
+def _multiplier(default: int) -> models.PositiveIntegerField:
+    return models.PositiveIntegerField(
+        default=default,
+        validators=[MinValueValidator(MULTIPLIER_MIN_BPS), MaxValueValidator(MULTIPLIER_MAX_BPS)],
+    )
 
 
 class MediaType(models.TextChoices):
@@ -214,14 +238,36 @@ class RateCard(TimeStampedModel):
 
     twin = models.OneToOneField(Twin, on_delete=models.CASCADE, related_name="rate_card")
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
-    exclusivity_premium_bps = models.PositiveIntegerField(default=5000)
-    territory_country_bps = models.PositiveIntegerField(default=10000)
-    territory_region_bps = models.PositiveIntegerField(default=20000)
-    territory_worldwide_bps = models.PositiveIntegerField(default=40000)
-    duration_3m_bps = models.PositiveIntegerField(default=10000)
-    duration_6m_bps = models.PositiveIntegerField(default=15000)
-    duration_12m_bps = models.PositiveIntegerField(default=25000)
-    duration_24m_bps = models.PositiveIntegerField(default=40000)
+    exclusivity_premium_bps = models.PositiveIntegerField(
+        default=5000, validators=[MaxValueValidator(PREMIUM_MAX_BPS)]
+    )
+    territory_country_bps = _multiplier(10000)
+    territory_region_bps = _multiplier(20000)
+    territory_worldwide_bps = _multiplier(40000)
+    duration_3m_bps = _multiplier(10000)
+    duration_6m_bps = _multiplier(15000)
+    duration_12m_bps = _multiplier(25000)
+    duration_24m_bps = _multiplier(40000)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(exclusivity_premium_bps__lte=PREMIUM_MAX_BPS),
+                name="rate_card_premium_bounded",
+            ),
+            *(
+                models.CheckConstraint(
+                    condition=Q(
+                        **{
+                            f"{name}__gte": MULTIPLIER_MIN_BPS,
+                            f"{name}__lte": MULTIPLIER_MAX_BPS,
+                        }
+                    ),
+                    name=f"rate_card_{name}_bounded",
+                )
+                for name in MULTIPLIER_FIELDS
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Rate card of {self.twin}"
@@ -231,15 +277,22 @@ class RateCardLine(models.Model):
     rate_card = models.ForeignKey(RateCard, on_delete=models.CASCADE, related_name="lines")
     media_type = models.CharField(max_length=10, choices=MediaType.choices)
     base_fee = models.PositiveBigIntegerField(
-        help_text="Minor units, for a 3-month licence in one country."
+        help_text="Minor units, for a 3-month licence in one country.",
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_CHARGE)],
     )
-    per_use_fee = models.PositiveBigIntegerField(default=0, help_text="Minor units per use.")
+    per_use_fee = models.PositiveBigIntegerField(
+        default=0, help_text="Minor units per use.", validators=[MaxValueValidator(MAX_CHARGE)]
+    )
 
     class Meta:
         ordering = ["media_type"]
         constraints = [
             models.UniqueConstraint(fields=["rate_card", "media_type"], name="rate_line_unique"),
             models.CheckConstraint(condition=Q(base_fee__gt=0), name="rate_line_fee_positive"),
+            models.CheckConstraint(
+                condition=Q(base_fee__lte=MAX_CHARGE, per_use_fee__lte=MAX_CHARGE),
+                name="rate_line_fees_bounded",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -136,7 +136,7 @@ def twin_rates(request: TenantRequest, twin_id: int) -> HttpResponse:
         try:
             services.set_rate_card(by=request.viewer.member, twin_id=twin.pk, card=form.card())
         except DomainError as exc:
-            form.add_error(None, exc.message)
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, "Rate card saved.")
             return redirect("talent:twin_manage", twin_id=twin.pk)

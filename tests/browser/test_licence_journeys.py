@@ -316,19 +316,19 @@ def test_a_competitor_is_refused_the_exclusive_slot_without_learning_who_holds_i
         user=UserFactory(full_name="Rafa Rival"),
     )
     refusal = (
-        f"Not available: Beauty and cosmetics in DE, FR is held under an exclusive licence "
-        f"from {ymd(terms.start_date)} to {ymd(terms.end_date)}. Choose other dates, "
-        "territories or category."
+        f"Not available: Beauty and cosmetics in DE, FR is reserved by a pending exclusive "
+        f"request until {ymd(terms.end_date)}. Choose other dates, territories or category."
     )
 
     page = signed_in_page(rival.user)
     nav(page, "Catalogue")
     page.get_by_role("link", name=re.compile("Amara O. twin")).click()
     held_card = page.locator(
-        ".card", has=page.get_by_role("heading", name="Exclusivity already held")
+        ".card", has=page.get_by_role("heading", name="Exclusive licences held or reserved")
     )
     expect(held_card).to_contain_text(
         f"exclusive in Beauty and cosmetics · DE, FR · until {ymd(terms.end_date)}"
+        " · reserved by a pending request"
     )
     assert_not_on_page(page, HOLDER)
     shot(page, "blind availability")

@@ -109,6 +109,7 @@ class AvailabilitySerializer(serializers.Serializer):
     category = serializers.CharField()
     territories = serializers.CharField()
     until = serializers.DateField()
+    reserved = serializers.BooleanField(help_text="A pending request, not yet a licence in force.")
 
 
 class ImageSerializer(serializers.Serializer):
