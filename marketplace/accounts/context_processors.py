@@ -1,12 +1,12 @@
 from django.http import HttpRequest
 
+from marketplace.core.notify import unread_count
+
 
 def tenancy(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
 
     def unread() -> int:
-        from marketplace.core.notify import unread_count
-
         return unread_count(user)
 
     return {

@@ -281,6 +281,9 @@ class IdempotencyRecord(models.Model):
     response = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
+    # How long a key is remembered.
+    TTL = timedelta(hours=24)
+
     class Meta:
         constraints = [
             models.UniqueConstraint(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -22,6 +22,7 @@ from .models import (
     API_KEY_PREFIX,
     API_SCOPES,
     ApiKey,
+    IdempotencyRecord,
     Invitation,
     Membership,
     Organisation,
@@ -277,3 +278,11 @@ def api_key_for_token(token: str) -> ApiKey | None:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         api_key.last_used_at = now
     return api_key
+
+
+def purge_idempotency_records(*, now: datetime | None = None) -> int:
+    """Periodic: forget API responses kept for `Idempotency-Key` retries once their time is
+    up. Returns how many."""
+    cutoff = (now or timezone.now()) - IdempotencyRecord.TTL
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

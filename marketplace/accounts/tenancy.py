@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, wraps
 from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -49,9 +50,14 @@ class Viewer:
     def talent(self) -> Talent | None:
         if not self.is_authenticated:
             return None
-        from marketplace.talent.models import Talent
-
-        return Talent.objects.filter(user=self.user).select_related("agency").first()
+        # Through the user's reverse relation: accounts sits below talent and imports none of it.
+        user = (
+            get_user_model()
+            .objects.select_related("talent_profile__agency")
+            .filter(pk=self.user.pk)
+            .first()
+        )
+        return getattr(user, "talent_profile", None)
 
     @property
     def is_talent(self) -> bool:

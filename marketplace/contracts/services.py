@@ -18,8 +18,9 @@ from django.utils import timezone
 from marketplace.accounts.models import Membership, User
 from marketplace.core import audit, notify
 from marketplace.core.errors import PermissionDenied, TransitionError, ValidationFailed
-from marketplace.licensing import notifications
+from marketplace.licensing import events, notifications
 from marketplace.licensing import services as licensing
+from marketplace.licensing.events import LicenceEvent
 from marketplace.licensing.models import Licence
 from marketplace.licensing.services import RequestContext
 
@@ -290,6 +291,12 @@ def _enqueue_generation(licence_id: int) -> None:
     generate_contract_task.delay(licence_id=licence_id)
 
 
+def on_licence_consented(event: LicenceEvent) -> None:
+    """Subscriber to licensing's "consented" event: a worker generates the contract once the
+    consent commits."""
+    events.after_commit(lambda: _enqueue_generation(event.licence_id))
+
+
 # --- Signing ------------------------------------------------------------------------------
 
 
@@ -397,6 +404,7 @@ def _sign(
         data={"role": role, "sha256": contract.document_sha256, "signed": len(signed)},
     )
     audit.record(licence, "licence.contract_signed", actor=user, data={"role": role})
+    licensing.mark_signing_started(licence_id=licence.pk)
     after = next_role(contract, signed)
     if after is None:
         contract.status = S.SEALING

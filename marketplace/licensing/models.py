@@ -90,6 +90,12 @@ class Licence(TimeStampedModel):
         blank=True,
         help_text="Set when consent is revoked: the earliest end the terms allow.",
     )
+    signing_started_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set by the contracts app at the first signature: the brand can no longer "
+        "withdraw. Cleared when that contract is declined.",
+    )
     activated_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)

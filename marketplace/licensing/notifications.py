@@ -1,4 +1,5 @@
-"""Who hears about a licence event, by email (sent by a worker after commit)."""
+"""Who hears about a licence event: the other apps (through `events`) and the people, in-app
+and by email (sent by a worker after commit)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from django.urls import reverse
 
 from marketplace.accounts.models import Membership, Organisation, Role, User
 from marketplace.core import notify
-from marketplace.webhooks.services import announce_licence_event
 
+from . import events
 from .models import Licence
 
 SUBJECTS = {
@@ -57,7 +58,9 @@ def tell(
     talent: bool = False,
     note: str = "",
 ) -> None:
-    announce_licence_event(licence, event)  # the brand's webhooks, whoever is emailed
+    """Announce a licence event, once: to the other apps (after commit, through `events`) and
+    to the people asked for, by in-app notification and e-mail."""
+    events.publish(events.LicenceEvent(licence=licence, kind=event))
     people: list[User] = []
     if brand:
         people += _recipients(licence.brand)

@@ -223,27 +223,13 @@ def request_licence(*, by: Membership, twin_id: int, terms: TermsInput) -> Licen
     return licence
 
 
-def _has_signatures(licence: Licence) -> bool:
-    from django.apps import apps
-
-    if not apps.is_installed("marketplace.contracts"):
-        return False
-    from marketplace.contracts.models import Signature
-
-    return (
-        Signature.objects.filter(contract__licence=licence)
-        .exclude(contract__status="void")
-        .exists()
-    )
-
-
 WITHDRAWABLE = (S.REQUESTED, S.COUNTERED, S.AWAITING_CONSENT, S.CONSENTED)
 
 
 def can_withdraw(licence: Licence) -> bool:
     """Whether the brand may still withdraw: until the first signature on the contract."""
     return licence.status in WITHDRAWABLE and not (
-        licence.status == S.CONSENTED and _has_signatures(licence)
+        licence.status == S.CONSENTED and licence.signing_started_at is not None
     )
 
 
@@ -461,19 +447,9 @@ def give_consent(
         # A fresh reservation window for signing and payment, which follow consent.
         reserved_until=_reservation_deadline(),
     )
+    # The contracts app subscribes to "consented" and generates the contract after commit.
     notifications.tell(licence, "consented", brand=True, agency=True)
-    transaction.on_commit(lambda: _after_consent(licence.pk))
     return consent
-
-
-def _after_consent(licence_id: int) -> None:
-    """Hook for what follows consent (the contract). Replaced by the contracts app."""
-    from django.apps import apps
-
-    if apps.is_installed("marketplace.contracts"):
-        from marketplace.contracts.tasks import generate_contract_task
-
-        generate_contract_task.delay(licence_id=licence_id)
 
 
 @transaction.atomic
@@ -697,6 +673,19 @@ def remind_ending(*, today: date | None = None, days: int = 30) -> int:
 
 
 @transaction.atomic
+def mark_signing_started(*, licence_id: int) -> Licence:
+    """A party signed the licence's contract: from now on the brand can no longer withdraw.
+
+    Called by the contracts app in the signature's transaction (lock order: contract, then
+    twin and licence), so a withdrawal and a first signature cannot both succeed."""
+    licence = _lock(Licence.objects.all(), licence_id)
+    if licence.signing_started_at is None:
+        licence.signing_started_at = timezone.now()
+        licence.save(update_fields=["signing_started_at", "updated_at"])
+    return licence
+
+
+@transaction.atomic
 def contract_executed(*, licence_id: int, actor: Any = None) -> Licence:
     """All three parties signed and the executed contract is sealed: payment is next.
 
@@ -731,6 +720,8 @@ def contract_declined(*, licence_id: int, by_role: str, reason: str, actor: Any 
         verb="licence.contract_declined",
         reason=note,
         reserved_until=_reservation_deadline(),
+        # The declined contract is void; the next one starts unsigned.
+        signing_started_at=None,
         data={"role": by_role, "terms_hash": licence.current_terms.terms_hash},
     )
     notifications.tell(

@@ -1,9 +1,10 @@
 """Brands' webhook endpoints, and delivering licence events to them.
 
-An event is written as one delivery row per live endpoint of the licence's brand, in the
-transaction that caused it, and POSTed by a worker after commit, signed with the endpoint's
-secret. Failed attempts are retried with growing delays; each attempt is recorded. Events go
-only to the endpoints of the brand whose licence it is."""
+Licensing publishes its licence events (`licensing.events`); this app subscribes to all of
+them. An event is written as one delivery row per live endpoint of the licence's brand, in
+the transaction that caused it, and POSTed by a worker after commit, signed with the
+endpoint's secret. Failed attempts are retried with growing delays; each attempt is
+recorded. Events go only to the endpoints of the brand whose licence it is."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from django.utils import timezone
 from marketplace.accounts.models import Membership
 from marketplace.core import audit
 from marketplace.core.errors import PermissionDenied, ValidationFailed
+from marketplace.licensing.events import LicenceEvent
 from marketplace.licensing.models import Licence
 
 from . import signing
@@ -275,11 +277,17 @@ def licence_payload(licence: Licence) -> dict[str, Any]:
     }
 
 
+def on_licence_event(event: LicenceEvent) -> None:
+    """Subscriber to every licence event, in the licensing change's transaction: queue it for
+    the brand's endpoints (the workers are handed the deliveries after commit)."""
+    if event.kind in EVENTS:
+        announce_licence_event(event.licence, event.kind)
+
+
 def announce_licence_event(licence: Licence, event: str) -> int:
     """Queue the event for every live endpoint of the licence's brand. Returns how many.
 
-    Called by licensing.notifications.tell inside the service's transaction; the worker is
-    handed the deliveries once it commits."""
+    The worker is handed the deliveries once they commit."""
     if event not in EVENTS:
         return 0
     endpoints = list(

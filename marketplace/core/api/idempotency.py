@@ -14,7 +14,6 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from datetime import timedelta
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -25,12 +24,13 @@ from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
 from marketplace.accounts.models import IdempotencyRecord, Organisation
+from marketplace.accounts.services import purge_idempotency_records
 from marketplace.core.errors import ValidationFailed
 
 from .errors import IdempotencyConflict, error_response
 
 HEADER = "Idempotency-Key"
-TTL = timedelta(hours=24)
+TTL = IdempotencyRecord.TTL
 MAX_KEY_LENGTH = 100
 # Printable ASCII, no surrounding spaces: survives every proxy and log unchanged.
 KEY_PATTERN = r"^[!-~](?:[ -~]{0,98}[!-~])?$"
@@ -149,6 +149,4 @@ def run_idempotent(
 
 def purge_expired(*, now=None) -> int:
     """Delete records older than 24 hours. Returns how many."""
-    cutoff = (now or timezone.now()) - TTL
-    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
-    return deleted
+    return purge_idempotency_records(now=now)
