@@ -269,3 +269,33 @@ def test_the_consent_statement_shows_money_as_people_read_it(consented):
     statement = consented.consents.get().statement
 
     assert "My share is €2,160.00 of a licence fee of €3,000.00" in statement
+
+
+def test_the_first_signature_ends_the_brands_right_to_withdraw(contract, parties):
+    brand = parties["brand"]
+    assert licensing.can_withdraw(contract.licence)
+
+    sign_as(contract, brand)
+
+    licence = Licence.objects.get(pk=contract.licence_id)
+    assert not licensing.can_withdraw(licence)
+    with pytest.raises(TransitionError, match="being signed"):
+        licensing.withdraw_licence(by=brand, reference=licence.reference)
+    licence.refresh_from_db()
+    assert licence.status == Licence.Status.CONSENTED
+
+
+def test_a_declined_contract_gives_the_next_one_an_unsigned_start(contract, parties):
+    sign_as(contract, parties["brand"])
+    services.decline_contract(
+        contract_id=contract.pk,
+        user=parties["agency"].user,
+        membership=parties["agency"],
+        reason="Clause 6 changes.",
+        context=CTX,
+    )
+
+    licence = Licence.objects.get(pk=contract.licence_id)
+
+    assert licence.signing_started_at is None
+    assert licensing.can_withdraw(licence)
