@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from marketplace.accounts.models import Invitation, Membership
+from marketplace.accounts.models import Invitation, Membership, User
 from marketplace.core.models import AuditEvent
 from marketplace.talent.demo_images import studio_portrait
 from marketplace.talent.models import RateCardLine, Talent, Twin, TwinImage
@@ -216,3 +216,48 @@ def test_switching_to_a_foreign_organisation_is_404(client, world):
     brand_a = Membership.objects.get(user=world["people"]["brand_a_owner"]).organisation
 
     assert client.post("/switch/", {"organisation": brand_a.pk}).status_code == 404
+
+
+def _admin_pages(w):
+    victim = w["people"]["agency_a_owner"]
+    return [
+        ("get", "/admin/", {}),
+        ("get", "/admin/login/", {}),
+        ("get", "/admin/accounts/apikey/", {}),
+        ("get", "/admin/accounts/user/", {}),
+        ("get", f"/admin/accounts/user/{victim.pk}/change/", {}),
+        ("get", f"/admin/talent/twin/{w['twin'].pk}/change/", {}),
+        ("post", f"/admin/talent/twin/{w['twin'].pk}/delete/", {"post": "yes"}),
+        ("post", f"/admin/accounts/user/{victim.pk}/change/", {"email": "x@evil.test"}),
+        ("post", "/admin/login/", {"username": victim.email, "password": "correct-horse-battery"}),
+    ]
+
+
+@pytest.mark.parametrize("who", [f"agency_a_{r}" for r in ROLES] + OUTSIDERS)
+def test_the_admin_does_not_exist_for_members_and_talent(client, world, who):
+    client.force_login(world["people"][who])
+    before = snapshot(), list(User.objects.order_by("pk").values())
+
+    for method, url, data in _admin_pages(world):
+        response = _request(client, method, url, data)
+        if response.status_code == 302:  # the admin sends to its login, which is a 404 here
+            assert response.url.startswith("/admin/login/"), (who, url)
+            response = client.get(response.url)
+        assert response.status_code == 404, (who, method, url)
+
+    assert (snapshot(), list(User.objects.order_by("pk").values())) == before
+    assert client.session["_auth_user_id"] == str(world["people"][who].pk)
+
+
+def test_the_admin_sends_anonymous_visitors_to_the_site_sign_in(client, world):
+    before = snapshot(), list(User.objects.order_by("pk").values())
+
+    for method, url, data in _admin_pages(world):
+        response = _request(client, method, url, data)
+        if response.url.startswith("/admin/login/"):
+            response = client.get(response.url)
+        assert response.status_code == 302, url
+        assert response.url.startswith("/accounts/login/?next=%2Fadmin%2F"), url
+
+    assert (snapshot(), list(User.objects.order_by("pk").values())) == before
+    assert "_auth_user_id" not in client.session
