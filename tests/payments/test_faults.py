@@ -48,7 +48,11 @@ from marketplace.payments.models import (
     WebhookEvent,
 )
 from marketplace.payments.services import checkout, onboarding, payouts
-from marketplace.payments.tasks import resume_stuck_payouts_task, run_payouts_task
+from marketplace.payments.tasks import (
+    resume_stuck_payouts_task,
+    run_payouts_task,
+    settle_sending_payouts_task,
+)
 from marketplace.stripe_sandbox.testing import Sandbox
 from tests.conftest import IN_CI, ROOT, celery_worker_command, celery_worker_env
 from tests.factories import AgencyFactory, TalentFactory
@@ -431,8 +435,30 @@ def test_a_payout_run_survives_killed_workers_without_duplicates_or_lost_earning
     workers.wait_until_idle(timeout=60)
     stuck_after_redelivery = Payout.objects.exclude(status=Payout.Status.PAID).count()
     runs_stuck_after_redelivery = PayoutRun.objects.exclude(status=PayoutRun.Status.DONE).count()
-    # Nothing is queued or in flight any more. What is unfinished now was lost for good,
-    # until the periodic sweep finds it some minutes later:
+    # Nothing is queued or in flight any more. A payout whose transfer Stripe made (its
+    # worker died before writing it down) is settled by the sweep that looks it up, two
+    # minutes after its claim rather than fifteen:
+    made_at_stripe = {
+        int(t["metadata"]["payout_id"]) for t in stripe_env.state("transfer", account="platform")
+    }
+    unrecorded = set(
+        Payout.objects.filter(status=Payout.Status.SENDING, pk__in=made_at_stripe).values_list(
+            "pk", flat=True
+        )
+    )
+    confirming = timezone.now() - payouts.CONFIRM_SENDING_AFTER - timedelta(seconds=10)
+    Payout.objects.exclude(status=Payout.Status.PAID).update(updated_at=confirming)
+    settle_sending_payouts_task.delay()
+    wait_for(
+        lambda: (
+            not Payout.objects.filter(pk__in=made_at_stripe, status=Payout.Status.SENDING).exists()
+        ),
+        timeout=60,
+    )
+    workers.wait_until_idle(timeout=60)
+    assert not Payout.objects.filter(pk__in=unrecorded).exclude(status=Payout.Status.PAID).exists()
+    # What is unfinished now was lost for good, until the periodic sweep finds it some
+    # minutes later:
     stale = timezone.now() - payouts.STUCK_PAYOUT_AFTER - timedelta(minutes=1)
     Payout.objects.exclude(status=Payout.Status.PAID).update(updated_at=stale)
     PayoutRun.objects.exclude(status=PayoutRun.Status.DONE).update(updated_at=stale)
@@ -471,7 +497,8 @@ def test_a_payout_run_survives_killed_workers_without_duplicates_or_lost_earning
         f"\n  kills: {workers.kills['child']} pool processes, {workers.kills['worker']} whole "
         f"worker · payouts claimed again after a kill: {sum(a > 1 for a in attempts)} "
         f"({sum(attempts) - total} extra claims) · unfinished once the broker was idle: "
-        f"{stuck_after_redelivery} payouts, {runs_stuck_after_redelivery} runs · runs: "
+        f"{stuck_after_redelivery} payouts, {runs_stuck_after_redelivery} runs (transfer made, "
+        f"settled after 2 min: {len(unrecorded)}) · runs: "
         f"{PayoutRun.objects.count()} · transfers {len(transfers)} for {total} accounts"
     )
 

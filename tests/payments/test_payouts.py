@@ -184,3 +184,88 @@ def test_reconciliation_reports_a_difference(stripe_env, active_licence, stripe_
 
     assert any("has no paid payout" in d for d in report.differences)
     assert any(d.startswith("cash EUR") for d in report.differences)
+
+
+@pytest.fixture
+def lost_tasks():
+    """Tasks go to a broker no worker reads: as if the worker that took them was killed."""
+    from config.celery import app as celery_app
+
+    conf = celery_app.conf
+    previous = conf.broker_url
+    conf.task_always_eager, conf.broker_url = False, "memory://"
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    yield
+    conf.task_always_eager, conf.broker_url = True, previous
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+def killed_after_stripe_answered(stripe_client, payout: Payout) -> str:
+    """What a worker killed with SIGKILL between Stripe's answer and its own write leaves:
+    the claim committed (sending), the transfer made under the payout's key, nothing recorded."""
+    Payout.objects.filter(pk=payout.pk).update(
+        status=Payout.Status.SENDING, attempts=1, first_attempt_at=timezone.now()
+    )
+    transfer = stripe_client.v1.transfers.create(
+        params={
+            "amount": payout.amount,
+            "currency": payout.currency.lower(),
+            "destination": payout.account.stripe_id,
+            "transfer_group": payout.transfer_group,
+            "metadata": {"payout_id": str(payout.pk)},
+        },
+        options={"idempotency_key": payout.idempotency_key},
+    )
+    return transfer.id
+
+
+def test_a_payout_whose_worker_died_after_the_transfer_is_settled_within_minutes(
+    client, stripe_env, stripe_client, active_licence, lost_tasks
+):
+    # Given: the model's payout, whose worker was killed once Stripe had made the transfer.
+    account = onboard(stripe_env, talent=active_licence.talent)
+    payout = payouts.plan_payout_run().payouts.get()
+    transfer_id = killed_after_stripe_answered(stripe_client, payout)
+    client.force_login(active_licence.talent.user)
+    assert "Sending" in client.get("/payouts/").content.decode()
+
+    # When: two minutes pass: the page says what is going on; then the sweep runs.
+    Payout.objects.filter(pk=payout.pk).update(updated_at=timezone.now() - timedelta(minutes=2))
+    confirming = client.get("/payouts/").content.decode()
+    settled = payouts.settle_sending_payouts()
+
+    # Then: the payout is paid with the transfer Stripe made, once, long before the 15-minute
+    # sweep would have sent it again; the books and Stripe agree.
+    payout.refresh_from_db()
+    assert "Confirming with Stripe" in confirming and "Sending" not in confirming
+    assert settled == 1
+    assert (payout.status, payout.transfer_id, payout.attempts) == ("paid", transfer_id, 1)
+    assert [t["id"] for t in stripe_env.state("transfer")] == [transfer_id]
+    assert set(Earning.objects.filter(talent=account.talent).values_list("status", flat=True)) == {
+        "paid"
+    }
+    assert ledger.balance(ledger.account(K.TALENT_PAYABLE, "EUR", talent=account.talent)) == 0
+    assert reconciliation.reconcile().differences == []
+    assert "Paid" in client.get("/payouts/").content.decode()
+    # and a second sweep, or the worker's task delivered late, changes nothing.
+    assert payouts.settle_sending_payouts() == 0
+    payouts.send_payout(payout_id=payout.pk)
+    assert len(stripe_env.state("transfer")) == 1
+
+
+def test_a_young_claim_or_one_without_a_transfer_is_left_to_its_worker(
+    stripe_env, active_licence, lost_tasks
+):
+    onboard(stripe_env, talent=active_licence.talent)
+    payout = payouts.plan_payout_run().payouts.get()
+    Payout.objects.filter(pk=payout.pk).update(status=Payout.Status.SENDING)
+
+    young = payouts.settle_sending_payouts()
+    Payout.objects.filter(pk=payout.pk).update(updated_at=timezone.now() - timedelta(minutes=3))
+    without_transfer = payouts.settle_sending_payouts()
+
+    payout.refresh_from_db()
+    assert (young, without_transfer, payout.status) == (0, 0, "sending")
+    assert stripe_env.state("transfer") == []

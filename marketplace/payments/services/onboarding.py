@@ -25,7 +25,7 @@ def _site(path: str) -> str:
     return settings.SITE_URL + path
 
 
-def payee_for(by: Membership | User) -> Payee:
+def _payee_for(by: Membership | User) -> Payee:
     """Whose payouts `by` manages: a membership its agency's (owners and finance only), a
     user her own as a model. Raises PermissionDenied."""
     if isinstance(by, Membership):
@@ -40,7 +40,7 @@ def payee_for(by: Membership | User) -> Payee:
 def ensure_connected_account(*, by: Membership | User) -> ConnectedAccount:
     """The Stripe Express account of the payee `by` manages, created once. Raises
     PermissionDenied."""
-    owner = payee_for(by)
+    owner = _payee_for(by)
     existing = ConnectedAccount.objects.filter(**owner).first()
     if existing:
         return existing
@@ -101,7 +101,7 @@ def onboarding_link(*, by: Membership | User, return_path: str) -> str:
 def dashboard_link(*, by: Membership | User) -> str:
     """A one-time link to the payee's Stripe Express dashboard, for those who may set payouts
     up. Raises PermissionDenied, ConnectedAccount.DoesNotExist (no account yet)."""
-    account = ConnectedAccount.objects.get(**payee_for(by))
+    account = ConnectedAccount.objects.get(**_payee_for(by))
     return get_stripe_client().v1.accounts.login_links.create(account.stripe_id).url
 
 
