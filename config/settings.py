@@ -199,6 +199,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "marketplace.payments.tasks.resume_stuck_payouts_task",
         "schedule": 300.0,
     },
+    # Payouts whose worker died after Stripe made the transfer are settled within minutes.
+    "settle-sending-payouts": {
+        "task": "marketplace.payments.tasks.settle_sending_payouts_task",
+        "schedule": 60.0,
+    },
+    "resume-refunds": {"task": "marketplace.payments.tasks.resume_refunds_task", "schedule": 300.0},
 }
 
 # --- Auth ---------------------------------------------------------------------------------
