@@ -10,16 +10,18 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from marketplace.accounts.tenancy import TenantRequest, brand_required
+from marketplace.core.api.auth import media_viewer
 from marketplace.core.errors import DomainError
+from marketplace.core.storage import picture_response
 from marketplace.licensing import selectors as licensing_selectors
 from marketplace.licensing.models import Licence
 
 from . import selectors, services
 from .forms import UsageForm
-from .models import Charge
+from .models import USE_PICTURES, Charge, UsageReport
 
 
 def _licence_or_404(request: TenantRequest, reference: str) -> Licence:
@@ -184,3 +186,14 @@ def stripe_webhook(request: TenantRequest) -> HttpResponse:
     except (ValueError, stripe.SignatureVerificationError):
         return HttpResponseBadRequest("invalid signature")
     return HttpResponse(status=200)
+
+
+@require_safe
+def use_picture(request: TenantRequest, name: str) -> HttpResponse:
+    """The picture of a placement, to the parties of its licence (`selectors.use_picture`)."""
+    viewer = media_viewer(request)
+    try:
+        stored = selectors.use_picture(viewer, f"{USE_PICTURES}/{name}")
+    except UsageReport.DoesNotExist as exc:
+        raise Http404 from exc
+    return picture_response(stored, public=False)
