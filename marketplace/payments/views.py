@@ -6,7 +6,7 @@ from typing import Any
 import stripe
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -189,7 +189,7 @@ def stripe_webhook(request: TenantRequest) -> HttpResponse:
 
 
 @require_safe
-def use_picture(request: TenantRequest, name: str) -> HttpResponse:
+def use_picture(request: TenantRequest, name: str) -> FileResponse:
     """The picture of a placement, to the parties of its licence (`selectors.use_picture`)."""
     viewer = media_viewer(request)
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_POST, require_safe
@@ -293,7 +293,7 @@ def my_restrictions(request: TenantRequest) -> HttpResponse:
 
 
 @require_safe
-def twin_picture(request: TenantRequest, name: str) -> HttpResponse:
+def twin_picture(request: TenantRequest, name: str) -> FileResponse:
     """A twin's picture or thumbnail, to whoever may see it (`selectors.twin_picture`)."""
     # Resolved only if the picture is not public: a bookable twin's costs one query.
     viewer = SimpleLazyObject(lambda: media_viewer(request))
