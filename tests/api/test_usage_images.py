@@ -266,3 +266,14 @@ def test_the_schema_documents_the_multipart_upload(db):
     assert "image" not in components[json_body]["properties"]
     report = components["UsageReport"]["properties"]["image"]
     assert report["type"] == "string" and report["nullable"] is True
+
+
+def test_a_missing_picture_answers_exactly_like_a_foreign_one(world, licence):
+    report = recorded_picture(world, licence)
+    outsider = session_client(world.user("brand_b_owner"))
+
+    foreign = outsider.get(report.image.url)
+    missing = outsider.get(f"/media/usage/{'0' * 2}/{'0' * 32}.jpg")
+
+    assert (foreign.status_code, missing.status_code) == (404, 404)
+    assert foreign.content == missing.content

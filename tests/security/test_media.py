@@ -216,3 +216,13 @@ def test_the_migration_moves_served_pictures_to_private_random_names(
     with image.image.open("rb") as moved:
         assert moved.read() == data
     assert not old.exists()
+
+
+def test_a_missing_picture_answers_exactly_like_a_foreign_one(client, people, draft):
+    client.force_login(people["brand"])
+
+    foreign = client.get(draft.cover.image.url)
+    missing = client.get(f"/media/twins/{'0' * 2}/{'0' * 32}.jpg")
+
+    assert (foreign.status_code, missing.status_code) == (404, 404)
+    assert foreign.content == missing.content
