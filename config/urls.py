@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from marketplace.core import views as core_views
 from marketplace.payments import views as payments_views
@@ -31,13 +31,17 @@ urlpatterns = [
 # Uploaded pictures are private files: each is served by a view that checks who asks (a
 # bookable twin's pictures to anyone), never as static files from MEDIA_ROOT.
 MEDIA_PREFIX = settings.MEDIA_URL.strip("/")
+# Stored names are folders, hex and an extension: nothing else (a NUL byte, say) is looked up.
+PICTURE_NAME = r"(?P<name>[A-Za-z0-9_./-]{1,100})"
 urlpatterns += [
-    path(
-        f"{MEDIA_PREFIX}/{TWIN_PICTURES}/<path:name>",
+    re_path(
+        rf"^{MEDIA_PREFIX}/{TWIN_PICTURES}/{PICTURE_NAME}$",
         talent_views.twin_picture,
         name="twin_picture",
     ),
-    path(
-        f"{MEDIA_PREFIX}/{USE_PICTURES}/<path:name>", payments_views.use_picture, name="use_picture"
+    re_path(
+        rf"^{MEDIA_PREFIX}/{USE_PICTURES}/{PICTURE_NAME}$",
+        payments_views.use_picture,
+        name="use_picture",
     ),
 ]

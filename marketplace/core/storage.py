@@ -82,7 +82,8 @@ class MediaStorage(PrivateStorage):
 
 
 def media_storage() -> Storage:
-    """The storage of uploaded pictures (`STORAGES["media"]`), resolved when a file is used."""
+    """The storage of uploaded pictures (`STORAGES["media"]`): a callable, so migrations name
+    it instead of freezing one backend into them."""
     return storages["media"]
 
 
@@ -94,7 +95,7 @@ PUBLIC_PICTURE_MAX_AGE = 300
 
 def picture_response(name: str, *, public: bool) -> FileResponse:
     """A stored picture, for a view that has checked who may see it. Public ones may be
-    cached anywhere for a few minutes; the others only by no one (nosniff comes from the
+    cached anywhere for a few minutes, the others by no cache at all (nosniff comes from the
     security middleware, on every response)."""
     content_type = PICTURE_TYPES.get(PurePosixPath(name).suffix.lower())
     if content_type is None:

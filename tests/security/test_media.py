@@ -226,3 +226,16 @@ def test_a_missing_picture_answers_exactly_like_a_foreign_one(client, people, dr
 
     assert (foreign.status_code, missing.status_code) == (404, 404)
     assert foreign.content == missing.content
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/media/twins/%00.jpg",
+        "/media/usage/ab/%00cd.jpg",
+        "/media/twins/../private/contracts/x.pdf",
+        "/media/twins/" + "a" * 101,
+    ],
+)
+def test_a_name_no_picture_could_have_is_404_without_a_look_up(client, url):
+    assert client.get(url).status_code == 404
