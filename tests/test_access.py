@@ -261,3 +261,60 @@ def test_the_admin_sends_anonymous_visitors_to_the_site_sign_in(client, world):
 
     assert (snapshot(), list(User.objects.order_by("pk").values())) == before
     assert "_auth_user_id" not in client.session
+
+
+# --- Media: pictures are served by views that check who asks ------------------------------
+
+
+def _picture_urls(image: TwinImage) -> list[str]:
+    return [image.image.url, image.thumbnail.url]
+
+
+@pytest.fixture
+def draft_picture(world):
+    """A picture of agency A's draft twin (with its thumbnail)."""
+    draft = TwinFactory(talent=world["twin"].talent, status="draft", with_image=True)
+    return draft.cover
+
+
+# Everyone but the twin's agency and its model (talent_a, an outsider to agency pages).
+PICTURE_OUTSIDERS = [who for who in OUTSIDERS if who != "talent_a"]
+
+
+@pytest.mark.parametrize("who", [*PICTURE_OUTSIDERS, "anonymous"])
+def test_a_drafts_pictures_are_404_to_outsiders_and_change_nothing(
+    client, world, draft_picture, who
+):
+    if world["people"][who]:
+        client.force_login(world["people"][who])
+    before = snapshot()
+
+    for url in _picture_urls(draft_picture):
+        assert client.get(url).status_code == 404, (who, url)
+        assert client.head(url).status_code == 404, (who, url)
+        assert client.post(url).status_code == 405, (who, url)
+
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("who", [*(f"agency_a_{r}" for r in ROLES), "talent_a"])
+def test_a_drafts_pictures_are_shown_to_every_role_of_its_agency_and_to_its_model(
+    client, world, draft_picture, who
+):
+    client.force_login(world["people"][who])
+
+    for url in _picture_urls(draft_picture):
+        response = client.get(url)
+        assert response.status_code == 200, (who, url)
+        assert response["Cache-Control"] == "private, no-store"
+
+
+@pytest.mark.parametrize("who", [*OUTSIDERS, "agency_a_member", "anonymous"])
+def test_a_bookable_twins_pictures_are_shown_to_everyone(client, world, who):
+    if world["people"][who]:
+        client.force_login(world["people"][who])
+
+    for url in _picture_urls(world["image"]):
+        response = client.get(url)
+        assert response.status_code == 200, (who, url)
+        assert response["Cache-Control"] == "public, max-age=300"

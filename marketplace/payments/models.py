@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from marketplace.accounts.models import Organisation
 from marketplace.core.models import TimeStampedModel
+from marketplace.core.storage import media_storage, random_name
 from marketplace.licensing.models import Licence
 from marketplace.talent.models import MediaType, Talent
 
@@ -183,8 +184,19 @@ class Charge(TimeStampedModel):
         return f"charge-{self.pk}"
 
 
+# Where pictures of uses are stored and served (`MEDIA_URL` + this folder + a random name).
+USE_PICTURES = "usage"
+
+
+def use_picture_name(instance: UsageReport, filename: str) -> str:
+    return random_name(USE_PICTURES, filename)
+
+
 class UsageReport(TimeStampedModel):
-    """One use of a twin, reported by the brand. Accepted reports accrue a per-use fee."""
+    """One use of a twin, reported by the brand. Accepted reports accrue a per-use fee.
+
+    Its picture is private, under a random name, shown to the licence's parties only
+    (`selectors.use_picture`)."""
 
     licence = models.ForeignKey(Licence, on_delete=models.PROTECT, related_name="usage_reports")
     brand = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
@@ -197,7 +209,7 @@ class UsageReport(TimeStampedModel):
     media_type = models.CharField(max_length=10, choices=MediaType.choices)
     territory = models.CharField(max_length=2)
     asset_reference = models.CharField(max_length=300)
-    image = models.ImageField(upload_to="usage/%Y/%m/", blank=True)
+    image = models.ImageField(storage=media_storage, upload_to=use_picture_name, blank=True)
     fee = models.PositiveBigIntegerField()
     # The split of the fee, fixed when the use is reported (the licence's quote snapshot).
     talent_share = models.PositiveBigIntegerField(default=0)
@@ -218,6 +230,8 @@ class UsageReport(TimeStampedModel):
             models.Index(fields=["brand", "charge"], name="usage_billing_idx"),
             # A model's unbilled uses and those on open statements (dashboard figures).
             models.Index(fields=["talent", "charge"], name="usage_unpaid_idx"),
+            # A picture's URL is its name, looked up when it is asked for; most uses have none.
+            models.Index(fields=["image"], name="usage_image_idx", condition=~Q(image="")),
         ]
 
     def __str__(self) -> str:

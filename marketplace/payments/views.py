@@ -7,21 +7,23 @@ import stripe
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as Forbidden
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from marketplace.accounts.models import Membership, User
 from marketplace.accounts.tenancy import TenantRequest, brand_required
+from marketplace.core.api.auth import media_viewer
 from marketplace.core.errors import DomainError, PermissionDenied
+from marketplace.core.storage import picture_response
 from marketplace.licensing import selectors as licensing_selectors
 from marketplace.licensing.models import Licence
 
 from . import rules, selectors
 from .forms import UsageForm
-from .models import Charge, ConnectedAccount
+from .models import USE_PICTURES, Charge, ConnectedAccount, UsageReport
 from .services import checkout, onboarding, stripe_events, usage
 
 
@@ -204,3 +206,14 @@ def stripe_webhook(request: TenantRequest) -> HttpResponse:
     except (ValueError, stripe.SignatureVerificationError):
         return HttpResponseBadRequest("invalid signature")
     return HttpResponse(status=200)
+
+
+@require_safe
+def use_picture(request: TenantRequest, name: str) -> FileResponse:
+    """The picture of a placement, to the parties of its licence (`selectors.use_picture`)."""
+    viewer = media_viewer(request)
+    try:
+        stored = selectors.use_picture(viewer, f"{USE_PICTURES}/{name}")
+    except UsageReport.DoesNotExist as exc:
+        raise Http404 from exc
+    return picture_response(stored, public=False)

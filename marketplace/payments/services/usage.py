@@ -182,7 +182,7 @@ def _record_new_usage_locked(
         # Stored re-encoded, never as uploaded: anything riding along in the file (an appended
         # script or archive, EXIF and GPS) is dropped, and the extension matches the content.
         clean, ext, _size = sanitised(data.image.read())
-        report.image.save(f"use-{licence.pk}.{ext}", ContentFile(clean), save=False)
+        report.image.save(f"use.{ext}", ContentFile(clean), save=False)  # a random name
     return usage_store.store_use_with_orm(report)
 
 
