@@ -596,3 +596,20 @@ def test_https_delivery_to_the_checked_address_verifies_the_name_s_certificate(
     [request] = a.requests
     assert request["headers"]["Host"] == f"{name}:{port}"
     assert WebhookDelivery.objects.get().status == "delivered"
+
+
+def test_an_endpoint_over_the_limit_is_409_and_nothing_is_created(world):
+    """The limit is the brand's state, not a fault of the URL: 409, as the schema says."""
+    client = key_client(world.tokens["brand_a"])
+    for n in range(services.MAX_ENDPOINTS_PER_BRAND):
+        services.create_endpoint(
+            by=world.members["brand_a_manager"], url=f"https://hooks{n}.example.com/"
+        )
+
+    response = client.post(
+        "/api/v1/webhooks/endpoints", {"url": "https://one-more.example.com/"}, format="json"
+    )
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "endpoint_limit"
+    assert BrandWebhookEndpoint.objects.count() == services.MAX_ENDPOINTS_PER_BRAND

@@ -165,7 +165,8 @@ class LicenceUseBatchApi(ApiView):
                     error = None
                 counts[outcome] += 1
                 results.append({"index": index, "outcome": outcome, "use": use, "error": error})
-            body = {"licence": reference, "summary": counts, "results": results}
-            return Response(UsageBatchResultSerializer(body).data)
+            # Already serialized item by item: through the result serializer again, each
+            # use would lose its licence and picture (read as attributes of a dict).
+            return Response({"licence": reference, "summary": counts, "results": results})
 
         return run_idempotent(request, organisation=by.organisation, execute=execute)
