@@ -43,7 +43,7 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 SITE_URL = os.environ.get("LIKENESS_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "marketplace.accounts.apps.StaffAdminConfig",  # django.contrib.admin, staff-only sign-in
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -199,6 +199,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "marketplace.payments.tasks.resume_stuck_payouts_task",
         "schedule": 300.0,
     },
+    # Payouts whose worker died after Stripe made the transfer are settled within minutes.
+    "settle-sending-payouts": {
+        "task": "marketplace.payments.tasks.settle_sending_payouts_task",
+        "schedule": 60.0,
+    },
+    "resume-refunds": {"task": "marketplace.payments.tasks.resume_refunds_task", "schedule": 300.0},
 }
 
 # --- Auth ---------------------------------------------------------------------------------
@@ -265,6 +271,9 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("LIKENESS_MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Uploaded pictures: private files under random names, served by views that check who
+    # asks (a published twin's pictures to anyone). Nothing is served from MEDIA_ROOT.
+    "media": {"BACKEND": "marketplace.core.storage.MediaStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if env_bool("DJANGO_PRODUCTION")
@@ -290,7 +299,7 @@ STRIPE_API_BASE = os.environ.get(
 )
 
 # --- Contracts ----------------------------------------------------------------------------
-# Contract PDFs are private files, never under MEDIA_ROOT (which is served): by default in
+# Contract PDFs and uploaded pictures are private files, never under MEDIA_ROOT: by default in
 # `private/` beside it, so a worker given the same LIKENESS_MEDIA_ROOT finds them too.
 PRIVATE_FILES_ROOT = os.environ.get("LIKENESS_PRIVATE_ROOT", "")
 # The platform's sealing certificate and key (`manage.py ensure_signing_key`).

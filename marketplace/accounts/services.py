@@ -95,8 +95,16 @@ def invite_member(*, by: Membership, email: str, role: str) -> IssuedInvitation:
         raise PermissionDenied("Only owners can invite members.")
     if role not in Role.values:
         raise ValidationFailed("Unknown role.", field="role")
+    # The organisation's row serialises invitations to it, so two owners cannot both pass.
+    Organisation.objects.select_for_update().get(pk=by.organisation_id)
     if Membership.objects.filter(organisation=by.organisation, user__email__iexact=email).exists():
         raise ValidationFailed("That person is already a member.", field="email")
+    pending = Invitation.objects.for_organisation(by.organisation).pending()
+    if pending.filter(talent__isnull=True, email__iexact=email).exists():
+        raise ValidationFailed(
+            "That person already has a pending invitation: revoke it to send a new one.",
+            field="email",
+        )
     return _issue(organisation=by.organisation, email=email, role=role, by=by.user)
 
 
@@ -150,7 +158,14 @@ def accept_invitation(*, token: str, full_name: str, password: str) -> User:
         if talent.user_id and talent.user_id != user.pk:
             raise ValidationFailed("This talent profile is already claimed.")
         talent.user = user
-        talent.save(update_fields=["user", "updated_at"])
+        try:
+            with transaction.atomic():
+                talent.save(update_fields=["user", "updated_at"])
+        except IntegrityError as exc:  # the login is another talent profile's (one each)
+            raise ValidationFailed(
+                "This login already belongs to a talent profile, and a login can have only "
+                "one. Ask the agency that invited you to use another email address."
+            ) from exc
     else:
         Membership.objects.get_or_create(
             user=user, organisation=invitation.organisation, defaults={"role": invitation.role}

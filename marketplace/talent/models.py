@@ -8,6 +8,7 @@ from django.db.models import Q
 from marketplace.accounts.models import Organisation
 from marketplace.core.models import TimeStampedModel
 from marketplace.core.money import CURRENCY_CHOICES, MAX_CHARGE
+from marketplace.core.storage import media_storage, random_name
 
 # Rate-card bounds. Territory and duration multipliers scale the base fee by 0.1× to 10×; the
 # exclusivity premium adds 0 to 500 %. Fees are at most one Stripe payment (the quote then
@@ -123,9 +124,7 @@ class TwinQuerySet(models.QuerySet["Twin"]):
 
     def in_catalogue(self) -> TwinQuerySet:
         """What brands may browse: published or paused (shown as unavailable)."""
-        return self.filter(
-            status__in=[Twin.Status.PUBLISHED, Twin.Status.PAUSED], consent_revoked_at__isnull=True
-        )
+        return self.filter(status__in=Twin.LISTED, consent_revoked_at__isnull=True)
 
 
 class Twin(TimeStampedModel):
@@ -173,6 +172,9 @@ class Twin(TimeStampedModel):
 
     objects = TwinQuerySet.as_manager()
 
+    # The statuses the catalogue lists (`in_catalogue`, `is_listed`).
+    LISTED = (Status.PUBLISHED, Status.PAUSED)
+
     class Meta:
         indexes = [
             models.Index(fields=["status", "-published_at"], name="twin_catalogue_idx"),
@@ -207,9 +209,25 @@ class Twin(TimeStampedModel):
     def is_bookable(self) -> bool:
         return self.status == self.Status.PUBLISHED and self.consent_revoked_at is None
 
+    @property
+    def is_listed(self) -> bool:
+        """In the catalogue (`TwinQuerySet.in_catalogue`), bookable or paused."""
+        return self.status in self.LISTED and self.consent_revoked_at is None
+
+
+# Where a twin's pictures are stored and served (`MEDIA_URL` + this folder + a random name).
+TWIN_PICTURES = "twins"
+
+
+def twin_picture_name(instance: TwinImage, filename: str) -> str:
+    return random_name(TWIN_PICTURES, filename)
+
 
 class TwinImage(TimeStampedModel):
-    """A preview picture in a twin's gallery. Stored re-encoded, EXIF stripped."""
+    """A preview picture in a twin's gallery. Stored re-encoded, EXIF stripped, privately
+    under random names: anyone sees the pictures of a bookable twin, only the twin's parties
+    (and signed-in users browsing the catalogue, for a paused one) see the others
+    (`selectors.twin_picture`)."""
 
     class Status(models.TextChoices):
         PROCESSING = "processing", "Processing"
@@ -217,10 +235,13 @@ class TwinImage(TimeStampedModel):
         FAILED = "failed", "Failed"
 
     twin = models.ForeignKey(Twin, on_delete=models.CASCADE, related_name="images")
-    image = models.ImageField(upload_to="twins/%Y/%m/")
+    # Indexed: a picture's URL is its name, looked up when the picture is asked for.
+    image = models.ImageField(storage=media_storage, upload_to=twin_picture_name, db_index=True)
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)
-    thumbnail = models.ImageField(upload_to="twins/thumbs/%Y/%m/", blank=True)
+    thumbnail = models.ImageField(
+        storage=media_storage, upload_to=twin_picture_name, blank=True, db_index=True
+    )
     alt_text = models.CharField(max_length=200, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PROCESSING)

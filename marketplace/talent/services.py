@@ -328,8 +328,10 @@ def process_twin_image(*, image_id: int) -> TwinImage | None:
         image.save(update_fields=["status", "updated_at"])
         return image
     old_name = image.image.name
-    image.image.save(f"twin-{image.twin_id}-{image.pk}.{ext}", ContentFile(clean), save=False)
-    image.thumbnail.save(f"twin-{image.twin_id}-{image.pk}.jpg", ContentFile(thumb), save=False)
+    # Stored under new random names (the field's upload_to): nothing in a picture's URL says
+    # whose it is, and the raw upload's name is never reused.
+    image.image.save(f"picture.{ext}", ContentFile(clean), save=False)
+    image.thumbnail.save("thumbnail.jpg", ContentFile(thumb), save=False)
     image.width, image.height = width, height
     image.status = TwinImage.Status.READY
     image.save()

@@ -29,8 +29,8 @@ from marketplace.contracts.models import Contract
 from marketplace.core.models import AuditEvent
 from marketplace.licensing import services as licensing
 from marketplace.licensing.models import Consent, ExclusivityHold, Licence
-from marketplace.payments import services as payments
 from marketplace.payments.models import Charge, Earning, UsageReport, WebhookEvent
+from marketplace.payments.services import checkout
 from marketplace.payments.tasks import run_payouts_task
 from marketplace.talent.demo_images import studio_portrait
 from marketplace.talent.models import Talent, Twin
@@ -104,9 +104,9 @@ def awaiting_payment(c: Cast, **terms: Any) -> Licence:
 def paid(c: Cast, sandbox: Sandbox, **terms: Any) -> Licence:
     """Paid through Checkout on the sandbox, as the hosted page would: active, with earnings."""
     licence = awaiting_payment(c, **terms)
-    charge = payments.start_licence_checkout(by=c.buyer, reference=licence.reference)
+    charge = checkout.start_licence_checkout(by=c.buyer, reference=licence.reference)
     sandbox.complete_checkout(charge.checkout_session_id, card="visa")
-    payments.complete_checkout(session_id=charge.checkout_session_id)
+    checkout.complete_checkout(session_id=charge.checkout_session_id)
     licence.refresh_from_db()
     assert licence.status == Licence.Status.ACTIVE
     return licence

@@ -23,7 +23,8 @@ from marketplace.core.errors import DomainError
 from marketplace.licensing import selectors as licensing_selectors
 from marketplace.licensing.models import Licence
 
-from .. import selectors, services
+from .. import rules, selectors
+from ..services import usage
 from .serializers import (
     UsageBatchResultSerializer,
     UsageBatchSerializer,
@@ -103,7 +104,7 @@ class LicenceUseListApi(ApiView):
         by = self.viewer.member
 
         def execute() -> Response:
-            report, created = services.record_usage(
+            report, created = usage.record_usage(
                 by=by,
                 reference=reference,
                 data=usage_input(payload.validated_data, default_key),
@@ -132,9 +133,12 @@ class LicenceUseBatchApi(ApiView):
     )
     def post(self, request: Request, reference: str) -> Response:
         reference = _brand_licence(self, reference)
+        by = self.viewer.member
+        # The rule record_usage applies to each use, asked once: a member who may not commit
+        # the brand to fees is refused the whole batch (403), not each use in it.
+        rules.require_report_usage(by)
         payload = UsageBatchSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        by = self.viewer.member
         request_key = header_key(request)
         base = request_key or uuid.uuid4().hex
 
@@ -143,7 +147,7 @@ class LicenceUseBatchApi(ApiView):
             counts = {"created": 0, "replayed": 0, "refused": 0}
             for index, item in enumerate(payload.validated_data["uses"]):
                 try:
-                    report, created = services.record_usage(
+                    report, created = usage.record_usage(
                         by=by,
                         reference=reference,
                         data=usage_input(item, f"{base}:{index}"),
@@ -161,7 +165,8 @@ class LicenceUseBatchApi(ApiView):
                     error = None
                 counts[outcome] += 1
                 results.append({"index": index, "outcome": outcome, "use": use, "error": error})
-            body = {"licence": reference, "summary": counts, "results": results}
-            return Response(UsageBatchResultSerializer(body).data)
+            # Already serialized item by item: through the result serializer again, each
+            # use would lose its licence and picture (read as attributes of a dict).
+            return Response({"licence": reference, "summary": counts, "results": results})
 
         return run_idempotent(request, organisation=by.organisation, execute=execute)
