@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from marketplace.core import audit, notify
+from marketplace.core.entry_points import system_entry_point
 from marketplace.core.errors import PermissionDenied, ValidationFailed
 from marketplace.core.money import MAX_AGENCY_COMMISSION_BPS
 
@@ -295,6 +296,7 @@ def api_key_for_token(token: str) -> ApiKey | None:
     return api_key
 
 
+@system_entry_point
 def purge_idempotency_records(*, now: datetime | None = None) -> int:
     """Periodic: forget API responses kept for `Idempotency-Key` retries once their time is
     up. Returns how many."""

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from marketplace.accounts.models import Membership, User
 from marketplace.core import audit, notify
+from marketplace.core.entry_points import system_entry_point
 from marketplace.core.errors import PermissionDenied, TransitionError, ValidationFailed
 from marketplace.licensing import events, notifications
 from marketplace.licensing import services as licensing
@@ -142,6 +143,7 @@ class RenderFailed(Exception):
         self.contract_id = contract_id
 
 
+@system_entry_point
 def generate_contract(*, licence_id: int) -> Contract | None:
     """Render the contract for the licence's consented terms and store it with its SHA-256.
 
@@ -199,6 +201,7 @@ def _store_document(contract_id: int, pdf: bytes) -> Contract:
     return contract
 
 
+@system_entry_point
 @transaction.atomic
 def mark_generation_failed(*, contract_id: int, error: str) -> Contract | None:
     """After the worker's last retry: the contract shows as failed to the parties, with a
@@ -291,6 +294,7 @@ def _enqueue_generation(licence_id: int) -> None:
     generate_contract_task.delay(licence_id=licence_id)
 
 
+@system_entry_point
 def on_licence_consented(event: LicenceEvent) -> None:
     """Subscriber to licensing's "consented" event: a worker generates the contract once the
     consent commits."""
@@ -472,6 +476,7 @@ def decline_contract(
 # --- Sealing ------------------------------------------------------------------------------
 
 
+@system_entry_point
 def seal_contract(*, contract_id: int) -> Contract | None:
     """Executed copy: the signed pages, a certificate page and the original attached, sealed
     with the platform key; then the licence moves on to payment. Idempotent: only a contract

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from marketplace.accounts.models import Membership
 from marketplace.core import audit, http
+from marketplace.core.entry_points import system_entry_point
 from marketplace.core.errors import PermissionDenied, TransitionError, ValidationFailed
 from marketplace.core.money import format_money
 from marketplace.talent.models import Talent, Twin
@@ -557,6 +558,7 @@ def valid_consent(licence: Licence) -> Consent | None:
     ).first()
 
 
+@system_entry_point
 @transaction.atomic
 def activate_licence(*, licence_id: int, actor: Any = None) -> Licence:
     """Paid and signed: the licence starts. Refuses without the model's valid consent."""
@@ -598,6 +600,7 @@ def _lapse(licence: Licence) -> None:
     notifications.tell(licence, "lapsed", brand=True, agency=True)
 
 
+@system_entry_point
 def lapse_reservations(*, now: datetime | None = None) -> int:
     """Periodic: open licences whose reservation ran out lapse. Idempotent."""
     now = now or timezone.now()
@@ -617,6 +620,7 @@ def lapse_reservations(*, now: datetime | None = None) -> int:
     return count
 
 
+@system_entry_point
 def expire_licences(*, today: date | None = None) -> int:
     """Periodic: active licences past their (possibly early) end expire. Idempotent."""
     today = today or timezone.localdate()
@@ -649,6 +653,7 @@ def expire_licences(*, today: date | None = None) -> int:
     return count
 
 
+@system_entry_point
 def remind_ending(*, today: date | None = None, days: int = 30) -> int:
     """Periodic: 30 days before the end, remind brand and agency and offer renewal. Once."""
     today = today or timezone.localdate()
@@ -672,6 +677,7 @@ def remind_ending(*, today: date | None = None, days: int = 30) -> int:
 # --- Contract (called by marketplace.contracts) --------------------------------------------
 
 
+@system_entry_point
 @transaction.atomic
 def mark_signing_started(*, licence_id: int) -> Licence:
     """A party signed the licence's contract: from now on the brand can no longer withdraw.
@@ -685,6 +691,7 @@ def mark_signing_started(*, licence_id: int) -> Licence:
     return licence
 
 
+@system_entry_point
 @transaction.atomic
 def contract_executed(*, licence_id: int, actor: Any = None) -> Licence:
     """All three parties signed and the executed contract is sealed: payment is next.
@@ -699,6 +706,7 @@ def contract_executed(*, licence_id: int, actor: Any = None) -> Licence:
     return licence
 
 
+@system_entry_point
 @transaction.atomic
 def contract_declined(*, licence_id: int, by_role: str, reason: str, actor: Any = None) -> Licence:
     """A party declined to sign: the licence goes back to the agency, with the reason.

@@ -9,7 +9,7 @@ from django.db.models import Count, Q, QuerySet
 
 from marketplace.accounts.models import Organisation
 
-from .models import Talent, Twin, TwinImage
+from .models import Category, Talent, Twin, TwinImage
 
 
 def agency_twins(agency: Organisation, *, status: str = "") -> QuerySet[Twin]:
@@ -99,3 +99,8 @@ def twin_picture(viewer: Any, name: str) -> Picture:
     ):
         return Picture(name=name, public=False)
     raise TwinImage.DoesNotExist
+
+
+def category_slugs() -> list[str]:
+    """Every category a licence or a catalogue filter may name."""
+    return list(Category.objects.values_list("slug", flat=True))

@@ -14,6 +14,7 @@ from django.utils import timezone
 from marketplace.accounts.models import Membership, unique_slug
 from marketplace.accounts.services import invite_talent
 from marketplace.core import audit
+from marketplace.core.entry_points import system_entry_point
 from marketplace.core.errors import PermissionDenied, TransitionError, ValidationFailed
 from marketplace.core.money import CHARGE_LIMITS, format_money
 
@@ -312,6 +313,7 @@ def add_twin_image(
     return image
 
 
+@system_entry_point
 @transaction.atomic
 def process_twin_image(*, image_id: int) -> TwinImage | None:
     """Re-encode without metadata and make the thumbnail. Idempotent."""

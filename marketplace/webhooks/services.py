@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from marketplace.accounts.models import Membership
 from marketplace.core import audit
+from marketplace.core.entry_points import system_entry_point
 from marketplace.core.errors import PermissionDenied, ValidationFailed
 from marketplace.licensing.events import LicenceEvent
 from marketplace.licensing.models import Licence
@@ -279,6 +280,7 @@ def licence_payload(licence: Licence) -> dict[str, Any]:
     }
 
 
+@system_entry_point
 def on_licence_event(event: LicenceEvent) -> None:
     """Subscriber to every licence event, in the licensing change's transaction: queue it for
     the brand's endpoints (the workers are handed the deliveries after commit)."""
@@ -286,6 +288,7 @@ def on_licence_event(event: LicenceEvent) -> None:
         announce_licence_event(event.licence, event.kind)
 
 
+@system_entry_point
 def announce_licence_event(licence: Licence, event: str) -> int:
     """Queue the event for every live endpoint of the licence's brand. Returns how many.
 
@@ -425,6 +428,7 @@ class Outcome:
     retry_in: int | None = None
 
 
+@system_entry_point
 def deliver(*, delivery_id: int) -> Outcome | None:
     """One attempt at one delivery. Idempotent: a delivery already delivered, failed or
     claimed by another worker is left alone (returns None)."""

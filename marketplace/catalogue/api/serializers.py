@@ -7,9 +7,9 @@ from rest_framework import serializers
 
 from marketplace.core.api.fields import KnownSlugField, QuerySerializer
 from marketplace.core.money import CURRENCY_CHOICES
-from marketplace.licensing.api.serializers import category_slugs
 from marketplace.licensing.selectors import blind_availability
 from marketplace.talent.models import MediaType, Twin, TwinImage
+from marketplace.talent.selectors import category_slugs
 
 from ..forms import SORT_CHOICES
 from ..selectors import catalogue_facets

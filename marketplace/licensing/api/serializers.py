@@ -7,7 +7,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from marketplace.core.api.fields import InputSerializer, KnownSlugField, QuerySerializer
-from marketplace.talent.models import Category, MediaType
+from marketplace.talent.models import MediaType
+from marketplace.talent.selectors import category_slugs
 
 from ..models import ALTERATION_LIMITS, Consent, Licence, LicenceTerms
 from ..selectors import timeline
@@ -24,10 +25,6 @@ def territory_choices() -> list[tuple[str, str]]:
     """Regions first, then every ISO 3166-1 alpha-2 country, in capitals."""
     regions = [(code, label) for code, (label, _) in REGIONS.items()]
     return [*regions, *sorted(country_names().items())]
-
-
-def category_slugs() -> list[str]:
-    return list(Category.objects.values_list("slug", flat=True))
 
 
 class TermsInputSerializer(InputSerializer):
