@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
-from marketplace.core.models import TimeStampedModel
+from marketplace.core.models import ScopedQuerySet, TimeStampedModel
 from marketplace.core.money import CURRENCY_CHOICES, MAX_AGENCY_COMMISSION_BPS
 
 
@@ -102,6 +102,11 @@ class Role(models.TextChoices):
     MEMBER = "member", "Member"
 
 
+class MembershipQuerySet(ScopedQuerySet["Membership"]):
+    organisation_path = "organisation"
+    user_path = "user"
+
+
 class Membership(TimeStampedModel):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
@@ -110,6 +115,8 @@ class Membership(TimeStampedModel):
         Organisation, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -263,6 +270,10 @@ class ApiKey(models.Model):
         return scope in self.scopes
 
 
+class IdempotencyRecordQuerySet(ScopedQuerySet["IdempotencyRecord"]):
+    organisation_path = "organisation"
+
+
 class IdempotencyRecord(models.Model):
     """The first response to an API request sent with an `Idempotency-Key` header.
 
@@ -283,6 +294,8 @@ class IdempotencyRecord(models.Model):
 
     # How long a key is remembered.
     TTL = timedelta(hours=24)
+
+    objects = IdempotencyRecordQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -70,7 +70,7 @@ def team(request: TenantRequest) -> HttpResponse:
         request,
         "accounts/team.html",
         {
-            "members": Membership.objects.filter(organisation=org)
+            "members": Membership.objects.for_organisation(org)
             .select_related("user")
             .order_by("role", "user__email"),
             "invitations": Invitation.objects.for_organisation(org)

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from marketplace.core.models import TimeStampedModel
+from marketplace.core.models import ScopedQuerySet, TimeStampedModel
 from marketplace.licensing.models import Consent, Licence, LicenceTerms
 
 from .storage import contract_storage
@@ -26,6 +26,12 @@ SIGNING_ORDER: tuple[str, ...] = (Party.BRAND, Party.AGENCY, Party.TALENT)
 
 def _document_path(contract: Contract, filename: str) -> str:
     return f"contracts/{contract.licence.reference}/{filename}"
+
+
+class ContractQuerySet(ScopedQuerySet["Contract"]):
+    brand_path = "licence__brand"
+    agency_path = "licence__agency"
+    talent_path = "licence__talent"
 
 
 class Contract(TimeStampedModel):
@@ -68,6 +74,8 @@ class Contract(TimeStampedModel):
     )
     declined_at = models.DateTimeField(null=True, blank=True)
 
+    objects = ContractQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -89,6 +97,12 @@ class Contract(TimeStampedModel):
         return self.status != self.Status.VOID
 
 
+class SignatureQuerySet(ScopedQuerySet["Signature"]):
+    brand_path = "contract__licence__brand"
+    agency_path = "contract__licence__agency"
+    talent_path = "contract__licence__talent"
+
+
 class Signature(models.Model):
     """One party's signature: who, in which role, when, from where, on which exact bytes."""
 
@@ -103,6 +117,8 @@ class Signature(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=400, blank=True)
     signed_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SignatureQuerySet.as_manager()
 
     class Meta:
         constraints = [

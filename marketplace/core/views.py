@@ -36,7 +36,7 @@ def health(request: TenantRequest) -> JsonResponse:
 
 @login_required
 def notifications(request: TenantRequest) -> HttpResponse:
-    mine = Notification.objects.filter(user_id=request.viewer.user.pk)
+    mine = Notification.objects.for_user(request.viewer.user.pk)
     if request.method == "POST":
         mine.filter(read_at__isnull=True).update(read_at=timezone.now())
         notify.unread_changed([request.viewer.user])

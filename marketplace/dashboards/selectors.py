@@ -114,9 +114,11 @@ def _talent_awaiting(talent: Talent) -> dict[str, int]:
     """Shares not earned yet because the brand has not paid: signed licences and unbilled or
     unpaid uses."""
     out: dict[str, int] = defaultdict(int)
-    for quote, currency in Licence.objects.filter(
-        talent=talent, status=Licence.Status.AWAITING_PAYMENT
-    ).values_list("terms__quote", "terms__currency"):
+    for quote, currency in (
+        Licence.objects.for_talent(talent)
+        .filter(status=Licence.Status.AWAITING_PAYMENT)
+        .values_list("terms__quote", "terms__currency")
+    ):
         out[currency] += int(quote["split"]["talent_share"])
     # The open statements by id first, so that both kinds of unpaid use are index lookups on
     # (talent, charge): joining on the statement's status reads every use the model ever had
@@ -129,7 +131,7 @@ def _talent_awaiting(talent: Talent) -> dict[str, int]:
         ).values_list("pk", flat=True)
     )
     for currency, total in (
-        UsageReport.objects.filter(talent=talent)
+        UsageReport.objects.for_talent(talent)
         .filter(Q(charge__isnull=True) | Q(charge__in=open_statements))
         .values("currency")
         .annotate(total=Sum("talent_share"))
@@ -203,12 +205,12 @@ def _stamp(value: datetime | None) -> str:
 
 
 def earnings_version(talent: Talent) -> tuple[str, int]:
-    v = Earning.objects.filter(talent=talent).aggregate(latest=Max("updated_at"), n=Count("pk"))
+    v = Earning.objects.for_talent(talent).aggregate(latest=Max("updated_at"), n=Count("pk"))
     return (_stamp(v["latest"]), v["n"])
 
 
 def licences_version(talent: Talent) -> tuple[int, str, int]:
-    v = Licence.objects.filter(talent=talent).aggregate(
+    v = Licence.objects.for_talent(talent).aggregate(
         uses=Sum("uses_count"), latest=Max("updated_at"), n=Count("pk")
     )
     return (v["uses"] or 0, _stamp(v["latest"]), v["n"])
@@ -222,7 +224,7 @@ def talent_earnings(
     talent: Talent, *, today: date | None = None, version: tuple[str, int] | None = None
 ) -> EarningsSummary:
     today = today or timezone.localdate()
-    earnings = Earning.objects.filter(talent=talent)
+    earnings = Earning.objects.for_talent(talent)
     latest, count = version or earnings_version(talent)
 
     def compute() -> EarningsSummary:
@@ -383,7 +385,7 @@ def by_brand(earnings: QuerySet[Earning]) -> list[dict[str, object]]:
 def talent_uses(
     talent: Talent, *, brand: str = "", media: str = "", territory: str = "", month: str = ""
 ) -> QuerySet[UsageReport]:
-    qs = UsageReport.objects.filter(talent=talent).select_related("brand", "licence")
+    qs = UsageReport.objects.for_talent(talent).select_related("brand", "licence")
     if brand:
         qs = qs.filter(brand__slug=brand)
     if media:
@@ -418,7 +420,7 @@ def talent_use_brands(talent: Talent) -> list[tuple[str, str]]:
 
 def agency_overview(agency: Organisation) -> dict[str, object]:
     today = timezone.localdate()
-    commission = Earning.objects.filter(organisation=agency)
+    commission = Earning.objects.for_organisation(agency)
     account = payments_selectors.connected_account_for(organisation=agency)
     roster = (
         Twin.objects.for_agency(agency)
@@ -455,7 +457,8 @@ def agency_overview(agency: Organisation) -> dict[str, object]:
         "not_onboarded": Talent.objects.for_agency(agency)
         .exclude(pk__in=ready_talent)
         .order_by("full_name")[:50],
-        "late": Earning.objects.filter(licence__agency=agency, flagged_late_at__isnull=False)
+        "late": Earning.objects.for_agency(agency)
+        .filter(flagged_late_at__isnull=False)
         .exclude(status=Earning.Status.PAID)
         .select_related("talent", "licence")
         .order_by("due_by")[:50],
@@ -468,7 +471,7 @@ def agency_overview(agency: Organisation) -> dict[str, object]:
 
 def brand_overview(brand: Organisation) -> dict[str, object]:
     licences = Licence.objects.for_brand(brand).select_related("twin", "terms", "terms__category")
-    paid = Charge.objects.filter(brand=brand).exclude(paid_at__isnull=True)
+    paid = Charge.objects.for_brand(brand).exclude(paid_at__isnull=True)
     spend = list(
         paid.annotate(month=TruncMonth("paid_at"))
         .values("month", "currency")
@@ -479,9 +482,10 @@ def brand_overview(brand: Organisation) -> dict[str, object]:
         "active": licences.filter(status=Licence.Status.ACTIVE).order_by("terms__end_date"),
         "pending": licences.filter(status__in=Licence.OPEN).order_by("-updated_at")[:20],
         "awaiting_payment": licences.filter(status=Licence.Status.AWAITING_PAYMENT),
-        "open_charges": Charge.objects.filter(brand=brand, status=Charge.Status.OPEN),
+        "open_charges": Charge.objects.for_brand(brand).filter(status=Charge.Status.OPEN),
         "unbilled": list(
-            UsageReport.objects.filter(brand=brand, charge__isnull=True)
+            UsageReport.objects.for_brand(brand)
+            .filter(charge__isnull=True)
             .values("currency")
             .annotate(total=Sum("fee"), uses=Count("id"))
             .order_by("currency")

@@ -54,9 +54,8 @@ def monthly_statement(talent: Talent, month: date) -> Statement:
     statement = Statement(talent=talent, month=month)
     totals: dict[str, int] = {}
     for earning in (
-        Earning.objects.filter(
-            talent=talent, brand_paid_at__date__gte=month, brand_paid_at__date__lt=end
-        )
+        Earning.objects.for_talent(talent)
+        .filter(brand_paid_at__date__gte=month, brand_paid_at__date__lt=end)
         .select_related("licence__brand")
         .order_by("brand_paid_at", "id")
     ):
@@ -73,7 +72,8 @@ def monthly_statement(talent: Talent, month: date) -> Statement:
         )
         totals[earning.currency] = totals.get(earning.currency, 0) + earning.net
     for use in (
-        UsageReport.objects.filter(talent=talent, used_on__gte=month, used_on__lt=end)
+        UsageReport.objects.for_talent(talent)
+        .filter(used_on__gte=month, used_on__lt=end)
         .select_related("brand", "licence")
         .order_by("used_on", "id")
     ):

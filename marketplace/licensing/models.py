@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from marketplace.accounts.models import Organisation
-from marketplace.core.models import TimeStampedModel
+from marketplace.core.models import ScopedQuerySet, TimeStampedModel
 from marketplace.talent.models import Category, MediaType, Talent, Twin
 
 ALTERATION_LIMITS = [
@@ -132,6 +132,12 @@ class Licence(TimeStampedModel):
         return self.status in self.OPEN
 
 
+class LicenceTermsQuerySet(ScopedQuerySet["LicenceTerms"]):
+    brand_path = "licence__brand"
+    agency_path = "licence__agency"
+    talent_path = "licence__talent"
+
+
 class LicenceTerms(models.Model):
     """One version of the terms: the request, or a counter-offer. Immutable once written.
 
@@ -166,6 +172,8 @@ class LicenceTerms(models.Model):
     terms_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = LicenceTermsQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["licence", "version"], name="terms_version_unique"),
@@ -190,7 +198,11 @@ class LicenceTerms(models.Model):
         return (self.end_date - self.start_date).days + 1
 
 
-class ExclusivityHoldQuerySet(models.QuerySet["ExclusivityHold"]):
+class ExclusivityHoldQuerySet(ScopedQuerySet["ExclusivityHold"]):
+    brand_path = "brand"
+    agency_path = "twin__agency"
+    talent_path = "twin__talent"
+
     def overlapping(
         self,
         *,
@@ -246,6 +258,12 @@ class ExclusivityHold(models.Model):
         return f"{self.territory} {self.start_date}–{self.end_date}"
 
 
+class ConsentQuerySet(ScopedQuerySet["Consent"]):
+    brand_path = "licence__brand"
+    agency_path = "licence__agency"
+    talent_path = "talent"
+
+
 class Consent(models.Model):
     """The model's explicit written decision on one version of the terms."""
 
@@ -266,6 +284,8 @@ class Consent(models.Model):
     user_agent = models.CharField(max_length=400, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = ConsentQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["terms"], name="one_decision_per_terms"),
@@ -273,6 +293,11 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_decision_display()} for {self.licence_id}"
+
+
+class ConsentRevocationQuerySet(ScopedQuerySet["ConsentRevocation"]):
+    agency_path = "twin__agency"
+    talent_path = "talent"
 
 
 class ConsentRevocation(models.Model):
@@ -284,6 +309,8 @@ class ConsentRevocation(models.Model):
     reason = models.TextField(blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ConsentRevocationQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"Revocation for {self.twin}"

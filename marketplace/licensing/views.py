@@ -192,7 +192,11 @@ def counter(request: TenantRequest, reference: str) -> HttpResponse:
     licence = _licence_or_404(request, reference)
     if not request.viewer.can_manage:
         raise PermissionDenied
-    twin = Twin.objects.select_related("rate_card", "talent").get(pk=licence.twin_id)
+    twin = (
+        Twin.objects.for_agency(request.viewer.org)
+        .select_related("rate_card", "talent")
+        .get(pk=licence.twin_id)
+    )
     form = TermsForm(request.POST or None, twin=twin, initial=TermsForm.initial_from(licence.terms))
     if request.method == "POST" and form.is_valid():
         try:

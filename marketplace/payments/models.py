@@ -11,10 +11,16 @@ from django.db.models import Q
 from django.utils import timezone
 
 from marketplace.accounts.models import Organisation
-from marketplace.core.models import TimeStampedModel
+from marketplace.core.models import ScopedQuerySet, TimeStampedModel
 from marketplace.core.storage import media_storage, random_name
 from marketplace.licensing.models import Licence
 from marketplace.talent.models import MediaType, Talent
+
+
+class ConnectedAccountQuerySet(ScopedQuerySet["ConnectedAccount"]):
+    organisation_path = "organisation"
+    agency_path = "organisation"
+    talent_path = "talent"
 
 
 class ConnectedAccount(TimeStampedModel):
@@ -31,6 +37,8 @@ class ConnectedAccount(TimeStampedModel):
     payouts_enabled = models.BooleanField(default=False)
     details_submitted = models.BooleanField(default=False)
     requirements_due = models.JSONField(default=list, blank=True)
+
+    objects = ConnectedAccountQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -52,6 +60,11 @@ class ConnectedAccount(TimeStampedModel):
 
 
 # --- Ledger ---------------------------------------------------------------------------------
+
+
+class LedgerAccountQuerySet(ScopedQuerySet["LedgerAccount"]):
+    organisation_path = "organisation"
+    talent_path = "talent"
 
 
 class LedgerAccount(models.Model):
@@ -76,6 +89,8 @@ class LedgerAccount(models.Model):
     talent = models.ForeignKey(
         Talent, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+
+    objects = LedgerAccountQuerySet.as_manager()
 
     class Meta:
         # One account per purpose, party and currency; spelled out per owner so that
@@ -103,6 +118,12 @@ class LedgerAccount(models.Model):
         return f"{self.get_kind_display()} · {owner} · {self.currency}"
 
 
+class LedgerTransactionQuerySet(ScopedQuerySet["LedgerTransaction"]):
+    brand_path = "licence__brand"
+    agency_path = "licence__agency"
+    talent_path = "licence__talent"
+
+
 class LedgerTransaction(models.Model):
     """A balanced set of entries. `key` makes posting idempotent (e.g. 'licence-fee:42')."""
 
@@ -114,8 +135,15 @@ class LedgerTransaction(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
+    objects = LedgerTransactionQuerySet.as_manager()
+
     def __str__(self) -> str:
         return self.key
+
+
+class LedgerEntryQuerySet(ScopedQuerySet["LedgerEntry"]):
+    organisation_path = "account__organisation"
+    talent_path = "account__talent"
 
 
 class LedgerEntry(models.Model):
@@ -128,6 +156,8 @@ class LedgerEntry(models.Model):
     amount = models.BigIntegerField()
     currency = models.CharField(max_length=3)
 
+    objects = LedgerEntryQuerySet.as_manager()
+
     class Meta:
         indexes = [models.Index(fields=["account", "transaction"], name="entry_account_idx")]
 
@@ -136,6 +166,12 @@ class LedgerEntry(models.Model):
 
 
 # --- Brand payments -------------------------------------------------------------------------
+
+
+class ChargeQuerySet(ScopedQuerySet["Charge"]):
+    brand_path = "brand"
+    agency_path = "licence__agency"
+    talent_path = "licence__talent"
 
 
 class Charge(TimeStampedModel):
@@ -168,6 +204,8 @@ class Charge(TimeStampedModel):
     refunded_amount = models.PositiveBigIntegerField(default=0)
     paid_at = models.DateTimeField(null=True, blank=True)
 
+    objects = ChargeQuerySet.as_manager()
+
     class Meta:
         constraints = [
             # One licence fee per licence: a second checkout reuses the first row.
@@ -190,6 +228,12 @@ USE_PICTURES = "usage"
 
 def use_picture_name(instance: UsageReport, filename: str) -> str:
     return random_name(USE_PICTURES, filename)
+
+
+class UsageReportQuerySet(ScopedQuerySet["UsageReport"]):
+    brand_path = "brand"
+    agency_path = "licence__agency"
+    talent_path = "talent"
 
 
 class UsageReport(TimeStampedModel):
@@ -219,6 +263,8 @@ class UsageReport(TimeStampedModel):
         Charge, null=True, blank=True, on_delete=models.PROTECT, related_name="usage_reports"
     )
 
+    objects = UsageReportQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -239,6 +285,12 @@ class UsageReport(TimeStampedModel):
 
 
 # --- Earnings and payouts -------------------------------------------------------------------
+
+
+class PayoutQuerySet(ScopedQuerySet["Payout"]):
+    organisation_path = "account__organisation"
+    agency_path = "account__organisation"
+    talent_path = "account__talent"
 
 
 class Payout(TimeStampedModel):
@@ -269,6 +321,8 @@ class Payout(TimeStampedModel):
     # before writing it down; a sweep (settle_sending_payouts) looks it up and settles it.
     CONFIRMING_AFTER = timedelta(minutes=2)
 
+    objects = PayoutQuerySet.as_manager()
+
     def __str__(self) -> str:
         return f"Payout {self.pk}"
 
@@ -291,6 +345,12 @@ class Payout(TimeStampedModel):
     @property
     def transfer_group(self) -> str:
         return f"payout-{self.pk}"
+
+
+class EarningQuerySet(ScopedQuerySet["Earning"]):
+    organisation_path = "organisation"
+    agency_path = "licence__agency"
+    talent_path = "talent"
 
 
 class Earning(TimeStampedModel):
@@ -325,6 +385,8 @@ class Earning(TimeStampedModel):
         Payout, null=True, blank=True, on_delete=models.SET_NULL, related_name="earnings"
     )
     flagged_late_at = models.DateTimeField(null=True, blank=True)
+
+    objects = EarningQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -378,6 +440,12 @@ class PayoutRun(TimeStampedModel):
         return f"Payout run {self.pk}"
 
 
+class RefundQuerySet(ScopedQuerySet["Refund"]):
+    brand_path = "charge__brand"
+    agency_path = "charge__licence__agency"
+    talent_path = "charge__licence__talent"
+
+
 class Refund(TimeStampedModel):
     """Money given back to a brand, claimed (committed) before Stripe is asked, so that a crash
     or a retry finds the attempt and repeats it under the same idempotency key."""
@@ -396,12 +464,20 @@ class Refund(TimeStampedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    objects = RefundQuerySet.as_manager()
+
     def __str__(self) -> str:
         return f"Refund {self.pk}"
 
     @property
     def idempotency_key(self) -> str:
         return f"likeness-refund-{self.pk}"
+
+
+class TransferReversalQuerySet(ScopedQuerySet["TransferReversal"]):
+    organisation_path = "payout__account__organisation"
+    agency_path = "payout__account__organisation"
+    talent_path = "payout__account__talent"
 
 
 class TransferReversal(TimeStampedModel):
@@ -415,6 +491,8 @@ class TransferReversal(TimeStampedModel):
     )
     amount = models.PositiveBigIntegerField()
     stripe_id = models.CharField(max_length=100, blank=True)
+
+    objects = TransferReversalQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -14,12 +14,13 @@ from .models import Charge, ConnectedAccount, Payout, PayoutRun, UsageReport
 
 
 def brand_charges(brand: Organisation) -> QuerySet[Charge]:
-    return Charge.objects.filter(brand=brand).select_related("licence").order_by("-created_at")
+    return Charge.objects.for_brand(brand).select_related("licence").order_by("-created_at")
 
 
 def unbilled_usage(brand: Organisation) -> list[dict[str, object]]:
     return list(
-        UsageReport.objects.filter(brand=brand, charge__isnull=True)
+        UsageReport.objects.for_brand(brand)
+        .filter(charge__isnull=True)
         .values("currency")
         .annotate(total=Sum("fee"))
         .order_by("currency")
@@ -48,8 +49,8 @@ def connected_account_for(
     *, talent: Talent | None = None, organisation: Organisation | None = None
 ) -> ConnectedAccount | None:
     if talent is not None:
-        return ConnectedAccount.objects.filter(talent=talent).first()
-    return ConnectedAccount.objects.filter(organisation=organisation).first()
+        return ConnectedAccount.objects.for_talent(talent).first()
+    return ConnectedAccount.objects.for_organisation(organisation).first()
 
 
 def payouts_for(account: ConnectedAccount | None) -> QuerySet[Payout]:

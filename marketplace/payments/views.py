@@ -57,7 +57,9 @@ def checkout_return(request: TenantRequest) -> HttpResponse:
     session_id = request.GET.get("session_id", "")
     if not request.viewer.is_brand:
         raise Http404
-    charge = Charge.objects.filter(brand=request.viewer.org, checkout_session_id=session_id).first()
+    charge = (
+        Charge.objects.for_brand(request.viewer.org).filter(checkout_session_id=session_id).first()
+    )
     if charge is None:
         raise Http404
     checkout.complete_checkout(session_id=session_id)

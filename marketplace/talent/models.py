@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 
 from marketplace.accounts.models import Organisation
-from marketplace.core.models import TimeStampedModel
+from marketplace.core.models import ScopedQuerySet, TimeStampedModel
 from marketplace.core.money import CURRENCY_CHOICES, MAX_CHARGE
 from marketplace.core.storage import media_storage, random_name
 
@@ -223,6 +223,11 @@ def twin_picture_name(instance: TwinImage, filename: str) -> str:
     return random_name(TWIN_PICTURES, filename)
 
 
+class TwinImageQuerySet(ScopedQuerySet["TwinImage"]):
+    agency_path = "twin__agency"
+    talent_path = "twin__talent"
+
+
 class TwinImage(TimeStampedModel):
     """A preview picture in a twin's gallery. Stored re-encoded, EXIF stripped, privately
     under random names: anyone sees the pictures of a bookable twin, only the twin's parties
@@ -246,11 +251,18 @@ class TwinImage(TimeStampedModel):
     position = models.PositiveSmallIntegerField(default=0)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PROCESSING)
 
+    objects = TwinImageQuerySet.as_manager()
+
     class Meta:
         ordering = ["position", "id"]
 
     def __str__(self) -> str:
         return f"Image {self.pk} of {self.twin}"
+
+
+class RateCardQuerySet(ScopedQuerySet["RateCard"]):
+    agency_path = "twin__agency"
+    talent_path = "twin__talent"
 
 
 class RateCard(TimeStampedModel):
@@ -269,6 +281,8 @@ class RateCard(TimeStampedModel):
     duration_6m_bps = _multiplier(15000)
     duration_12m_bps = _multiplier(25000)
     duration_24m_bps = _multiplier(40000)
+
+    objects = RateCardQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -294,6 +308,11 @@ class RateCard(TimeStampedModel):
         return f"Rate card of {self.twin}"
 
 
+class RateCardLineQuerySet(ScopedQuerySet["RateCardLine"]):
+    agency_path = "rate_card__twin__agency"
+    talent_path = "rate_card__twin__talent"
+
+
 class RateCardLine(models.Model):
     rate_card = models.ForeignKey(RateCard, on_delete=models.CASCADE, related_name="lines")
     media_type = models.CharField(max_length=10, choices=MediaType.choices)
@@ -304,6 +323,8 @@ class RateCardLine(models.Model):
     per_use_fee = models.PositiveBigIntegerField(
         default=0, help_text="Minor units per use.", validators=[MaxValueValidator(MAX_CHARGE)]
     )
+
+    objects = RateCardLineQuerySet.as_manager()
 
     class Meta:
         ordering = ["media_type"]

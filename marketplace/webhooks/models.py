@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from marketplace.accounts.models import Organisation
-from marketplace.core.models import TimeStampedModel
+from marketplace.core.models import ScopedQuerySet, TimeStampedModel
 
 
 class EndpointQuerySet(models.QuerySet["BrandWebhookEndpoint"]):
@@ -50,6 +50,10 @@ class BrandWebhookEndpoint(TimeStampedModel):
         return self.disabled_at is None
 
 
+class WebhookDeliveryQuerySet(ScopedQuerySet["WebhookDelivery"]):
+    brand_path = "endpoint__brand"
+
+
 class WebhookDelivery(TimeStampedModel):
     """One event for one endpoint: the payload as it was when the event happened."""
 
@@ -74,6 +78,8 @@ class WebhookDelivery(TimeStampedModel):
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
 
+    objects = WebhookDeliveryQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["endpoint", "event_id"], name="delivery_once_per_event")
@@ -82,6 +88,10 @@ class WebhookDelivery(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.event_type} → {self.endpoint_id}"
+
+
+class WebhookAttemptQuerySet(ScopedQuerySet["WebhookAttempt"]):
+    brand_path = "delivery__endpoint__brand"
 
 
 class WebhookAttempt(models.Model):
@@ -95,6 +105,8 @@ class WebhookAttempt(models.Model):
     error = models.CharField(max_length=500, blank=True)
     duration_ms = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = WebhookAttemptQuerySet.as_manager()
 
     class Meta:
         ordering = ["number"]

@@ -35,7 +35,7 @@ def endpoints(request: TenantRequest) -> HttpResponse:
         "webhooks/endpoints.html",
         {
             "endpoints": BrandWebhookEndpoint.objects.for_brand(brand).order_by("-created_at"),
-            "deliveries": WebhookDelivery.objects.filter(endpoint__brand=brand)
+            "deliveries": WebhookDelivery.objects.for_brand(brand)
             .select_related("endpoint")
             .order_by("-created_at", "-id")[:25],
             "form": form,

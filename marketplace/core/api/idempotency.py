@@ -88,8 +88,8 @@ def _claim(
     request: Request, organisation: Organisation, key: str, digest: str
 ) -> tuple[IdempotencyRecord | None, Response | None]:
     """Take the key, or find the stored response to replay. Raises IdempotencyConflict."""
-    IdempotencyRecord.objects.filter(
-        organisation=organisation, key=key, created_at__lt=timezone.now() - TTL
+    IdempotencyRecord.objects.for_organisation(organisation).filter(
+        key=key, created_at__lt=timezone.now() - TTL
     ).delete()
     try:
         with transaction.atomic():
@@ -102,7 +102,7 @@ def _claim(
             )
         return record, None
     except IntegrityError:
-        existing = IdempotencyRecord.objects.filter(organisation=organisation, key=key).first()
+        existing = IdempotencyRecord.objects.for_organisation(organisation).filter(key=key).first()
     if existing is not None and existing.request_hash != digest:
         raise IdempotencyConflict(
             "This Idempotency-Key was used for a different request.", field=HEADER
@@ -141,7 +141,7 @@ def run_idempotent(
     if response.status_code >= 500:
         record.delete()
         return response
-    IdempotencyRecord.objects.filter(pk=record.pk).update(
+    IdempotencyRecord.objects.for_organisation(record.organisation_id).filter(pk=record.pk).update(
         status_code=response.status_code, response=json.loads(_json(response.data))
     )
     return response

@@ -41,7 +41,7 @@ class EarningsReadApi(ApiView):
             }
         elif viewer.is_agency:
             agency = viewer.org
-            earnings = Earning.objects.filter(organisation=agency)
+            earnings = Earning.objects.for_organisation(agency)
             account = payments_selectors.connected_account_for(organisation=agency)
             figures = selectors.earning_figures(
                 earnings, ready=bool(account and account.ready), awaiting={}
