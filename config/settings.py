@@ -73,6 +73,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "marketplace.core.csp.CSPMiddleware",
+    "marketplace.core.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -366,7 +367,7 @@ REST_FRAMEWORK = {
         "api_user": os.environ.get("LIKENESS_API_USER_RATE", "300/min"),
         "api_anon": os.environ.get("LIKENESS_API_ANON_RATE", "30/min"),
     },
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["marketplace.core.api.parsers.JsonParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "marketplace.core.api.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "marketplace.core.api.schema.ApiAutoSchema",

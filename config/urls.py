@@ -25,12 +25,16 @@ urlpatterns = [
 ]
 
 if settings.DEBUG or not getattr(settings, "SERVE_MEDIA_EXTERNALLY", False):
+    from django.http import Http404
     from django.views.static import serve
 
     def media(request, path):
         # MEDIA_ROOT is read per request: the suite points it at a temporary folder after this
         # module was imported (tests/api loads the OpenAPI schema at collection time).
-        return serve(request, path, document_root=str(settings.MEDIA_ROOT))
+        try:
+            return serve(request, path, document_root=str(settings.MEDIA_ROOT))
+        except OSError as exc:  # a name the filesystem refuses (too long): no such file
+            raise Http404 from exc
 
     # Media in development and the embedded setup; production puts a CDN or nginx in front.
     urlpatterns += [path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", media)]

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
+from django.conf import settings
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -115,14 +116,20 @@ def brand_scene(db):
 def server_errors(client: Client, valid: dict[str, str], user=None) -> list[str]:
     failures: list[str] = []
 
+    signed_in = False
+
     def ask(method: str, path: str, **kwargs) -> None:
-        if user is not None:
-            # Signed in again each time: one of the routes is the sign-out.
+        nonlocal signed_in
+        if user is not None and not signed_in:
             client.force_login(user)
+            signed_in = True
         # Each request in a savepoint: on PostgreSQL a failed statement would otherwise abort
         # the test's transaction and fail every request after it.
         savepoint = transaction.savepoint()
         response = getattr(client, method)(path, **kwargs)
+        if settings.SESSION_COOKIE_NAME in response.cookies:
+            # The session changed (one of the routes is the sign-out): sign in again.
+            signed_in = False
         if response.status_code < 500:
             transaction.savepoint_commit(savepoint)
         else:
