@@ -468,13 +468,19 @@ def check_usage(
         )
 
 
+def check_may_report_usage(by: Membership) -> None:
+    """Raises PermissionDenied unless `by` may report uses (and so commit the brand to their
+    fees)."""
+    if not by.organisation.is_brand:
+        raise PermissionDenied("Only brands report uses.")
+
+
 def record_usage(*, by: Membership, reference: str, data: UsageInput) -> tuple[UsageReport, bool]:
     """The brand reports one use. Idempotent per brand-supplied key.
 
     Returns (report, created). Raises ValidationFailed (out of scope, with the reason),
     PermissionDenied, Licence.DoesNotExist."""
-    if not by.organisation.is_brand:
-        raise PermissionDenied("Only brands report uses.")
+    check_may_report_usage(by)
     key = data.idempotency_key.strip()
     if not key or len(key) > 120:
         raise ValidationFailed(

@@ -114,7 +114,12 @@ class LicenceUseListApi(ApiView):
                 status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
             )
 
-        return run_idempotent(request, organisation=by.organisation, execute=execute)
+        return run_idempotent(
+            request,
+            organisation=by.organisation,
+            authorise=lambda: services.check_may_report_usage(by),
+            execute=execute,
+        )
 
 
 class LicenceUseBatchApi(ApiView):
@@ -165,4 +170,9 @@ class LicenceUseBatchApi(ApiView):
             body = {"licence": reference, "summary": counts, "results": results}
             return Response(UsageBatchResultSerializer(body).data)
 
-        return run_idempotent(request, organisation=by.organisation, execute=execute)
+        return run_idempotent(
+            request,
+            organisation=by.organisation,
+            authorise=lambda: services.check_may_report_usage(by),
+            execute=execute,
+        )
