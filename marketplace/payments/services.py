@@ -776,15 +776,20 @@ def send_payout(*, payout_id: int) -> Payout | None:
     try:
         if transfer is None:
             stripe_rate_limit()
+            params: dict[str, Any] = {
+                "amount": payout.amount,
+                "currency": payout.currency.lower(),
+                "destination": payout.account.stripe_id,
+                "transfer_group": payout.transfer_group,
+                "metadata": {"payout_id": str(payout.pk)},
+            }
+            # Earnings from one brand payment go with that charge, so the transfer may leave
+            # while the charge's funds are still pending (Stripe: source_transaction).
+            sources = set(payout.earnings.values_list("charge__stripe_charge_id", flat=True))
+            if len(sources) == 1 and (source := sources.pop()):
+                params["source_transaction"] = source
             transfer = get_stripe_client().v1.transfers.create(
-                params={
-                    "amount": payout.amount,
-                    "currency": payout.currency.lower(),
-                    "destination": payout.account.stripe_id,
-                    "transfer_group": payout.transfer_group,
-                    "metadata": {"payout_id": str(payout.pk)},
-                },
-                options={"idempotency_key": payout.idempotency_key},
+                params=params, options={"idempotency_key": payout.idempotency_key}
             )
     except stripe.StripeError as exc:
         status = getattr(exc, "http_status", None) or 0
