@@ -776,7 +776,7 @@ def send_payout(*, payout_id: int) -> Payout | None:
     try:
         if transfer is None:
             stripe_rate_limit()
-            params: dict[str, Any] = {
+            params: stripe.params.TransferCreateParams = {
                 "amount": payout.amount,
                 "currency": payout.currency.lower(),
                 "destination": payout.account.stripe_id,

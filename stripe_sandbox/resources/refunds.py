@@ -130,25 +130,25 @@ def advance_refunds(app: App) -> None:
     """Settle what is due: refunds waiting for funds once the balance covers them, the
     pending-refund card's refunds after ``refund_delay``, the refund-failure card's failures."""
     now = app.now()
-    for row in app.store.find("refund"):
+    rows = app.store.find("refund", where={"status": "pending"}) + [
+        row
+        for row in app.store.find("refund", where={"status": "succeeded"})
+        if row.meta.get("fails")
+    ]
+    for row in rows:
         refund = row.data
-        if refund["object"] != "refund" or not refund["id"].startswith("re_"):
-            continue
         ctx = app.context(row.account)
         due = refund["created"] + app.config.refund_delay <= now
-        charge = ctx.store.get(refund["charge"], "charge")
-        if charge is None:
-            continue
-        card = charge_card(charge)
         before = present(ctx, refund)
         if refund["status"] == "pending" and refund.get("pending_reason") == "insufficient_funds":
             if available(ctx, row.account, refund["currency"]) < refund["amount"]:
                 continue
             txn = refund_debit(ctx, row.account, refund["id"], refund["currency"], refund["amount"])
             refund["balance_transaction"] = txn["id"]
-        elif refund["status"] == "pending" and due:
-            pass
-        elif refund["status"] == "succeeded" and due and card and card.refund == "fails":
+        elif not due:
+            continue
+        elif refund["status"] == "succeeded":
+            charge = retrieve(ctx, "charge", refund["charge"])
             failure = add_balance_transaction(
                 ctx,
                 row.account,
@@ -165,8 +165,6 @@ def advance_refunds(app: App) -> None:
             charge["amount_refunded"] -= refund["amount"]
             charge["refunded"] = False
             ctx.store.save(charge)
-        else:
-            continue
         if refund["status"] == "pending":
             refund["status"] = "succeeded"
             refund.pop("pending_reason", None)
@@ -243,6 +241,9 @@ def refunds_create(ctx: Context) -> dict[str, Any]:
         metadata=p.metadata(),
         **refund_terms(ctx, charge, value),
     )
+    card = charge_card(charge)
+    if card is not None and card.refund == "fails":
+        ctx.store.save_meta(refund["id"], {"fails": True})
     after = present(ctx, charge)
     emit(ctx, "refund.created", refund)
     emit(
