@@ -73,6 +73,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "marketplace.core.csp.CSPMiddleware",
+    "marketplace.core.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -297,6 +298,20 @@ STRIPE_API_BASE = os.environ.get(
     "STRIPE_API_BASE",
     "" if "STRIPE_SECRET_KEY" in os.environ else "http://127.0.0.1:12111",
 )
+# The sandbox's and the test suite's secrets are published in this repository: with them
+# anyone can sign a webhook event. Production refuses to start without Stripe's own.
+PUBLISHED_STRIPE_SECRETS = {
+    "sk_test_likeness_sandbox",
+    "sk_test_likeness_tests",
+    "whsec_likeness_sandbox",
+    "whsec_likeness_tests",
+}
+if env_bool("DJANGO_PRODUCTION"):
+    for _name in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"):
+        if not os.environ.get(_name, "").strip() or os.environ[_name] in PUBLISHED_STRIPE_SECRETS:
+            raise RuntimeError(f"{_name} must be set to the account's own secret in production")
+    if STRIPE_API_BASE not in ("", "https://api.stripe.com"):
+        raise RuntimeError("STRIPE_API_BASE must be Stripe's own (unset) in production")
 
 # --- Contracts ----------------------------------------------------------------------------
 # Contract PDFs and uploaded pictures are private files, never under MEDIA_ROOT: by default in
@@ -374,7 +389,7 @@ REST_FRAMEWORK = {
         "api_user": os.environ.get("LIKENESS_API_USER_RATE", "300/min"),
         "api_anon": os.environ.get("LIKENESS_API_ANON_RATE", "30/min"),
     },
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["marketplace.core.api.parsers.JsonParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "marketplace.core.api.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "marketplace.core.api.schema.ApiAutoSchema",

@@ -170,6 +170,11 @@ def _agency_manager(by: Membership) -> None:
 # --- Brand ----------------------------------------------------------------------------------
 
 
+def check_may_request_licence(by: Membership) -> None:
+    """Raises PermissionDenied unless `by` may commit the brand to a licence."""
+    _brand_manager(by)
+
+
 @transaction.atomic
 def request_licence(*, by: Membership, twin_id: int, terms: TermsInput) -> Licence:
     """A brand asks to use a twin. Reserves the slot while the agency reviews.
@@ -178,7 +183,7 @@ def request_licence(*, by: Membership, twin_id: int, terms: TermsInput) -> Licen
     reason. Raises ValidationFailed, ExclusivityConflict, PermissionDenied,
     Twin.DoesNotExist.
     """
-    _brand_manager(by)
+    check_may_request_licence(by)
     twin = (
         Twin.objects.select_for_update(of=("self",))
         .in_catalogue()

@@ -207,6 +207,9 @@ def stripe_webhook(request: TenantRequest) -> HttpResponse:
         )
     except (ValueError, stripe.SignatureVerificationError):
         return HttpResponseBadRequest("invalid signature")
+    except RecursionError:
+        # Signed, but nested too deeply for the decoder.
+        return HttpResponseBadRequest("malformed payload")
     return HttpResponse(status=200)
 
 

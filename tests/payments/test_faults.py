@@ -335,7 +335,9 @@ def seed_earnings(
             params={
                 "amount": amount,
                 "currency": "eur",
-                "source": "tok_visa",
+                # Funds available at once (as two days later): a payout here covers many
+                # charges, so its transfer cannot name one source_transaction.
+                "source": "tok_bypassPending",
                 "expand": ["balance_transaction"],
             }
         )

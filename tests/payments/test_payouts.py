@@ -110,9 +110,9 @@ def test_a_refused_transfer_fails_the_payout_and_frees_the_earnings(
     stripe_env, active_licence, stripe_client
 ):
     onboard(stripe_env, talent=active_licence.talent)
-    # The platform balance is paid out to the bank first: Stripe refuses the transfer.
-    available = stripe_client.v1.balance.retrieve().available[0].amount
-    stripe_client.v1.payouts.create(params={"amount": available, "currency": "eur"})
+    # The brand's payment is refunded at Stripe first: Stripe refuses a transfer from it.
+    charge = Earning.objects.filter(talent=active_licence.talent).get().charge
+    stripe_client.v1.refunds.create(params={"charge": charge.stripe_charge_id})
 
     payout = payouts.plan_payout_run().payouts.get()
 
@@ -177,6 +177,7 @@ def test_reconciliation_reports_a_difference(stripe_env, active_licence, stripe_
             "amount": 500,
             "currency": "eur",
             "destination": ConnectedAccount.objects.get().stripe_id,
+            "source_transaction": Earning.objects.first().charge.stripe_charge_id,
         }
     )
 
@@ -209,13 +210,7 @@ def killed_after_stripe_answered(stripe_client, payout: Payout) -> str:
         status=Payout.Status.SENDING, attempts=1, first_attempt_at=timezone.now()
     )
     transfer = stripe_client.v1.transfers.create(
-        params={
-            "amount": payout.amount,
-            "currency": payout.currency.lower(),
-            "destination": payout.account.stripe_id,
-            "transfer_group": payout.transfer_group,
-            "metadata": {"payout_id": str(payout.pk)},
-        },
+        params=payouts.transfer_params(payout),
         options={"idempotency_key": payout.idempotency_key},
     )
     return transfer.id

@@ -97,7 +97,7 @@ def decode_cursor(cursor: str, keys: list[Key], model: Any) -> list[Any]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise invalid from exc
     if not isinstance(values, list) or len(values) != len(keys):
         raise invalid

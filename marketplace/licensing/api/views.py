@@ -100,7 +100,12 @@ class LicenceListApi(ApiView):
             licence = services.request_licence(by=by, twin_id=twin.pk, terms=payload.to_terms())
             return Response(LicenceSerializer(licence).data, status=status.HTTP_201_CREATED)
 
-        return run_idempotent(request, organisation=by.organisation, execute=execute)
+        return run_idempotent(
+            request,
+            organisation=by.organisation,
+            authorise=lambda: services.check_may_request_licence(by),
+            execute=execute,
+        )
 
 
 class LicenceReadApi(ApiView):

@@ -11,12 +11,13 @@ from typing import Any
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from marketplace.core.api.idempotency import header_key, run_idempotent
 from marketplace.core.api.pagination import KeysetPagination
+from marketplace.core.api.parsers import JsonParser
 from marketplace.core.api.schema import IDEMPOTENCY_PARAMETER
 from marketplace.core.api.views import ApiView
 from marketplace.core.errors import DomainError
@@ -73,7 +74,7 @@ class LicenceUseListApi(ApiView):
     scopes = {"GET": "licences:read", "POST": "usage:write"}
     error_statuses = (400, 404, 409)
     pagination_class = KeysetPagination
-    parser_classes = [JSONParser, MultiPartParser]
+    parser_classes = [JsonParser, MultiPartParser]
 
     @extend_schema(responses=UsageReportSerializer(many=True), summary="Uses of a licence")
     def get(self, request: Request, reference: str) -> Response:
@@ -114,7 +115,12 @@ class LicenceUseListApi(ApiView):
                 status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
             )
 
-        return run_idempotent(request, organisation=by.organisation, execute=execute)
+        return run_idempotent(
+            request,
+            organisation=by.organisation,
+            authorise=lambda: rules.require_report_usage(by),
+            execute=execute,
+        )
 
 
 class LicenceUseBatchApi(ApiView):
@@ -169,4 +175,9 @@ class LicenceUseBatchApi(ApiView):
             # use would lose its licence and picture (read as attributes of a dict).
             return Response({"licence": reference, "summary": counts, "results": results})
 
-        return run_idempotent(request, organisation=by.organisation, execute=execute)
+        return run_idempotent(
+            request,
+            organisation=by.organisation,
+            authorise=lambda: rules.require_report_usage(by),
+            execute=execute,
+        )
