@@ -10,10 +10,10 @@ lazy imports inside functions included) and fails on one that goes against the l
   apps above it what happened through `licensing.events` (they subscribe in
   `AppConfig.ready()`); it never imports them, and nothing asks `apps.is_installed`.
 - **Front doors** (views, `api/`, urls, forms, admin, templatetags, context processors,
-  management commands; in core: `core.api` and `core.views`, the kit the others build on) sit
-  on top: they may import the domain modules of any app, their own app's front doors and the
-  core front-door kit, but never another app's front doors. No domain module imports a front
-  door.
+  middleware, management commands; in core: `core.api` and `core.views`, the kit the others
+  build on) sit on top: they may import the domain modules of any app, their own app's front
+  doors and the core front-door kit, but never another app's front doors. No domain module
+  imports a front door.
 - Annotation-only imports (`if TYPE_CHECKING:`) follow the same rules, except the ones listed
   in `TYPE_ONLY` with the reason.
 """
@@ -38,7 +38,14 @@ LAYERS: list[set[str]] = [
 ]
 LEVEL = {app: level for level, apps in enumerate(LAYERS) for app in apps}
 
-FRONT_DOOR_FILES = {"views.py", "urls.py", "forms.py", "admin.py", "context_processors.py"}
+FRONT_DOOR_FILES = {
+    "views.py",
+    "urls.py",
+    "forms.py",
+    "admin.py",
+    "context_processors.py",
+    "middleware.py",
+}
 FRONT_DOOR_PACKAGES = {"api", "views", "templatetags", "management"}
 # Core's shared front-door kit: the API base classes, authentication and idempotency, and the
 # site's own pages.

@@ -40,6 +40,7 @@ NOT_SERVICES = {
     "marketplace.licensing.services.can_withdraw",
     "marketplace.licensing.services.consent_statement",
     "marketplace.licensing.services.valid_consent",
+    "marketplace.payments.services.payouts.transfer_params",
     "marketplace.payments.services.usage.check_usage",
     "marketplace.talent.services.check_rate_card",
     "marketplace.talent.services.publish_blockers",
