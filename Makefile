@@ -31,7 +31,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/mypy marketplace config stripe_sandbox
+	$(BIN)/mypy marketplace config stripe_sandbox tests benchmarks
 
 format: install
 	$(BIN)/ruff format .

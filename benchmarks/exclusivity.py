@@ -343,7 +343,7 @@ def seed(size: int, world: World, *, share: float, label: str) -> None:
     with bulk_load():
         while have < size:
             rows = min(SEED_CHUNK, size - have)
-            params = {
+            params: dict[str, Any] = {
                 "share": share,
                 "target": world.target_twin_id,
                 "others": world.other_twin_ids,

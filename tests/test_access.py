@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from marketplace.accounts.models import Invitation, Membership
+from marketplace.accounts.models import Invitation, Membership, User
 from marketplace.core.models import AuditEvent
 from marketplace.talent.demo_images import studio_portrait
 from marketplace.talent.models import RateCardLine, Talent, Twin, TwinImage
@@ -41,7 +41,7 @@ def world(db):
     """Agency A's twin (with an image) and everyone who might try to reach it."""
     agency_a, agency_b = AgencyFactory(name="Agency A"), AgencyFactory(name="Agency B")
     brand_a, brand_b = BrandFactory(name="Brand A"), BrandFactory(name="Brand B")
-    people = {}
+    people: dict[str, User | None] = {}
     for key, org in [
         ("agency_a", agency_a),
         ("agency_b", agency_b),

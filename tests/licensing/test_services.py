@@ -36,6 +36,7 @@ def test_request_stores_an_immutable_quote_and_reserves_the_slot(
         )
 
     assert licence.status == S.REQUESTED
+    assert licence.terms is not None and licence.reserved_until is not None
     assert licence.terms.total_fee == 300_000  # 1,000 × region 2 × 3 months 1 × excl 1.5
     assert licence.terms.quote["split"]["talent_share"] == 216_000
     assert len(licence.terms.terms_hash) == 64
@@ -206,6 +207,7 @@ def test_conflict_names_window_category_and_territories_but_never_the_brand(
 
     message = exc.value.message
     assert "Beauty" in message and "FR" in message and "IT" not in message
+    assert first.terms is not None
     assert first.terms.start_date.isoformat() in message
     assert first.terms.end_date.isoformat() in message
     assert brand_manager.organisation.name not in message
@@ -454,6 +456,7 @@ def test_revocation_ends_open_and_winds_down_active_licences(
     active.refresh_from_db()
     pending.refresh_from_db()
     twin.refresh_from_db()
+    assert active.terms is not None
     expected_end = min(timezone.localdate() + timedelta(days=30), active.terms.end_date)
     assert active.status == S.ACTIVE
     assert active.ends_early_on == expected_end

@@ -24,7 +24,9 @@ K = LedgerAccount.Kind
 def onboard(stripe_env, **owner) -> ConnectedAccount:
     account = services.ensure_connected_account(**owner)
     stripe_env.complete_onboarding(account.stripe_id, complete=True)
-    return services.sync_account(stripe_id=account.stripe_id)
+    synced = services.sync_account(stripe_id=account.stripe_id)
+    assert synced is not None
+    return synced
 
 
 def test_onboarding_through_account_links(stripe_env, talent):
@@ -34,9 +36,10 @@ def test_onboarding_through_account_links(stripe_env, talent):
     assert not account.ready
 
     stripe_env.complete_onboarding(account.stripe_id, complete=True)
-    account = services.sync_account(stripe_id=account.stripe_id)
+    synced = services.sync_account(stripe_id=account.stripe_id)
 
-    assert account.ready
+    assert synced is not None and synced.ready
+    account = synced
     assert services.ensure_connected_account(talent=talent).pk == account.pk
     assert len(stripe_env.state("account")) == 1
 
@@ -123,7 +126,7 @@ def test_a_refused_transfer_fails_the_payout_and_frees_the_earnings(
 def test_late_earnings_are_flagged_once(
     stripe_env, active_licence, mailoutbox, django_capture_on_commit_callbacks
 ):
-    paid_at = Earning.objects.first().brand_paid_at
+    paid_at = Earning.objects.earliest("pk").brand_paid_at
 
     with django_capture_on_commit_callbacks(execute=True):
         assert services.flag_late_earnings(now=paid_at + timedelta(days=39)) == 0
