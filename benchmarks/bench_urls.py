@@ -91,8 +91,8 @@ def _twin(i: int, agency: Organisation, tags: list[StyleTag], rng: random.Random
     twin.cover = TwinImage(
         id=i + 1,
         twin=twin,
-        image="bench/cover.jpg",
-        thumbnail="bench/thumb.jpg",
+        image="twins/bench/cover.jpg",
+        thumbnail="twins/bench/thumb.jpg",
         alt_text=f"{first}'s twin, look 1",
         status=TwinImage.Status.READY,
     )

@@ -303,8 +303,8 @@ def create_covers(twins: Sequence[Any]) -> None:
         (
             TwinImage(
                 twin_id=twin.pk,
-                image="bench/cover.jpg",
-                thumbnail="bench/thumb.jpg",
+                image="twins/bench/cover.jpg",
+                thumbnail="twins/bench/thumb.jpg",
                 width=1600,
                 height=2000,
                 position=1,
@@ -320,10 +320,11 @@ def create_covers(twins: Sequence[Any]) -> None:
 
 
 def write_thumbnail() -> None:
-    from django.conf import settings
+    from django.core.files.storage import storages
     from PIL import Image
 
-    folder = Path(settings.MEDIA_ROOT) / "bench"
+    # Where the twins' pictures are stored (private, served by the picture view).
+    folder = Path(storages["media"].path("twins/bench"))
     folder.mkdir(parents=True, exist_ok=True)
     for name, size in (("thumb.jpg", (480, 600)), ("cover.jpg", (1600, 2000))):
         if not (folder / name).exists():

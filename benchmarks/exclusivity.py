@@ -2,7 +2,7 @@
 
 What is measured: the wall time of `services.request_licence` (one transaction: per-twin lock,
 checks, quote, licence and terms, the exclusivity pre-check, the hold rows, the audit event)
-and, separately, of the pre-check query alone (`services.blocking_holds`), on PostgreSQL
+and, separately, of the pre-check query alone (`exclusivity.blocking_holds`), on PostgreSQL
 holding 1k, 100k and 1M existing `ExclusivityHold` rows. Two kinds of terms:
 
 - free:      an exclusive request on the target twin whose window lies after every existing
@@ -478,7 +478,7 @@ class Probes:
 
     def __init__(self, world: World) -> None:
         from marketplace.accounts.models import Membership
-        from marketplace.licensing import services
+        from marketplace.licensing import terms
         from marketplace.talent.models import Twin
 
         self.by = Membership.objects.select_related("organisation", "user").get(
@@ -487,8 +487,8 @@ class Probes:
         twin = Twin.objects.select_related("agency", "rate_card").get(pk=world.target_twin_id)
         self.twin_id = twin.pk
         self.terms = scenario(world)
-        self.checked_free = [services.check_terms(twin, t) for t in self.terms.free]
-        self.checked_conflict = services.check_terms(twin, self.terms.conflict)
+        self.checked_free = [terms.check_terms(twin, t) for t in self.terms.free]
+        self.checked_conflict = terms.check_terms(twin, self.terms.conflict)
         self.calls = 0
 
     def all(self) -> dict[str, Callable[[], float | None]]:
@@ -528,9 +528,9 @@ class Probes:
             raise AssertionError("the pre-check found nothing blocking the conflicting terms")
 
     def precheck(self, checked: Any) -> list[Any]:
-        from marketplace.licensing import services
+        from marketplace.licensing import exclusivity
 
-        qs = services.blocking_holds(
+        qs = exclusivity.blocking_holds(
             twin_id=self.twin_id, brand_id=self.by.organisation_id, checked=checked
         )
         return list(qs[:200])
@@ -557,11 +557,11 @@ class Probes:
 
     def explain(self) -> dict[str, dict[str, Any]]:
         """EXPLAIN (ANALYZE, BUFFERS) of the pre-check for both kinds of terms."""
-        from marketplace.licensing import services
+        from marketplace.licensing import exclusivity
 
         plans = {}
         for kind, checked in (("free", self.checked_free[0]), ("conflict", self.checked_conflict)):
-            qs = services.blocking_holds(
+            qs = exclusivity.blocking_holds(
                 twin_id=self.twin_id, brand_id=self.by.organisation_id, checked=checked
             )[:200]
             plan = qs.explain(analyze=True, buffers=True)

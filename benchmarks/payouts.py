@@ -17,7 +17,8 @@ How:
 2. Start the sandbox with `--rate-limit 25` (lifted while seeding, which is not measured) and
    `--verbose`, whose request log is where 429s are counted.
 3. Seed: agencies and talent with bulk inserts; each payee's Express account created through
-   `ensure_connected_account`, onboarded at the sandbox and synced, from 8 threads; then
+   `ensure_connected_account` (by the model, or her agency's owner), onboarded at the sandbox
+   and synced, from 8 threads; then
    earnings / accounts brand payments, each a real card charge at the sandbox with one earning
    per payee in it, booked in the ledger like `_book_payment` (bulk-inserted earnings).
 4. Start `--workers` workers of `--concurrency` pool processes on a queue of this run, switch
@@ -155,15 +156,29 @@ def create_payees(count: int) -> list[dict[str, Any]]:
     return [{"organisation": a} for a in agencies] + [{"talent": t} for t in talent]
 
 
+def payout_actor(owner: dict[str, Any]) -> Any:
+    """Who sets the payee's payouts up: the model herself, or her agency's owner."""
+    from marketplace.accounts.models import Membership, Role, User
+
+    if "talent" in owner:
+        talent = owner["talent"]
+        talent.user = User.objects.create(email=f"signin-{talent.email}")
+        talent.save(update_fields=["user"])
+        return talent.user
+    agency = owner["organisation"]
+    user = User.objects.create(email=f"owner@{agency.slug}.bench.test")
+    return Membership.objects.create(user=user, organisation=agency, role=Role.OWNER)
+
+
 def onboard(sandbox: Any, owner: dict[str, Any]) -> Any:
     from django.db import connection
 
-    from marketplace.payments import services
+    from marketplace.payments.services import onboarding
 
     try:
-        account = services.ensure_connected_account(**owner)
+        account = onboarding.ensure_connected_account(by=payout_actor(owner))
         sandbox.complete_onboarding(account.stripe_id)
-        return services.sync_account(stripe_id=account.stripe_id)
+        return onboarding.sync_account(stripe_id=account.stripe_id)
     finally:
         connection.close()
 
@@ -175,8 +190,9 @@ def create_earnings(sandbox: Any, accounts: Sequence[Any], earnings: int) -> tup
     from django.utils import timezone
 
     from marketplace.accounts.models import Organisation
-    from marketplace.payments import ledger, services
+    from marketplace.payments import ledger
     from marketplace.payments.models import Charge, Earning, LedgerAccount
+    from marketplace.payments.services import checkout
 
     K = LedgerAccount.Kind
     rng = random.Random(6)
@@ -253,7 +269,7 @@ def create_earnings(sandbox: Any, accounts: Sequence[Any], earnings: int) -> tup
                 amount=shares[a.pk],
                 currency="EUR",
                 brand_paid_at=now,
-                due_by=now + timedelta(days=services.FWA_DAYS),
+                due_by=now + timedelta(days=checkout.FWA_DAYS),
             )
             for a in payees
         ]

@@ -43,7 +43,7 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 SITE_URL = os.environ.get("LIKENESS_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "marketplace.accounts.apps.StaffAdminConfig",  # django.contrib.admin, staff-only sign-in
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -73,6 +73,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "marketplace.core.csp.CSPMiddleware",
+    "marketplace.core.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -199,6 +200,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "marketplace.payments.tasks.resume_stuck_payouts_task",
         "schedule": 300.0,
     },
+    # Payouts whose worker died after Stripe made the transfer are settled within minutes.
+    "settle-sending-payouts": {
+        "task": "marketplace.payments.tasks.settle_sending_payouts_task",
+        "schedule": 60.0,
+    },
+    "resume-refunds": {"task": "marketplace.payments.tasks.resume_refunds_task", "schedule": 300.0},
 }
 
 # --- Auth ---------------------------------------------------------------------------------
@@ -265,6 +272,9 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("LIKENESS_MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Uploaded pictures: private files under random names, served by views that check who
+    # asks (a published twin's pictures to anyone). Nothing is served from MEDIA_ROOT.
+    "media": {"BACKEND": "marketplace.core.storage.MediaStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if env_bool("DJANGO_PRODUCTION")
@@ -288,9 +298,23 @@ STRIPE_API_BASE = os.environ.get(
     "STRIPE_API_BASE",
     "" if "STRIPE_SECRET_KEY" in os.environ else "http://127.0.0.1:12111",
 )
+# The sandbox's and the test suite's secrets are published in this repository: with them
+# anyone can sign a webhook event. Production refuses to start without Stripe's own.
+PUBLISHED_STRIPE_SECRETS = {
+    "sk_test_likeness_sandbox",
+    "sk_test_likeness_tests",
+    "whsec_likeness_sandbox",
+    "whsec_likeness_tests",
+}
+if env_bool("DJANGO_PRODUCTION"):
+    for _name in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"):
+        if not os.environ.get(_name, "").strip() or os.environ[_name] in PUBLISHED_STRIPE_SECRETS:
+            raise RuntimeError(f"{_name} must be set to the account's own secret in production")
+    if STRIPE_API_BASE not in ("", "https://api.stripe.com"):
+        raise RuntimeError("STRIPE_API_BASE must be Stripe's own (unset) in production")
 
 # --- Contracts ----------------------------------------------------------------------------
-# Contract PDFs are private files, never under MEDIA_ROOT (which is served): by default in
+# Contract PDFs and uploaded pictures are private files, never under MEDIA_ROOT: by default in
 # `private/` beside it, so a worker given the same LIKENESS_MEDIA_ROOT finds them too.
 PRIVATE_FILES_ROOT = os.environ.get("LIKENESS_PRIVATE_ROOT", "")
 # The platform's sealing certificate and key (`manage.py ensure_signing_key`).
@@ -300,7 +324,6 @@ CONTRACT_RENDER_DELAY_SECONDS = float(os.environ.get("LIKENESS_CONTRACT_RENDER_D
 
 # --- Marketplace rules --------------------------------------------------------------------
 PLATFORM_FEE_BPS = int(os.environ.get("LIKENESS_PLATFORM_FEE_BPS", "1000"))
-AGENCY_COMMISSION_CAP_BPS = 2000  # New York Fashion Workers Act: at most 20 %.
 CATALOGUE_PAGE_SIZE = 24
 LICENCE_RESERVATION_HOURS = int(os.environ.get("LIKENESS_RESERVATION_HOURS", "72"))
 
@@ -366,7 +389,7 @@ REST_FRAMEWORK = {
         "api_user": os.environ.get("LIKENESS_API_USER_RATE", "300/min"),
         "api_anon": os.environ.get("LIKENESS_API_ANON_RATE", "30/min"),
     },
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["marketplace.core.api.parsers.JsonParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "marketplace.core.api.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "marketplace.core.api.schema.ApiAutoSchema",

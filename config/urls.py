@@ -1,8 +1,12 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from marketplace.core import views as core_views
+from marketplace.payments import views as payments_views
+from marketplace.payments.models import USE_PICTURES
+from marketplace.talent import views as talent_views
+from marketplace.talent.models import TWIN_PICTURES
 
 admin.site.site_header = "Likeness administration"
 admin.site.site_title = "Likeness admin"
@@ -24,13 +28,20 @@ urlpatterns = [
     path("", include("marketplace.talent.urls")),
 ]
 
-if settings.DEBUG or not getattr(settings, "SERVE_MEDIA_EXTERNALLY", False):
-    from django.views.static import serve
-
-    def media(request, path):
-        # MEDIA_ROOT is read per request: the suite points it at a temporary folder after this
-        # module was imported (tests/api loads the OpenAPI schema at collection time).
-        return serve(request, path, document_root=str(settings.MEDIA_ROOT))
-
-    # Media in development and the embedded setup; production puts a CDN or nginx in front.
-    urlpatterns += [path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", media)]
+# Uploaded pictures are private files: each is served by a view that checks who asks (a
+# bookable twin's pictures to anyone), never as static files from MEDIA_ROOT.
+MEDIA_PREFIX = settings.MEDIA_URL.strip("/")
+# Stored names are folders, hex and an extension: nothing else (a NUL byte, say) is looked up.
+PICTURE_NAME = r"(?P<name>[A-Za-z0-9_./-]{1,100})"
+urlpatterns += [
+    re_path(
+        rf"^{MEDIA_PREFIX}/{TWIN_PICTURES}/{PICTURE_NAME}$",
+        talent_views.twin_picture,
+        name="twin_picture",
+    ),
+    re_path(
+        rf"^{MEDIA_PREFIX}/{USE_PICTURES}/{PICTURE_NAME}$",
+        payments_views.use_picture,
+        name="use_picture",
+    ),
+]

@@ -34,7 +34,15 @@ from .forms import Params, decode, parse_expand
 from .resources import expand, present, router
 from .resources.accounts import build_platform_account, complete_onboarding
 from .resources.balance import balances
-from .resources.checkout_sessions import expire_session, pay_checkout_session, success_redirect
+from .resources.checkout_sessions import (
+    authenticate_checkout,
+    expire_session,
+    pay_checkout_session,
+    success_redirect,
+)
+from .resources.payment_intents import authenticate_payment_intent
+from .resources.payouts import advance_payouts
+from .resources.refunds import advance_refunds
 from .store import Store
 
 log = logging.getLogger("stripe_sandbox")
@@ -139,7 +147,7 @@ class App:
 
     def sweep(self, *, force: bool = False) -> None:
         """Periodic housekeeping (at most once a second unless forced): expire due Checkout
-        Sessions, forget expired idempotency keys."""
+        Sessions, move payouts and refunds on, forget expired idempotency keys."""
         with self._sweep_lock:
             if not force and time.monotonic() - self._last_sweep < 1.0:
                 return
@@ -149,6 +157,8 @@ class App:
             for row in self.store.find("checkout.session", where={"status": "open"}):
                 if row.data["expires_at"] <= now:
                     expire_session(self.context(row.account), row.data)
+            advance_payouts(self)
+            advance_refunds(self)
             self.store.execute(
                 "DELETE FROM idempotency WHERE created <= ?", (now - self.config.idempotency_ttl,)
             )
@@ -330,6 +340,7 @@ class App:
         r.add("POST", "/_sandbox/clock/advance")(self._sandbox_advance)
         r.add("POST", "/_sandbox/checkout/{id}/pay")(self._sandbox_pay)
         r.add("POST", "/_sandbox/checkout/{id}/cancel")(self._sandbox_cancel)
+        r.add("POST", "/_sandbox/payment_intents/{id}/authenticate")(self._sandbox_authenticate)
         r.add("POST", "/_sandbox/accounts/{id}/onboarding")(self._sandbox_onboarding)
 
     def handle_sandbox(self, request: Request) -> Response:
@@ -452,15 +463,34 @@ class App:
             session, error = pay_checkout_session(
                 ctx, row.data, str(values.get("card") or "visa"), email=values.get("email")
             )
-            result: dict[str, Any] = {
-                "session": session,
-                "payment_intent": self.store.get(session["payment_intent"]),
-                "redirect": success_redirect(session) if error is None else None,
-            }
-            if error is not None:
-                result.update(error.body())
-                return 402, result
-            return result
+            return self._checkout_result(session, error)
+
+    def _checkout_result(self, session: dict[str, Any], error: StripeError | None):
+        pi = self.store.get(session["payment_intent"])
+        result: dict[str, Any] = {
+            "session": session,
+            "payment_intent": pi,
+            "redirect": success_redirect(session) if session["status"] == "complete" else None,
+        }
+        if error is not None:
+            result.update(error.body())
+            return 402, result
+        return result
+
+    def _sandbox_authenticate(self, values: dict[str, Any], path: dict[str, str]):
+        """Pass (``succeed``: true, the default) or fail a 3-D Secure challenge, as the
+        customer would on the authentication page (or the Checkout page's challenge)."""
+        succeed = str(values.get("succeed", "true")).lower() not in ("false", "0", "no")
+        with self.store.transaction():
+            row = self.store.row(path["id"])
+            if row is None or row.type != "payment_intent":
+                return 404, no_such("payment_intent", path["id"]).body()
+            ctx = self.context(row.account, base_url=values["_base_url"])
+            sessions = self.store.find("checkout.session", where={"payment_intent": path["id"]})
+            if sessions:
+                session, error = authenticate_checkout(ctx, sessions[0].data, succeed=succeed)
+                return self._checkout_result(session, error)
+            return {"payment_intent": authenticate_payment_intent(ctx, row.data, succeed=succeed)}
 
     def _sandbox_cancel(self, values: dict[str, Any], path: dict[str, str]):
         with self.store.transaction():
@@ -475,4 +505,9 @@ class App:
             if self.store.get(path["id"], "account", "") is None:
                 return 404, no_such("account", path["id"]).body()
             ctx = self.context(base_url=values["_base_url"])
-            return complete_onboarding(ctx, path["id"], complete=complete)
+            return complete_onboarding(
+                ctx,
+                path["id"],
+                complete=complete,
+                account_number=str(values.get("account_number") or "000123456789"),
+            )

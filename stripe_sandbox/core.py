@@ -48,6 +48,11 @@ class Config:
     fee_fixed: int = 30
     public_url: str | None = None
     clock_offset: float = 0.0
+    # Stripe test mode: card funds stay pending for about two days (``available_on``), payouts
+    # arrive about two days after they are made; refunds of the pending-refund card settle later.
+    available_delay: float = 2 * 86400
+    payout_delay: float = 2 * 86400
+    refund_delay: float = 86400
 
     def public(self) -> dict[str, Any]:
         return {
@@ -64,6 +69,9 @@ class Config:
             "fee_fixed": self.fee_fixed,
             "public_url": self.public_url,
             "clock_offset": self.clock_offset,
+            "available_delay": self.available_delay,
+            "payout_delay": self.payout_delay,
+            "refund_delay": self.refund_delay,
         }
 
     def update(self, values: dict[str, Any]) -> None:
@@ -81,6 +89,9 @@ class Config:
             "fee_fixed": int,
             "public_url": lambda v: (v or None) and str(v).rstrip("/"),
             "clock_offset": float,
+            "available_delay": float,
+            "payout_delay": float,
+            "refund_delay": float,
         }
         unknown = set(values) - set(casts)
         if unknown:

@@ -6,12 +6,18 @@ from __future__ import annotations
 import re
 from html import escape
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from .cards import CARDS, lookup
 from .resources.accounts import complete_onboarding
 from .resources.balance import balances
-from .resources.checkout_sessions import expire_if_due, pay_checkout_session, success_redirect
+from .resources.checkout_sessions import (
+    authenticate_checkout,
+    expire_if_due,
+    pay_checkout_session,
+    success_redirect,
+)
+from .resources.payment_intents import authenticate_payment_intent
 
 if TYPE_CHECKING:
     from .app import App, Request, Response
@@ -103,6 +109,11 @@ def handle(app: App, request: Request) -> Response:
             return onboarding_page(app, request, match.group(1))
         if method == "POST":
             return onboarding_submit(app, request, match.group(1))
+    if match := re.fullmatch(r"/authenticate/(\w+)", path):
+        if method == "GET":
+            return authentication_page(app, match.group(1))
+        if method == "POST":
+            return authentication_submit(app, request, match.group(1))
     if (match := re.fullmatch(r"/receipts/(\w+)", path)) and method == "GET":
         return receipt_page(app, match.group(1))
     if (match := re.fullmatch(r"/express/(\w+)", path)) and method == "GET":
@@ -131,6 +142,7 @@ def checkout_page(
             return not_found(f"No such Checkout Session: {session_id}")
         session = expire_if_due(app.context(row.account), row.data)
         items = [r.data for r in app.store.find("item", parent=session_id)]
+        pi = app.store.get(session["payment_intent"] or "", "payment_intent")
     cur = session["currency"]
     lines = "".join(
         f"<tr><td>{escape(item['description'] or '')}</td><td class='num'>{item['quantity']}</td>"
@@ -159,6 +171,18 @@ def checkout_page(
             "<p>This Checkout Session has expired and can no longer be paid.</p></div>"
         )
         return page(200, "Session expired", f"<div class='grid'>{summary}{panel}</div>")
+    if pi is not None and pi["status"] == "requires_action" and session["status"] == "open":
+        panel = (
+            "<div class='card'><h1>Authenticate your payment</h1>"
+            "<p>Your bank asks you to confirm this payment (3-D Secure 2 test challenge).</p>"
+            f"<form method='post' action='/checkout/pay/{escape(session_id)}'>"
+            "<div class='actions'>"
+            "<button class='primary' style='width:auto' type='submit' name='action' "
+            "value='authenticate'>Complete authentication</button>"
+            "<button class='danger' type='submit' name='action' value='fail_authentication'>"
+            "Fail authentication</button></div></form></div>"
+        )
+        return page(status, "Authenticate", f"<div class='grid'>{summary}{panel}</div>")
     email = email if email is not None else session["customer_email"] or "customer@example.com"
     banner = f"<div class='error' role='alert'>{escape(error)}</div>" if error else ""
     hints = "".join(
@@ -166,6 +190,8 @@ def checkout_page(
         for number in (
             "4242424242424242",
             "5555555555554444",
+            "4000000000000077",
+            "4000000000003220",
             "4000000000000002",
             "4000000000009995",
             "4000000000000069",
@@ -204,9 +230,13 @@ def checkout_page(
 
 def describe(number: str) -> str:
     card = CARDS[number]
-    if card.decline_code is None:
+    if card.three_d_secure:
+        return "Requires 3-D Secure authentication"
+    if card.bypass_pending:
+        return "Succeeds, funds available at once"
+    if not card.declines:
         return f"{card.brand.capitalize()} — succeeds"
-    return f"Declines ({card.decline_code.replace('_', ' ')})"
+    return f"Declines ({(card.decline_code or card.error_code).replace('_', ' ')})"
 
 
 def checkout_submit(app: App, request: Request, session_id: str) -> Response:
@@ -227,6 +257,10 @@ def checkout_submit(app: App, request: Request, session_id: str) -> Response:
             return checkout_page(app, request, session_id)
         if session["status"] != "open":
             return checkout_page(app, request, session_id)
+        ctx = app.context(row.account, base_url=app.base_url(request))
+        if action in ("authenticate", "fail_authentication"):
+            session, error = authenticate_checkout(ctx, session, succeed=action == "authenticate")
+            return checkout_done(app, request, session, error)
         if action == "decline":
             card = "4000000000000002"
         elif lookup(card) is None:
@@ -239,16 +273,82 @@ def checkout_submit(app: App, request: Request, session_id: str) -> Response:
                 card=card,
                 email=email,
             )
-        ctx = app.context(row.account, base_url=app.base_url(request))
         session, error = pay_checkout_session(ctx, session, card, email=email)
+    return checkout_done(app, request, session, error, card=card, email=email)
+
+
+def checkout_done(
+    app: App,
+    request: Request,
+    session: dict[str, Any],
+    error: Any,
+    *,
+    card: str = "4242 4242 4242 4242",
+    email: str | None = None,
+) -> Response:
+    from .app import Response
+
     if error is not None:
         return checkout_page(
-            app, request, session_id, error=error.message, status=402, card=card, email=email
+            app, request, session["id"], error=error.message, status=402, card=card, email=email
         )
-    target = success_redirect(session)
+    target = success_redirect(session) if session["status"] == "complete" else None
     if target:
         return Response.redirect(target)
-    return checkout_page(app, request, session_id)
+    return checkout_page(app, request, session["id"])
+
+
+# -- 3-D Secure authentication (a PaymentIntent's next_action) -----------------------------------
+
+
+def authentication_page(app: App, pi_id: str) -> Response:
+    with app.store.transaction():
+        pi = app.store.get(pi_id, "payment_intent")
+    if pi is None:
+        return not_found(f"No such PaymentIntent: {pi_id}")
+    if pi["status"] != "requires_action":
+        body = (
+            "<div class='card'><h1>Nothing to authenticate</h1>"
+            f"<p>This payment is {escape(pi['status'])}.</p></div>"
+        )
+        return page(200, "Authentication", body)
+    body = (
+        "<div class='card'><span class='muted'>3-D Secure 2 test page</span>"
+        f"<h1>Authenticate a payment of {money(pi['amount'], pi['currency'])}</h1>"
+        f"<form method='post' action='/authenticate/{escape(pi_id)}'><div class='actions'>"
+        "<button class='primary' style='width:auto' type='submit' name='action' "
+        "value='complete'>Complete authentication</button>"
+        "<button class='danger' type='submit' name='action' value='fail'>"
+        "Fail authentication</button></div></form></div>"
+    )
+    return page(200, "Authentication", body)
+
+
+def authentication_submit(app: App, request: Request, pi_id: str) -> Response:
+    """Pass or fail the challenge, then return to the ``return_url`` as Stripe does (with
+    ``payment_intent``, ``payment_intent_client_secret`` and ``redirect_status``)."""
+    from .app import Response
+
+    succeed = form_values(request).get("action") == "complete"
+    with app.store.transaction():
+        row = app.store.row(pi_id)
+        if row is None or row.type != "payment_intent":
+            return not_found(f"No such PaymentIntent: {pi_id}")
+        if row.data["status"] != "requires_action":
+            return authentication_page(app, pi_id)
+        ctx = app.context(row.account, base_url=app.base_url(request))
+        pi = authenticate_payment_intent(ctx, row.data, succeed=succeed)
+        return_url = row.meta.get("return_url")
+    if not return_url:
+        return authentication_page(app, pi_id)
+    query = urlencode(
+        {
+            "payment_intent": pi["id"],
+            "payment_intent_client_secret": pi["client_secret"],
+            "redirect_status": "succeeded" if pi["status"] == "succeeded" else "failed",
+        }
+    )
+    return Response.redirect(return_url + ("&" if "?" in return_url else "?") + query)
 
 
 # -- onboarding -----------------------------------------------------------------------------------

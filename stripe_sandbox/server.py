@@ -118,6 +118,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--webhook-threads", type=int, default=4)
     parser.add_argument("--fee-percent", default="2.9", help="card fee percentage (default 2.9)")
     parser.add_argument("--fee-fixed", type=int, default=30, help="card fee fixed part in cents")
+    parser.add_argument(
+        "--available-delay",
+        type=float,
+        default=2 * 86400,
+        metavar="SECONDS",
+        help="how long card funds stay pending (default 2 days, as in test mode; 0: at once)",
+    )
+    parser.add_argument(
+        "--payout-delay",
+        type=float,
+        default=2 * 86400,
+        metavar="SECONDS",
+        help="from a payout's creation to its arrival_date (default 2 days)",
+    )
     parser.add_argument("--ready-file", help="write {'port': ..., 'pid': ...} here once listening")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
@@ -142,6 +156,8 @@ def build_config(args: argparse.Namespace) -> Config:
         fee_percent=args.fee_percent,
         fee_fixed=args.fee_fixed,
         public_url=args.public_url.rstrip("/") if args.public_url else None,
+        available_delay=args.available_delay,
+        payout_delay=args.payout_delay,
     )
 
 

@@ -185,11 +185,26 @@ class Sandbox:
             payload["email"] = email
         return self.request("POST", f"/_sandbox/checkout/{session_id}/pay", payload)
 
-    def complete_onboarding(self, account_id: str, complete: bool = True) -> dict[str, Any]:
-        """Finish (or leave) Connect onboarding for an account; returns the account."""
+    def authenticate(self, payment_intent_id: str, succeed: bool = True) -> dict[str, Any]:
+        """Pass (or fail) the 3-D Secure challenge of a ``requires_action`` PaymentIntent, as the
+        customer would; for a Checkout Session's PaymentIntent the answer is shaped like
+        :meth:`complete_checkout`'s, else ``{"payment_intent": ...}``."""
         return self.request(
-            "POST", f"/_sandbox/accounts/{account_id}/onboarding", {"complete": complete}
+            "POST",
+            f"/_sandbox/payment_intents/{payment_intent_id}/authenticate",
+            {"succeed": succeed},
         )
+
+    def complete_onboarding(
+        self, account_id: str, complete: bool = True, account_number: str | None = None
+    ) -> dict[str, Any]:
+        """Finish (or leave) Connect onboarding for an account; returns the account.
+        ``account_number`` picks the test bank account (``000111111113``: payouts fail with
+        ``account_closed``)."""
+        payload: dict[str, Any] = {"complete": complete}
+        if account_number:
+            payload["account_number"] = account_number
+        return self.request("POST", f"/_sandbox/accounts/{account_id}/onboarding", payload)
 
     def retry_webhooks_now(self) -> int:
         return self.request("POST", "/_sandbox/deliveries/retry", {})["rescheduled"]

@@ -216,3 +216,105 @@ def test_switching_to_a_foreign_organisation_is_404(client, world):
     brand_a = Membership.objects.get(user=world["people"]["brand_a_owner"]).organisation
 
     assert client.post("/switch/", {"organisation": brand_a.pk}).status_code == 404
+
+
+def _admin_pages(w):
+    victim = w["people"]["agency_a_owner"]
+    return [
+        ("get", "/admin/", {}),
+        ("get", "/admin/login/", {}),
+        ("get", "/admin/accounts/apikey/", {}),
+        ("get", "/admin/accounts/user/", {}),
+        ("get", f"/admin/accounts/user/{victim.pk}/change/", {}),
+        ("get", f"/admin/talent/twin/{w['twin'].pk}/change/", {}),
+        ("post", f"/admin/talent/twin/{w['twin'].pk}/delete/", {"post": "yes"}),
+        ("post", f"/admin/accounts/user/{victim.pk}/change/", {"email": "x@evil.test"}),
+        ("post", "/admin/login/", {"username": victim.email, "password": "correct-horse-battery"}),
+    ]
+
+
+@pytest.mark.parametrize("who", [f"agency_a_{r}" for r in ROLES] + OUTSIDERS)
+def test_the_admin_does_not_exist_for_members_and_talent(client, world, who):
+    client.force_login(world["people"][who])
+    before = snapshot(), list(User.objects.order_by("pk").values())
+
+    for method, url, data in _admin_pages(world):
+        response = _request(client, method, url, data)
+        if response.status_code == 302:  # the admin sends to its login, which is a 404 here
+            assert response.url.startswith("/admin/login/"), (who, url)
+            response = client.get(response.url)
+        assert response.status_code == 404, (who, method, url)
+
+    assert (snapshot(), list(User.objects.order_by("pk").values())) == before
+    assert client.session["_auth_user_id"] == str(world["people"][who].pk)
+
+
+def test_the_admin_sends_anonymous_visitors_to_the_site_sign_in(client, world):
+    before = snapshot(), list(User.objects.order_by("pk").values())
+
+    for method, url, data in _admin_pages(world):
+        response = _request(client, method, url, data)
+        if response.url.startswith("/admin/login/"):
+            response = client.get(response.url)
+        assert response.status_code == 302, url
+        assert response.url.startswith("/accounts/login/?next=%2Fadmin%2F"), url
+
+    assert (snapshot(), list(User.objects.order_by("pk").values())) == before
+    assert "_auth_user_id" not in client.session
+
+
+# --- Media: pictures are served by views that check who asks ------------------------------
+
+
+def _picture_urls(image: TwinImage) -> list[str]:
+    return [image.image.url, image.thumbnail.url]
+
+
+@pytest.fixture
+def draft_picture(world):
+    """A picture of agency A's draft twin (with its thumbnail)."""
+    draft = TwinFactory(talent=world["twin"].talent, status="draft", with_image=True)
+    return draft.cover
+
+
+# Everyone but the twin's agency and its model (talent_a, an outsider to agency pages).
+PICTURE_OUTSIDERS = [who for who in OUTSIDERS if who != "talent_a"]
+
+
+@pytest.mark.parametrize("who", [*PICTURE_OUTSIDERS, "anonymous"])
+def test_a_drafts_pictures_are_404_to_outsiders_and_change_nothing(
+    client, world, draft_picture, who
+):
+    if world["people"][who]:
+        client.force_login(world["people"][who])
+    before = snapshot()
+
+    for url in _picture_urls(draft_picture):
+        assert client.get(url).status_code == 404, (who, url)
+        assert client.head(url).status_code == 404, (who, url)
+        assert client.post(url).status_code == 405, (who, url)
+
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("who", [*(f"agency_a_{r}" for r in ROLES), "talent_a"])
+def test_a_drafts_pictures_are_shown_to_every_role_of_its_agency_and_to_its_model(
+    client, world, draft_picture, who
+):
+    client.force_login(world["people"][who])
+
+    for url in _picture_urls(draft_picture):
+        response = client.get(url)
+        assert response.status_code == 200, (who, url)
+        assert response["Cache-Control"] == "private, no-store"
+
+
+@pytest.mark.parametrize("who", [*OUTSIDERS, "agency_a_member", "anonymous"])
+def test_a_bookable_twins_pictures_are_shown_to_everyone(client, world, who):
+    if world["people"][who]:
+        client.force_login(world["people"][who])
+
+    for url in _picture_urls(world["image"]):
+        response = client.get(url)
+        assert response.status_code == 200, (who, url)
+        assert response["Cache-Control"] == "public, max-age=300"

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from marketplace.core.models import TimeStampedModel
-from marketplace.core.money import CURRENCY_CHOICES
+from marketplace.core.money import CURRENCY_CHOICES, MAX_AGENCY_COMMISSION_BPS
 
 
 class UserManager(BaseUserManager["User"]):
@@ -73,7 +73,8 @@ class Organisation(TimeStampedModel):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(commission_bps__lte=2000), name="organisation_commission_cap_20pct"
+                condition=Q(commission_bps__lte=MAX_AGENCY_COMMISSION_BPS),
+                name="organisation_commission_cap_20pct",
             )
         ]
 

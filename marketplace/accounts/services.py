@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from marketplace.core import audit, notify
 from marketplace.core.errors import PermissionDenied, ValidationFailed
+from marketplace.core.money import MAX_AGENCY_COMMISSION_BPS
 
 from .models import (
     API_KEY_PREFIX,
@@ -41,7 +42,7 @@ def create_organisation(
     commission_bps: int = 2000,
 ) -> Organisation:
     """Platform staff (or set-up) creates a tenant with its first owner."""
-    if commission_bps > settings.AGENCY_COMMISSION_CAP_BPS:
+    if commission_bps > MAX_AGENCY_COMMISSION_BPS:
         raise ValidationFailed("Agency commission may not exceed 20 %.", field="commission_bps")
     organisation = Organisation.objects.create(
         kind=kind, name=name, currency=currency, country=country, commission_bps=commission_bps
@@ -93,8 +94,16 @@ def invite_member(*, by: Membership, email: str, role: str) -> IssuedInvitation:
         raise PermissionDenied("Only owners can invite members.")
     if role not in Role.values:
         raise ValidationFailed("Unknown role.", field="role")
+    # The organisation's row serialises invitations to it, so two owners cannot both pass.
+    Organisation.objects.select_for_update().get(pk=by.organisation_id)
     if Membership.objects.filter(organisation=by.organisation, user__email__iexact=email).exists():
         raise ValidationFailed("That person is already a member.", field="email")
+    pending = Invitation.objects.for_organisation(by.organisation).pending()
+    if pending.filter(talent__isnull=True, email__iexact=email).exists():
+        raise ValidationFailed(
+            "That person already has a pending invitation: revoke it to send a new one.",
+            field="email",
+        )
     return _issue(organisation=by.organisation, email=email, role=role, by=by.user)
 
 
@@ -148,7 +157,14 @@ def accept_invitation(*, token: str, full_name: str, password: str) -> User:
         if talent.user_id and talent.user_id != user.pk:
             raise ValidationFailed("This talent profile is already claimed.")
         talent.user = user
-        talent.save(update_fields=["user", "updated_at"])
+        try:
+            with transaction.atomic():
+                talent.save(update_fields=["user", "updated_at"])
+        except IntegrityError as exc:  # the login is another talent profile's (one each)
+            raise ValidationFailed(
+                "This login already belongs to a talent profile, and a login can have only "
+                "one. Ask the agency that invited you to use another email address."
+            ) from exc
     else:
         Membership.objects.get_or_create(
             user=user, organisation=invitation.organisation, defaults={"role": invitation.role}

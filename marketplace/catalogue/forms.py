@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import cast
 
 from django import forms
 
-from marketplace.core.money import CURRENCY_CHOICES, to_minor
+from marketplace.core.money import CURRENCY_CHOICES, CURRENCY_EXPONENTS
 
 from .selectors import SORTS, CatalogueQuery
 
@@ -21,6 +22,13 @@ assert {key for key, _ in SORT_CHOICES} == set(SORTS)
 def _bound(placeholder: str) -> forms.NumberInput:
     # Each range is two inputs side by side under one heading; the placeholder tells them apart.
     return forms.NumberInput(attrs={"placeholder": placeholder})
+
+
+def _bound_minor(major: Decimal | None, currency: str, rounding: str) -> int | None:
+    if major is None:
+        return None
+    scaled = major * (Decimal(10) ** CURRENCY_EXPONENTS[currency])
+    return int(scaled.to_integral_value(rounding=rounding))
 
 
 class CatalogueFilterForm(forms.Form):
@@ -94,12 +102,10 @@ class CatalogueFilterForm(forms.Form):
             height_min=data.get("height_min"),
             height_max=data.get("height_max"),
             currency=currency,
-            price_min=to_minor(data["price_min"], price_currency)
-            if data.get("price_min") is not None
-            else None,
-            price_max=to_minor(data["price_max"], price_currency)
-            if data.get("price_max") is not None
-            else None,
+            # A bound finer than the currency's smallest unit (1,000.50 yen) is met by the
+            # whole units inside it, not refused.
+            price_min=_bound_minor(data.get("price_min"), price_currency, ROUND_CEILING),
+            price_max=_bound_minor(data.get("price_max"), price_currency, ROUND_FLOOR),
             available_only=bool(data.get("available")),
             sort=data.get("sort") or "newest",
         )

@@ -19,6 +19,26 @@ CURRENCY_EXPONENTS: dict[str, int] = {
 CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
 CURRENCY_CHOICES = [(code, code) for code in CURRENCY_EXPONENTS]
 
+# The legal ceiling on an agency's commission from the model's fee (New York Fashion Workers
+# Act: at most 20 %). One constant: the service check, the quote and the database constraint
+# all read it, so they cannot drift. It is law, not configuration: no setting raises it.
+MAX_AGENCY_COMMISSION_BPS = 2000
+
+# The smallest and largest amount Stripe charges in one payment, in minor units, for each
+# currency we accept (docs.stripe.com/currencies: minimum charge amounts; amounts of at most
+# eight digits). JPY is held to seven digits, the ceiling for Japanese card payments.
+CHARGE_LIMITS: dict[str, tuple[int, int]] = {
+    "EUR": (50, 99_999_999),
+    "USD": (50, 99_999_999),
+    "GBP": (30, 99_999_999),
+    "SEK": (300, 99_999_999),
+    "DKK": (250, 99_999_999),
+    "NOK": (300, 99_999_999),
+    "CHF": (50, 99_999_999),
+    "JPY": (50, 9_999_999),
+}
+MAX_CHARGE = max(high for _, high in CHARGE_LIMITS.values())
+
 
 @dataclass(frozen=True, slots=True)
 class Money:

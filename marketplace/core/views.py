@@ -22,7 +22,8 @@ def home(request: TenantRequest) -> HttpResponse:
         return redirect("catalogue:list")
     featured = (
         Twin.objects.in_catalogue()
-        .filter(cover__isnull=False)
+        # Only bookable twins: a paused twin's pictures are not shown to anonymous visitors.
+        .filter(cover__isnull=False, status=Twin.Status.PUBLISHED)
         .select_related("cover", "agency")
         .order_by("-published_at")[:6]
     )

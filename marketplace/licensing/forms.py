@@ -10,7 +10,7 @@ from marketplace.talent.models import Category, Twin
 
 from . import territories
 from .models import ALTERATION_LIMITS
-from .services import TermsInput
+from .terms import TermsInput
 
 
 class TermsForm(forms.Form):

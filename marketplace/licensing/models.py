@@ -184,6 +184,28 @@ class LicenceTerms(models.Model):
         return (self.end_date - self.start_date).days + 1
 
 
+class ExclusivityHoldQuerySet(models.QuerySet["ExclusivityHold"]):
+    def overlapping(
+        self,
+        *,
+        twin: Twin | int,
+        category: Category | int,
+        territories: list[str],
+        start: date,
+        end: date,
+    ) -> ExclusivityHoldQuerySet:
+        """Active holds on the twin in the category sharing a territory and a day with the
+        window. The one overlap query: every exclusivity check starts from it."""
+        return self.filter(
+            twin=twin,
+            category=category,
+            territory__in=territories,
+            active=True,
+            start_date__lte=end,
+            end_date__gte=start,
+        )
+
+
 class ExclusivityHold(models.Model):
     """One row per territory of a licence's window: what the licence occupies.
 
@@ -201,6 +223,8 @@ class ExclusivityHold(models.Model):
     end_date = models.DateField()
     exclusive = models.BooleanField()
     active = models.BooleanField(default=True)
+
+    objects = ExclusivityHoldQuerySet.as_manager()
 
     class Meta:
         indexes = [

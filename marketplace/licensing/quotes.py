@@ -4,8 +4,11 @@ fee = Σ base fee of each media type × territory multiplier × duration multipl
       × (1 + exclusivity premium, when exclusive)
 
 Every step rounds half-to-even at the minor unit. The split gives the platform its fee, the
-agency its commission on the rest (capped at 20 %), and the model everything else, so the
-three parts always add up to the fee exactly.
+agency its commission on the rest (capped at MAX_AGENCY_COMMISSION_BPS, 20 %), and the model
+everything else, so the three parts always add up to the fee exactly.
+
+A quote is only made if Stripe can charge it in one payment (CHARGE_LIMITS), so nobody is
+asked to consent to or sign a licence that could never be paid.
 """
 
 from __future__ import annotations
@@ -19,7 +22,12 @@ from typing import Any
 from django.conf import settings
 
 from marketplace.core.errors import ValidationFailed
-from marketplace.core.money import apply_bps
+from marketplace.core.money import (
+    CHARGE_LIMITS,
+    MAX_AGENCY_COMMISSION_BPS,
+    apply_bps,
+    format_money,
+)
 from marketplace.talent.models import MediaType, RateCard
 
 from .territories import country_names
@@ -68,7 +76,7 @@ class Quote:
 
 
 def split_fee(total: int, *, platform_fee_bps: int, agency_commission_bps: int) -> Split:
-    if agency_commission_bps > settings.AGENCY_COMMISSION_CAP_BPS:
+    if agency_commission_bps > MAX_AGENCY_COMMISSION_BPS:
         raise ValidationFailed(
             "Agency commission above 20 % is not allowed (New York Fashion Workers Act).",
             code="commission_cap",
@@ -80,6 +88,25 @@ def split_fee(total: int, *, platform_fee_bps: int, agency_commission_bps: int) 
         agency_commission=commission,
         talent_share=total - platform - commission,
     )
+
+
+def check_chargeable(total: int, currency: str) -> None:
+    """Raises ValidationFailed when Stripe could not charge the total in one payment."""
+    low, high = CHARGE_LIMITS[currency]
+    if total < low:
+        raise ValidationFailed(
+            f"This licence would cost {format_money(total, currency)}, below the smallest "
+            f"payment in {currency} ({format_money(low, currency)}). Choose more media, "
+            "territories or a longer window, or ask the agency about its rate card.",
+            code="quote_below_minimum",
+        )
+    if total > high:
+        raise ValidationFailed(
+            f"This licence would cost {format_money(total, currency)}, above the largest "
+            f"payment in {currency} ({format_money(high, currency)}). Choose fewer media, "
+            "territories or a shorter window.",
+            code="quote_above_maximum",
+        )
 
 
 def territory_scope(countries: list[str]) -> str:
@@ -101,7 +128,8 @@ def compute_quote(
     agency_commission_bps: int,
     platform_fee_bps: int | None = None,
 ) -> Quote:
-    """Raises ValidationFailed for media the rate card does not offer or a bad window."""
+    """Raises ValidationFailed for media the rate card does not offer, a bad window, or a
+    total Stripe could not charge."""
     if end < start:
         raise ValidationFailed("The end date must be on or after the start date.", field="end_date")
     days = (end - start).days + 1
@@ -133,6 +161,7 @@ def compute_quote(
     total = apply_bps(apply_bps(base_total, territory_bps), duration_bps)
     premium = rate_card.exclusivity_premium_bps if exclusive else 0
     total = apply_bps(total, 10_000 + premium)
+    check_chargeable(total, rate_card.currency)
     platform_bps = settings.PLATFORM_FEE_BPS if platform_fee_bps is None else platform_fee_bps
     return Quote(
         currency=rate_card.currency,

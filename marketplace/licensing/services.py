@@ -3,214 +3,37 @@ and announced to the parties after commit."""
 
 from __future__ import annotations
 
-import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
 from marketplace.accounts.models import Membership
 from marketplace.core import audit, http
-from marketplace.core.errors import DomainError, PermissionDenied, TransitionError, ValidationFailed
+from marketplace.core.errors import PermissionDenied, TransitionError, ValidationFailed
 from marketplace.core.money import format_money
-from marketplace.talent.models import Category, Talent, Twin
+from marketplace.talent.models import Talent, Twin
 
-from . import notifications, quotes, territories
+from . import exclusivity, notifications, quotes, territories
+from .exclusivity import ExclusivityConflict as ExclusivityConflict
 from .models import (
-    ALTERATION_LIMITS,
     Consent,
     ConsentRevocation,
-    ExclusivityHold,
     Licence,
     LicenceTerms,
 )
+from .terms import CheckedTerms, TermsInput, check_terms, checked_from_terms, quote_terms
 
 S = Licence.Status
-MIN_INTENDED_USE_CHARS = 60
-MIN_INTENDED_USE_WORDS = 10
-VAGUE_PHRASES = {
-    "marketing",
-    "advertising",
-    "ads",
-    "promotion",
-    "promotional",
-    "campaign",
-    "various",
-    "tbd",
-    "tba",
-    "general",
-    "misc",
-    "any",
-    "all",
-    "use",
-    "uses",
-    "usage",
-    "purposes",
-    "purpose",
-    "content",
-    "social",
-    "media",
-    "online",
-    "and",
-    "or",
-    "for",
-    "the",
-    "a",
-    "of",
-    "in",
-    "our",
-    "brand",
-    "etc",
-}
-
-
-class ExclusivityConflict(DomainError):
-    code = "exclusivity_conflict"
-
-
-@dataclass
-class TermsInput:
-    media_types: list[str]
-    territories: list[str]
-    start_date: date
-    end_date: date
-    category: str  # slug
-    intended_use: str
-    exclusive: bool = False
-    max_uses: int | None = None
-    alteration_limits: list[str] = field(default_factory=list)
-    ai_training_forbidden: bool = True
-
-
-@dataclass(frozen=True)
-class CheckedTerms:
-    media_types: list[str]
-    countries: list[str]
-    start_date: date
-    end_date: date
-    category: Category
-    intended_use: str
-    exclusive: bool
-    max_uses: int | None
-    alteration_limits: list[str]
-    ai_training_forbidden: bool
-
-
-def validate_intended_use(text: str) -> str:
-    """A licence must say specifically what the twin is for; vague wording is refused."""
-    cleaned = " ".join(text.split())
-    words = re.findall(r"[\w'-]+", cleaned.lower())
-    specific = {w for w in words if w not in VAGUE_PHRASES and len(w) > 2}
-    if len(cleaned) < MIN_INTENDED_USE_CHARS or len(words) < MIN_INTENDED_USE_WORDS:
-        raise ValidationFailed(
-            f"Describe the intended use specifically: at least {MIN_INTENDED_USE_WORDS} words "
-            "saying what will be shown, where and for which product (e.g. 'Product pages and "
-            "Instagram posts for the spring denim collection, 12 looks, no voice').",
-            field="intended_use",
-        )
-    if len(specific) < 6:
-        raise ValidationFailed(
-            "The intended use is too vague. Name the product or collection, the channels and "
-            "what the images will show; words like 'marketing' or 'various' are not enough.",
-            field="intended_use",
-        )
-    return cleaned
-
-
-def check_terms(twin: Twin, terms: TermsInput, *, today: date | None = None) -> CheckedTerms:
-    """Validate scope against the twin. Raises ValidationFailed with the field at fault."""
-    today = today or timezone.localdate()
-    if terms.start_date < today:
-        raise ValidationFailed("The licence cannot start in the past.", field="start_date")
-    if terms.end_date < terms.start_date:
-        raise ValidationFailed("The end date must be on or after the start date.", field="end_date")
-    countries = territories.expand(terms.territories)
-    category = Category.objects.filter(slug=terms.category).first()
-    if category is None:
-        raise ValidationFailed("Choose a category.", field="category")
-    if not twin.permitted_categories.filter(pk=category.pk).exists():
-        raise ValidationFailed(
-            f"The agency does not offer this twin for {category.name}.", field="category"
-        )
-    known_limits = {key for key, _ in ALTERATION_LIMITS}
-    if set(terms.alteration_limits) - known_limits:
-        raise ValidationFailed("Unknown alteration limit.", field="alteration_limits")
-    if terms.max_uses is not None and terms.max_uses < 1:
-        raise ValidationFailed(
-            "Allow at least one use, or leave empty for metered use.", field="max_uses"
-        )
-    return CheckedTerms(
-        media_types=sorted(set(terms.media_types)),
-        countries=countries,
-        start_date=terms.start_date,
-        end_date=terms.end_date,
-        category=category,
-        intended_use=validate_intended_use(terms.intended_use),
-        exclusive=terms.exclusive,
-        max_uses=terms.max_uses,
-        alteration_limits=sorted(set(terms.alteration_limits)),
-        ai_training_forbidden=terms.ai_training_forbidden,
-    )
-
-
-def quote_terms(twin: Twin, checked: CheckedTerms) -> quotes.Quote:
-    return quotes.compute_quote(
-        rate_card=twin.rate_card,
-        media_types=checked.media_types,
-        countries=checked.countries,
-        start=checked.start_date,
-        end=checked.end_date,
-        exclusive=checked.exclusive,
-        agency_commission_bps=twin.agency.commission_bps,
-    )
-
-
-def preview_quote(*, twin: Twin, terms: TermsInput) -> tuple[CheckedTerms, quotes.Quote]:
-    """The live quote shown before submission. Writes nothing."""
-    checked = check_terms(twin, terms)
-    return checked, quote_terms(twin, checked)
 
 
 # --- Exclusivity ----------------------------------------------------------------------------
-
-
-def blocking_holds(
-    *, twin_id: int, brand_id: int, checked: CheckedTerms, exclude_licence_id: int | None = None
-):
-    """Active holds of other brands that overlap the window, category and territories and
-    where at least one side is exclusive."""
-    qs = ExclusivityHold.objects.filter(
-        twin_id=twin_id,
-        category=checked.category,
-        territory__in=checked.countries,
-        active=True,
-        start_date__lte=checked.end_date,
-        end_date__gte=checked.start_date,
-    ).exclude(brand_id=brand_id)
-    if not checked.exclusive:
-        qs = qs.filter(exclusive=True)
-    if exclude_licence_id:
-        qs = qs.exclude(licence_id=exclude_licence_id)
-    return qs
-
-
-def _conflict_error(checked: CheckedTerms, holds: list[ExclusivityHold]) -> ExclusivityConflict:
-    blocked = sorted({h.territory for h in holds})
-    start = min(h.start_date for h in holds)
-    end = max(h.end_date for h in holds)
-    # Names the window, category and territories; never the brand that holds them.
-    return ExclusivityConflict(
-        f"Not available: {checked.category.name} in {territories.describe(blocked)} is held "
-        f"under an exclusive licence from {start:%Y-%m-%d} to {end:%Y-%m-%d}. Choose other "
-        "dates, territories or category.",
-        field="territories",
-    )
 
 
 def _release_lapsed_holds(twin_id: int, now: datetime) -> None:
@@ -222,48 +45,6 @@ def _release_lapsed_holds(twin_id: int, now: datetime) -> None:
     )
     for licence_id in lapsed:
         _lapse(Licence.objects.select_for_update().get(pk=licence_id))
-
-
-def _hold(licence: Licence, checked: CheckedTerms) -> None:
-    """Occupy the slot. Raises ExclusivityConflict."""
-    blockers = list(
-        blocking_holds(
-            twin_id=licence.twin_id,
-            brand_id=licence.brand_id,
-            checked=checked,
-            exclude_licence_id=licence.pk,
-        )[:200]
-    )
-    if blockers:
-        raise _conflict_error(checked, blockers)
-    ExclusivityHold.objects.filter(licence=licence).delete()
-    rows = [
-        ExclusivityHold(
-            licence=licence,
-            twin_id=licence.twin_id,
-            brand_id=licence.brand_id,
-            category=checked.category,
-            territory=country,
-            start_date=checked.start_date,
-            end_date=checked.end_date,
-            exclusive=checked.exclusive,
-        )
-        for country in checked.countries
-    ]
-    try:
-        with transaction.atomic():
-            ExclusivityHold.objects.bulk_create(rows, batch_size=500)
-    except IntegrityError as exc:
-        # PostgreSQL's exclusion constraint caught what the check could not see.
-        raise ExclusivityConflict(
-            f"Not available: {checked.category.name} in {territories.describe(checked.countries)}"
-            " overlaps an exclusive licence in that window.",
-            field="territories",
-        ) from exc
-
-
-def _release(licence: Licence) -> None:
-    ExclusivityHold.objects.filter(licence=licence, active=True).update(active=False)
 
 
 # --- Locking helpers -------------------------------------------------------------------------
@@ -371,21 +152,6 @@ def _write_terms(
     return terms
 
 
-def checked_from_terms(terms: LicenceTerms) -> CheckedTerms:
-    return CheckedTerms(
-        media_types=list(terms.media_types),
-        countries=list(terms.territories),
-        start_date=terms.start_date,
-        end_date=terms.end_date,
-        category=terms.category,
-        intended_use=terms.intended_use,
-        exclusive=terms.exclusive,
-        max_uses=terms.max_uses,
-        alteration_limits=list(terms.alteration_limits),
-        ai_training_forbidden=terms.ai_training_forbidden,
-    )
-
-
 def _brand_manager(by: Membership) -> None:
     if not by.organisation.is_brand:
         raise PermissionDenied("Only brands request licences.")
@@ -403,6 +169,11 @@ def _agency_manager(by: Membership) -> None:
 # --- Brand ----------------------------------------------------------------------------------
 
 
+def check_may_request_licence(by: Membership) -> None:
+    """Raises PermissionDenied unless `by` may commit the brand to a licence."""
+    _brand_manager(by)
+
+
 @transaction.atomic
 def request_licence(*, by: Membership, twin_id: int, terms: TermsInput) -> Licence:
     """A brand asks to use a twin. Reserves the slot while the agency reviews.
@@ -411,7 +182,7 @@ def request_licence(*, by: Membership, twin_id: int, terms: TermsInput) -> Licen
     reason. Raises ValidationFailed, ExclusivityConflict, PermissionDenied,
     Twin.DoesNotExist.
     """
-    _brand_manager(by)
+    check_may_request_licence(by)
     twin = (
         Twin.objects.select_for_update(of=("self",))
         .in_catalogue()
@@ -452,7 +223,7 @@ def request_licence(*, by: Membership, twin_id: int, terms: TermsInput) -> Licen
         )
         notifications.tell(licence, "declined", brand=True, note=licence.status_reason)
         return licence
-    _hold(licence, checked)
+    exclusivity.hold(licence, checked)
     notifications.tell(licence, "requested", agency=True)
     return licence
 
@@ -491,7 +262,7 @@ def withdraw_licence(*, by: Membership, reference: str, reason: str = "") -> Lic
             "The contract is being signed; a signed licence cannot be "
             "withdrawn. Ask the agency to decline it instead."
         )
-    _release(licence)
+    exclusivity.release(licence)
     _set_status(
         licence,
         S.WITHDRAWN,
@@ -516,7 +287,7 @@ def accept_counter(*, by: Membership, reference: str) -> Licence:
     licence = _lock(Licence.objects.for_brand(by.organisation), reference)
     _require(licence, S.COUNTERED)
     if not licence.holds.filter(active=True).exists():
-        _hold(licence, checked_from_terms(licence.current_terms))
+        exclusivity.hold(licence, checked_from_terms(licence.current_terms))
     _set_status(
         licence,
         S.AWAITING_CONSENT,
@@ -534,7 +305,7 @@ def decline_counter(*, by: Membership, reference: str, reason: str = "") -> Lice
     _brand_manager(by)
     licence = _lock(Licence.objects.for_brand(by.organisation), reference)
     _require(licence, S.COUNTERED)
-    _release(licence)
+    exclusivity.release(licence)
     _set_status(
         licence,
         S.DECLINED,
@@ -560,7 +331,7 @@ def approve_licence(*, by: Membership, reference: str) -> Licence:
     if licence.twin.consent_revoked_at:
         raise TransitionError("The model has revoked consent for this twin.")
     if not licence.holds.filter(active=True).exists():
-        _hold(licence, checked_from_terms(licence.current_terms))
+        exclusivity.hold(licence, checked_from_terms(licence.current_terms))
     _set_status(
         licence,
         S.AWAITING_CONSENT,
@@ -583,7 +354,7 @@ def counter_licence(*, by: Membership, reference: str, terms: TermsInput) -> Lic
     checked = check_terms(twin, terms)
     quote = quote_terms(twin, checked)
     _write_terms(licence, checked, quote, proposer=LicenceTerms.Proposer.AGENCY)
-    _hold(licence, checked)
+    exclusivity.hold(licence, checked)
     _set_status(
         licence,
         S.COUNTERED,
@@ -603,7 +374,7 @@ def decline_licence(*, by: Membership, reference: str, reason: str) -> Licence:
         raise ValidationFailed("Give the brand a reason.", field="reason")
     licence = _lock(Licence.objects.for_agency(by.organisation), reference)
     _require(licence, S.REQUESTED, S.COUNTERED)
-    _release(licence)
+    exclusivity.release(licence)
     _set_status(
         licence,
         S.DECLINED,
@@ -729,7 +500,7 @@ def refuse_consent(
         ip_address=context.ip_address,
         user_agent=context.user_agent[:400],
     )
-    _release(licence)
+    exclusivity.release(licence)
     _set_status(
         licence,
         S.REFUSED,
@@ -777,9 +548,7 @@ def revoke_twin_consent(
         if licence.status == S.ACTIVE:
             notice_end = today + timedelta(days=licence.current_terms.revocation_notice_days)
             ends = min(notice_end, licence.current_terms.end_date)
-            ExclusivityHold.objects.filter(licence=licence, active=True, end_date__gt=ends).update(
-                end_date=ends
-            )
+            exclusivity.shorten(licence, ends)
             note = (
                 f"The model revoked consent on {today:%Y-%m-%d}. Under the terms' "
                 f"{licence.current_terms.revocation_notice_days}-day notice this licence ends on "
@@ -790,7 +559,7 @@ def revoke_twin_consent(
             licence.save(update_fields=["ends_early_on", "status_reason", "updated_at"])
             audit.record(licence, "licence.ends_early", actor=user, data={"ends": str(ends)})
         else:
-            _release(licence)
+            exclusivity.release(licence)
             note = "The model revoked consent for this twin before the licence started."
             _set_status(
                 licence,
@@ -831,7 +600,7 @@ def activate_licence(*, licence_id: int, actor: Any = None) -> Licence:
             "No licence becomes active without the model's consent to these exact terms."
         )
     if not licence.holds.filter(active=True).exists():
-        _hold(licence, checked_from_terms(licence.current_terms))
+        exclusivity.hold(licence, checked_from_terms(licence.current_terms))
     _set_status(
         licence,
         S.ACTIVE,
@@ -845,7 +614,7 @@ def activate_licence(*, licence_id: int, actor: Any = None) -> Licence:
 
 
 def _lapse(licence: Licence) -> None:
-    _release(licence)
+    exclusivity.release(licence)
     _set_status(
         licence,
         S.LAPSED,
@@ -892,7 +661,7 @@ def expire_licences(*, today: date | None = None) -> int:
             end = licence.effective_end
             if licence.status != S.ACTIVE or end is None or end >= today:
                 continue
-            _release(licence)
+            exclusivity.release(licence)
             revoked = bool(
                 licence.ends_early_on and licence.ends_early_on < licence.current_terms.end_date
             )

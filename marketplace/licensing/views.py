@@ -17,7 +17,7 @@ from marketplace.catalogue.selectors import catalogue_twin
 from marketplace.core.errors import DomainError
 from marketplace.talent.models import Twin
 
-from . import selectors, services
+from . import selectors, services, terms
 from .forms import ConsentForm, ReasonForm, RevokeForm, TermsForm
 from .models import Licence
 
@@ -106,17 +106,16 @@ def quote(request: TenantRequest, slug: str) -> HttpResponse:
     context: dict[str, object] = {"form": form, "twin": twin}
     if form.is_valid():
         try:
-            checked, computed = services.preview_quote(twin=twin, terms=form.terms())
-            context["quote"] = computed
-            context["checked"] = checked
-            brand_id = viewer.org.pk if viewer.is_brand else 0
-            blockers = list(
-                services.blocking_holds(twin_id=twin.pk, brand_id=brand_id, checked=checked)[:200]
-            )
-            if blockers:
-                context["conflict"] = services._conflict_error(checked, blockers).message
+            preview = terms.quote_preview(twin=twin, terms=form.terms(), viewer=viewer.org)
         except DomainError as exc:
             context["error"] = exc.message
+        else:
+            context.update(
+                quote=preview.quote,
+                checked=preview.checked,
+                conflict=preview.conflict,
+                public_only=viewer.is_brand,
+            )
     return render(request, "licensing/_quote.html", context)
 
 

@@ -3,7 +3,6 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from . import services
 from .models import (
     Charge,
     ConnectedAccount,
@@ -16,6 +15,7 @@ from .models import (
     UsageReport,
     WebhookEvent,
 )
+from .services import payouts, refunds
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -60,7 +60,7 @@ class PayoutRunAdmin(ReadOnly):
 
     @admin.action(description="Start a payout run now")
     def start_run(self, request: HttpRequest, queryset: QuerySet[PayoutRun]) -> None:
-        run = services.plan_payout_run()
+        run = payouts.plan_payout_run()
         self.message_user(request, f"Payout run {run.pk} started with {run.total} payouts.")
 
 
@@ -101,7 +101,7 @@ class ChargeAdmin(ReadOnly):
     def refund_in_full(self, request: HttpRequest, queryset: QuerySet[Charge]) -> None:
         for charge in queryset:
             try:
-                services.refund_charge(charge_id=charge.pk, actor=request.user)
+                refunds.refund_charge(by=request.user, charge_id=charge.pk)
             except Exception as exc:
                 self.message_user(request, f"Charge {charge.pk}: {exc}", messages.ERROR)
             else:

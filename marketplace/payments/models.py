@@ -3,12 +3,16 @@ every movement is a balanced ledger transaction."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from marketplace.accounts.models import Organisation
 from marketplace.core.models import TimeStampedModel
+from marketplace.core.storage import media_storage, random_name
 from marketplace.licensing.models import Licence
 from marketplace.talent.models import MediaType, Talent
 
@@ -180,8 +184,19 @@ class Charge(TimeStampedModel):
         return f"charge-{self.pk}"
 
 
+# Where pictures of uses are stored and served (`MEDIA_URL` + this folder + a random name).
+USE_PICTURES = "usage"
+
+
+def use_picture_name(instance: UsageReport, filename: str) -> str:
+    return random_name(USE_PICTURES, filename)
+
+
 class UsageReport(TimeStampedModel):
-    """One use of a twin, reported by the brand. Accepted reports accrue a per-use fee."""
+    """One use of a twin, reported by the brand. Accepted reports accrue a per-use fee.
+
+    Its picture is private, under a random name, shown to the licence's parties only
+    (`selectors.use_picture`)."""
 
     licence = models.ForeignKey(Licence, on_delete=models.PROTECT, related_name="usage_reports")
     brand = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
@@ -194,7 +209,7 @@ class UsageReport(TimeStampedModel):
     media_type = models.CharField(max_length=10, choices=MediaType.choices)
     territory = models.CharField(max_length=2)
     asset_reference = models.CharField(max_length=300)
-    image = models.ImageField(upload_to="usage/%Y/%m/", blank=True)
+    image = models.ImageField(storage=media_storage, upload_to=use_picture_name, blank=True)
     fee = models.PositiveBigIntegerField()
     # The split of the fee, fixed when the use is reported (the licence's quote snapshot).
     talent_share = models.PositiveBigIntegerField(default=0)
@@ -215,6 +230,8 @@ class UsageReport(TimeStampedModel):
             models.Index(fields=["brand", "charge"], name="usage_billing_idx"),
             # A model's unbilled uses and those on open statements (dashboard figures).
             models.Index(fields=["talent", "charge"], name="usage_unpaid_idx"),
+            # A picture's URL is its name, looked up when it is asked for; most uses have none.
+            models.Index(fields=["image"], name="usage_image_idx", condition=~Q(image="")),
         ]
 
     def __str__(self) -> str:
@@ -248,8 +265,24 @@ class Payout(TimeStampedModel):
     last_error = models.TextField(blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
 
+    # A claim this old still sending has most likely been made at Stripe by a worker that died
+    # before writing it down; a sweep (settle_sending_payouts) looks it up and settles it.
+    CONFIRMING_AFTER = timedelta(minutes=2)
+
     def __str__(self) -> str:
         return f"Payout {self.pk}"
+
+    @property
+    def confirming(self) -> bool:
+        """Claimed a while ago and not yet written down as paid: being confirmed with Stripe."""
+        return (
+            self.status == self.Status.SENDING
+            and self.updated_at < timezone.now() - self.CONFIRMING_AFTER
+        )
+
+    @property
+    def status_label(self) -> str:
+        return "Confirming with Stripe" if self.confirming else self.get_status_display()
 
     @property
     def idempotency_key(self) -> str:
@@ -345,18 +378,52 @@ class PayoutRun(TimeStampedModel):
         return f"Payout run {self.pk}"
 
 
+class Refund(TimeStampedModel):
+    """Money given back to a brand, claimed (committed) before Stripe is asked, so that a crash
+    or a retry finds the attempt and repeats it under the same idempotency key."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        REFUNDED = "refunded", "Refunded"
+        FAILED = "failed", "Failed"
+
+    charge = models.ForeignKey(Charge, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.PositiveBigIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    stripe_id = models.CharField(max_length=100, blank=True)
+    last_error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"Refund {self.pk}"
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"likeness-refund-{self.pk}"
+
+
 class TransferReversal(TimeStampedModel):
-    """Part of a payout taken back after a refund to the brand."""
+    """Part of a payout taken back after a refund to the brand. Planned (committed) with the
+    refund's books, then made at Stripe under a key from its own id."""
 
     payout = models.ForeignKey(Payout, on_delete=models.PROTECT, related_name="reversals")
     charge = models.ForeignKey(Charge, on_delete=models.PROTECT, related_name="+")
+    refund = models.ForeignKey(
+        Refund, null=True, blank=True, on_delete=models.PROTECT, related_name="reversals"
+    )
     amount = models.PositiveBigIntegerField()
     stripe_id = models.CharField(max_length=100, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["payout", "charge"], name="one_reversal_per_refund"),
+            models.UniqueConstraint(fields=["payout", "refund"], name="one_reversal_per_refund"),
         ]
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"likeness-reversal-{self.pk}"
 
     def __str__(self) -> str:
         return f"Reversal {self.pk}"

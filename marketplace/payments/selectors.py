@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet, Sum
 
 from marketplace.accounts.models import Organisation
@@ -22,6 +24,20 @@ def unbilled_usage(brand: Organisation) -> list[dict[str, object]]:
         .annotate(total=Sum("fee"))
         .order_by("currency")
     )
+
+
+def use_picture(viewer: Any, name: str) -> str:
+    """The name of a use's stored picture, for a party to its licence (the brand, the agency,
+    the model: `Licence.objects.visible_to`) or platform staff. Raises
+    UsageReport.DoesNotExist for everyone else, exactly as for a missing picture."""
+    if not name or not viewer.is_authenticated:
+        raise UsageReport.DoesNotExist
+    uses = UsageReport.objects.filter(image=name)
+    if not viewer.user.is_staff:
+        uses = uses.filter(licence__in=Licence.objects.visible_to(viewer).values("pk"))
+    if not uses.exists():
+        raise UsageReport.DoesNotExist
+    return name
 
 
 def licence_uses(licence: Licence) -> QuerySet[UsageReport]:

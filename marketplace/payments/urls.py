@@ -1,11 +1,13 @@
 from django.urls import path
 
+from marketplace.core import converters  # noqa: F401  (registers ref, dbid)
+
 from . import views
 
 app_name = "payments"
 urlpatterns = [
-    path("licences/<str:reference>/pay/", views.pay_licence, name="pay_licence"),
-    path("licences/<str:reference>/uses/", views.report_usage, name="report_usage"),
+    path("licences/<ref:reference>/pay/", views.pay_licence, name="pay_licence"),
+    path("licences/<ref:reference>/uses/", views.report_usage, name="report_usage"),
     path("payments/return/", views.checkout_return, name="checkout_return"),
     path("payments/stripe/webhook/", views.stripe_webhook, name="stripe_webhook"),
     path("billing/", views.brand_billing, name="brand_billing"),

@@ -6,20 +6,25 @@ from typing import Any
 import stripe
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.core.exceptions import PermissionDenied as Forbidden
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
+from marketplace.accounts.models import Membership, User
 from marketplace.accounts.tenancy import TenantRequest, brand_required
-from marketplace.core.errors import DomainError
+from marketplace.core.api.auth import media_viewer
+from marketplace.core.errors import DomainError, PermissionDenied
+from marketplace.core.storage import picture_response
 from marketplace.licensing import selectors as licensing_selectors
 from marketplace.licensing.models import Licence
 
-from . import selectors, services
+from . import rules, selectors
 from .forms import UsageForm
-from .models import Charge
+from .models import USE_PICTURES, Charge, ConnectedAccount, UsageReport
+from .services import checkout, onboarding, stripe_events, usage
 
 
 def _licence_or_404(request: TenantRequest, reference: str) -> Licence:
@@ -34,7 +39,7 @@ def _licence_or_404(request: TenantRequest, reference: str) -> Licence:
 def pay_licence(request: TenantRequest, reference: str) -> HttpResponse:
     licence = _licence_or_404(request, reference)
     try:
-        charge = services.start_licence_checkout(
+        charge = checkout.start_licence_checkout(
             by=request.viewer.member, reference=licence.reference
         )
     except DomainError as exc:
@@ -55,7 +60,7 @@ def checkout_return(request: TenantRequest) -> HttpResponse:
     charge = Charge.objects.filter(brand=request.viewer.org, checkout_session_id=session_id).first()
     if charge is None:
         raise Http404
-    services.complete_checkout(session_id=session_id)
+    checkout.complete_checkout(session_id=session_id)
     charge.refresh_from_db()
     if charge.status == Charge.Status.PAID:
         messages.success(request, "Payment received. Thank you.")
@@ -75,6 +80,7 @@ def brand_billing(request: TenantRequest) -> HttpResponse:
         {
             "charges": selectors.brand_charges(brand)[:100],
             "unbilled": selectors.unbilled_usage(brand),
+            "can_pay": rules.can_pay(request.viewer.member),
         },
     )
 
@@ -82,11 +88,13 @@ def brand_billing(request: TenantRequest) -> HttpResponse:
 @require_POST
 @brand_required
 def pay_usage(request: TenantRequest) -> HttpResponse:
-    viewer = request.viewer
-    if viewer.member.role not in {"owner", "manager", "finance"}:
-        messages.error(request, "Only owners, managers and finance can pay.")
+    try:
+        charge = usage.bill_usage(
+            by=request.viewer.member, currency=request.POST.get("currency", "")
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
         return redirect("payments:brand_billing")
-    charge = services.bill_usage(brand=viewer.org, currency=request.POST.get("currency", ""))
     if charge is None:
         messages.info(request, "Nothing to pay in that currency.")
         return redirect("payments:brand_billing")
@@ -104,9 +112,11 @@ def report_usage(request: TenantRequest, reference: str) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            _, created = services.record_usage(
+            _, created = usage.record_usage(
                 by=request.viewer.member, reference=licence.reference, data=form.usage()
             )
+        except PermissionDenied as exc:
+            raise Forbidden(exc.message) from exc
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
@@ -117,9 +127,25 @@ def report_usage(request: TenantRequest, reference: str) -> HttpResponse:
     return render(
         request,
         "payments/usage.html",
-        {"licence": licence, "form": form, "uses": selectors.licence_uses(licence)[:200]},
+        {
+            "licence": licence,
+            "form": form,
+            "uses": selectors.licence_uses(licence)[:200],
+            "can_report": rules.can_report_usage(request.viewer.member, licence),
+        },
         status=400 if form.errors else 200,
     )
+
+
+def _payout_actor(request: TenantRequest) -> Membership | User:
+    """Who acts on payouts: a model for herself, else a member for the agency (404 for
+    anyone else)."""
+    viewer = request.viewer
+    if viewer.is_talent:
+        return request.user  # type: ignore[return-value]
+    if viewer.is_agency:
+        return viewer.member
+    raise Http404
 
 
 @login_required
@@ -128,59 +154,69 @@ def payouts(request: TenantRequest) -> HttpResponse:
     viewer = request.viewer
     owner: dict[str, Any]
     if viewer.is_talent:
-        owner = {"talent": viewer.own_talent}
+        owner, can_manage = {"talent": viewer.own_talent}, True
     elif viewer.is_agency:
-        owner = {"organisation": viewer.org}
+        owner, can_manage = {"organisation": viewer.org}, rules.can_manage_payouts(viewer.member)
     else:
         raise Http404
     account = selectors.connected_account_for(**owner)
     if account and request.GET.get("refresh") is None and not account.ready:
-        account = services.sync_account(stripe_id=account.stripe_id)
+        account = onboarding.sync_account(stripe_id=account.stripe_id)
     return render(
         request,
         "payments/payouts.html",
-        {"account": account, "payouts": selectors.payouts_for(account)[:50]},
+        {
+            "account": account,
+            "payouts": selectors.payouts_for(account)[:50],
+            "can_manage": can_manage,
+        },
     )
 
 
 @require_POST
 @login_required
 def connect_payouts(request: TenantRequest) -> HttpResponse:
-    viewer = request.viewer
-    if viewer.is_talent:
-        account = services.ensure_connected_account(talent=viewer.own_talent)
-    elif viewer.is_agency and viewer.member.role in {"owner", "finance"}:
-        account = services.ensure_connected_account(organisation=viewer.org)
-    else:
-        raise Http404
-    return redirect(
-        services.onboarding_link(account=account, return_path=reverse("payments:payouts"))
-    )
+    try:
+        link = onboarding.onboarding_link(
+            by=_payout_actor(request), return_path=reverse("payments:payouts")
+        )
+    except PermissionDenied as exc:
+        raise Http404 from exc
+    return redirect(link)
 
 
 @login_required
 def stripe_dashboard(request: TenantRequest) -> HttpResponse:
-    viewer = request.viewer
-    owner: dict[str, Any]
-    if viewer.is_talent:
-        owner = {"talent": viewer.own_talent}
-    elif viewer.is_agency:
-        owner = {"organisation": viewer.org}
-    else:
-        raise Http404
-    account = selectors.connected_account_for(**owner)
-    if account is None:
-        raise Http404
-    return redirect(services.dashboard_link(account=account))
+    """The payee's Stripe Express dashboard: for those who may set payouts up (404 for the
+    rest, as for the page that sets them up)."""
+    try:
+        link = onboarding.dashboard_link(by=_payout_actor(request))
+    except (PermissionDenied, ConnectedAccount.DoesNotExist) as exc:
+        raise Http404 from exc
+    return redirect(link)
 
 
 @csrf_exempt
 @require_POST
 def stripe_webhook(request: TenantRequest) -> HttpResponse:
     try:
-        services.receive_webhook(
+        stripe_events.receive_webhook(
             payload=request.body, signature=request.headers.get("Stripe-Signature", "")
         )
     except (ValueError, stripe.SignatureVerificationError):
         return HttpResponseBadRequest("invalid signature")
+    except RecursionError:
+        # Signed, but nested too deeply for the decoder.
+        return HttpResponseBadRequest("malformed payload")
     return HttpResponse(status=200)
+
+
+@require_safe
+def use_picture(request: TenantRequest, name: str) -> FileResponse:
+    """The picture of a placement, to the parties of its licence (`selectors.use_picture`)."""
+    viewer = media_viewer(request)
+    try:
+        stored = selectors.use_picture(viewer, f"{USE_PICTURES}/{name}")
+    except UsageReport.DoesNotExist as exc:
+        raise Http404 from exc
+    return picture_response(stored, public=False)

@@ -4,9 +4,17 @@ from typing import cast
 
 from django import forms
 
-from marketplace.core.money import to_major, to_minor
+from marketplace.core.money import CHARGE_LIMITS, to_major, to_minor
 
-from .models import Category, MediaType, RateCard, Talent
+from .models import (
+    MULTIPLIER_MAX_BPS,
+    MULTIPLIER_MIN_BPS,
+    PREMIUM_MAX_BPS,
+    Category,
+    MediaType,
+    RateCard,
+    Talent,
+)
 from .services import RateCardInput, TwinDetails
 
 
@@ -108,11 +116,13 @@ class RateCardForm(forms.Form):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.currency = currency
         lines = {line.media_type: line for line in rate_card.lines.all()} if rate_card else {}
+        low, high = (to_major(limit, currency) for limit in CHARGE_LIMITS[currency])
         for media in MediaType:
             line = lines.get(media.value)
             self.fields[f"base_{media.value}"] = forms.DecimalField(
                 required=False,
-                min_value=0,
+                min_value=low,
+                max_value=high,
                 max_digits=12,
                 decimal_places=2,
                 label=f"{media.label}: base fee",
@@ -121,15 +131,17 @@ class RateCardForm(forms.Form):
             self.fields[f"use_{media.value}"] = forms.DecimalField(
                 required=False,
                 min_value=0,
+                max_value=high,
                 max_digits=12,
                 decimal_places=2,
                 label=f"{media.label}: per use",
                 initial=to_major(line.per_use_fee, currency) if line else None,
             )
         for name, label in MULTIPLIER_FIELDS:
+            premium = name == "exclusivity_premium_bps"
             self.fields[name] = forms.DecimalField(
-                min_value=0,
-                max_value=10000,
+                min_value=0 if premium else MULTIPLIER_MIN_BPS // 100,
+                max_value=(PREMIUM_MAX_BPS if premium else MULTIPLIER_MAX_BPS) // 100,
                 max_digits=7,
                 decimal_places=2,
                 label=label,
@@ -147,8 +159,8 @@ class RateCardForm(forms.Form):
         offered = False
         for media in MediaType:
             base, per_use = data.get(f"base_{media.value}"), data.get(f"use_{media.value}")
-            if base:
-                offered = True
+            if base or f"base_{media.value}" in self.errors:
+                offered = True  # a base fee was typed (the field says what is wrong with it)
             elif per_use:
                 self.add_error(f"base_{media.value}", "Set a base fee to offer this media type.")
         if not offered:

@@ -1,12 +1,37 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
 from marketplace.accounts.models import Organisation
 from marketplace.core.models import TimeStampedModel
-from marketplace.core.money import CURRENCY_CHOICES
+from marketplace.core.money import CURRENCY_CHOICES, MAX_CHARGE
+from marketplace.core.storage import media_storage, random_name
+
+# Rate-card bounds. Territory and duration multipliers scale the base fee by 0.1× to 10×; the
+# exclusivity premium adds 0 to 500 %. Fees are at most one Stripe payment (the quote then
+# checks the total against the currency's own limits).
+MULTIPLIER_MIN_BPS = 1_000
+MULTIPLIER_MAX_BPS = 100_000
+PREMIUM_MAX_BPS = 50_000
+MULTIPLIER_FIELDS = (
+    "territory_country_bps",
+    "territory_region_bps",
+    "territory_worldwide_bps",
+    "duration_3m_bps",
+    "duration_6m_bps",
+    "duration_12m_bps",
+    "duration_24m_bps",
+)
+
+
+def _multiplier(default: int) -> models.PositiveIntegerField:
+    return models.PositiveIntegerField(
+        default=default,
+        validators=[MinValueValidator(MULTIPLIER_MIN_BPS), MaxValueValidator(MULTIPLIER_MAX_BPS)],
+    )
 
 
 class MediaType(models.TextChoices):
@@ -99,9 +124,7 @@ class TwinQuerySet(models.QuerySet["Twin"]):
 
     def in_catalogue(self) -> TwinQuerySet:
         """What brands may browse: published or paused (shown as unavailable)."""
-        return self.filter(
-            status__in=[Twin.Status.PUBLISHED, Twin.Status.PAUSED], consent_revoked_at__isnull=True
-        )
+        return self.filter(status__in=Twin.LISTED, consent_revoked_at__isnull=True)
 
 
 class Twin(TimeStampedModel):
@@ -149,6 +172,9 @@ class Twin(TimeStampedModel):
 
     objects = TwinQuerySet.as_manager()
 
+    # The statuses the catalogue lists (`in_catalogue`, `is_listed`).
+    LISTED = (Status.PUBLISHED, Status.PAUSED)
+
     class Meta:
         indexes = [
             models.Index(fields=["status", "-published_at"], name="twin_catalogue_idx"),
@@ -183,9 +209,25 @@ class Twin(TimeStampedModel):
     def is_bookable(self) -> bool:
         return self.status == self.Status.PUBLISHED and self.consent_revoked_at is None
 
+    @property
+    def is_listed(self) -> bool:
+        """In the catalogue (`TwinQuerySet.in_catalogue`), bookable or paused."""
+        return self.status in self.LISTED and self.consent_revoked_at is None
+
+
+# Where a twin's pictures are stored and served (`MEDIA_URL` + this folder + a random name).
+TWIN_PICTURES = "twins"
+
+
+def twin_picture_name(instance: TwinImage, filename: str) -> str:
+    return random_name(TWIN_PICTURES, filename)
+
 
 class TwinImage(TimeStampedModel):
-    """A preview picture in a twin's gallery. Stored re-encoded, EXIF stripped."""
+    """A preview picture in a twin's gallery. Stored re-encoded, EXIF stripped, privately
+    under random names: anyone sees the pictures of a bookable twin, only the twin's parties
+    (and signed-in users browsing the catalogue, for a paused one) see the others
+    (`selectors.twin_picture`)."""
 
     class Status(models.TextChoices):
         PROCESSING = "processing", "Processing"
@@ -193,10 +235,13 @@ class TwinImage(TimeStampedModel):
         FAILED = "failed", "Failed"
 
     twin = models.ForeignKey(Twin, on_delete=models.CASCADE, related_name="images")
-    image = models.ImageField(upload_to="twins/%Y/%m/")
+    # Indexed: a picture's URL is its name, looked up when the picture is asked for.
+    image = models.ImageField(storage=media_storage, upload_to=twin_picture_name, db_index=True)
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)
-    thumbnail = models.ImageField(upload_to="twins/thumbs/%Y/%m/", blank=True)
+    thumbnail = models.ImageField(
+        storage=media_storage, upload_to=twin_picture_name, blank=True, db_index=True
+    )
     alt_text = models.CharField(max_length=200, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PROCESSING)
@@ -214,14 +259,36 @@ class RateCard(TimeStampedModel):
 
     twin = models.OneToOneField(Twin, on_delete=models.CASCADE, related_name="rate_card")
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
-    exclusivity_premium_bps = models.PositiveIntegerField(default=5000)
-    territory_country_bps = models.PositiveIntegerField(default=10000)
-    territory_region_bps = models.PositiveIntegerField(default=20000)
-    territory_worldwide_bps = models.PositiveIntegerField(default=40000)
-    duration_3m_bps = models.PositiveIntegerField(default=10000)
-    duration_6m_bps = models.PositiveIntegerField(default=15000)
-    duration_12m_bps = models.PositiveIntegerField(default=25000)
-    duration_24m_bps = models.PositiveIntegerField(default=40000)
+    exclusivity_premium_bps = models.PositiveIntegerField(
+        default=5000, validators=[MaxValueValidator(PREMIUM_MAX_BPS)]
+    )
+    territory_country_bps = _multiplier(10000)
+    territory_region_bps = _multiplier(20000)
+    territory_worldwide_bps = _multiplier(40000)
+    duration_3m_bps = _multiplier(10000)
+    duration_6m_bps = _multiplier(15000)
+    duration_12m_bps = _multiplier(25000)
+    duration_24m_bps = _multiplier(40000)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(exclusivity_premium_bps__lte=PREMIUM_MAX_BPS),
+                name="rate_card_premium_bounded",
+            ),
+            *(
+                models.CheckConstraint(
+                    condition=Q(
+                        **{
+                            f"{name}__gte": MULTIPLIER_MIN_BPS,
+                            f"{name}__lte": MULTIPLIER_MAX_BPS,
+                        }
+                    ),
+                    name=f"rate_card_{name}_bounded",
+                )
+                for name in MULTIPLIER_FIELDS
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Rate card of {self.twin}"
@@ -231,15 +298,22 @@ class RateCardLine(models.Model):
     rate_card = models.ForeignKey(RateCard, on_delete=models.CASCADE, related_name="lines")
     media_type = models.CharField(max_length=10, choices=MediaType.choices)
     base_fee = models.PositiveBigIntegerField(
-        help_text="Minor units, for a 3-month licence in one country."
+        help_text="Minor units, for a 3-month licence in one country.",
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_CHARGE)],
     )
-    per_use_fee = models.PositiveBigIntegerField(default=0, help_text="Minor units per use.")
+    per_use_fee = models.PositiveBigIntegerField(
+        default=0, help_text="Minor units per use.", validators=[MaxValueValidator(MAX_CHARGE)]
+    )
 
     class Meta:
         ordering = ["media_type"]
         constraints = [
             models.UniqueConstraint(fields=["rate_card", "media_type"], name="rate_line_unique"),
             models.CheckConstraint(condition=Q(base_fee__gt=0), name="rate_line_fee_positive"),
+            models.CheckConstraint(
+                condition=Q(base_fee__lte=MAX_CHARGE, per_use_fee__lte=MAX_CHARGE),
+                name="rate_line_fees_bounded",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from django.db.models import Count, Q, QuerySet
 
 from marketplace.accounts.models import Organisation
 
-from .models import Talent, Twin
+from .models import Talent, Twin, TwinImage
 
 
 def agency_twins(agency: Organisation, *, status: str = "") -> QuerySet[Twin]:
@@ -56,3 +59,43 @@ def talent_twins(talent: Talent) -> QuerySet[Twin]:
         .prefetch_related("permitted_categories", "rate_card__lines")
         .order_by("display_name")
     )
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A stored picture the viewer may see; `public` when anyone may (and caches may keep it)."""
+
+    name: str
+    public: bool
+
+
+def twin_picture(viewer: Any, name: str) -> Picture:
+    """The ready picture or thumbnail stored under `name`. Anyone may see a bookable twin's;
+    a paused one's only signed-in users (who browse the catalogue); a draft, retired or revoked
+    twin's only its agency's members, its model and platform staff. One query for a bookable
+    twin's picture. Raises TwinImage.DoesNotExist for everyone else, as for a missing picture;
+    a picture still processing (the raw upload) is never shown."""
+    image = (
+        TwinImage.objects.filter(Q(image=name) | Q(thumbnail=name), status=TwinImage.Status.READY)
+        .select_related("twin__talent")
+        .only(
+            "twin__status",
+            "twin__consent_revoked_at",
+            "twin__agency",
+            "twin__talent__user",
+        )
+        .first()
+    )
+    if image is None:
+        raise TwinImage.DoesNotExist
+    twin = image.twin
+    if twin.is_bookable:
+        return Picture(name=name, public=True)
+    if viewer.is_authenticated and (
+        twin.is_listed
+        or viewer.user.is_staff
+        or (viewer.is_agency and viewer.organisation.pk == twin.agency_id)
+        or twin.talent.user_id == viewer.user.pk
+    ):
+        return Picture(name=name, public=False)
+    raise TwinImage.DoesNotExist

@@ -15,9 +15,23 @@ from marketplace.accounts.models import Membership, unique_slug
 from marketplace.accounts.services import invite_talent
 from marketplace.core import audit
 from marketplace.core.errors import PermissionDenied, TransitionError, ValidationFailed
+from marketplace.core.money import CHARGE_LIMITS, format_money
 
 from . import images
-from .models import Category, MediaType, RateCard, RateCardLine, StyleTag, Talent, Twin, TwinImage
+from .models import (
+    MULTIPLIER_FIELDS,
+    MULTIPLIER_MAX_BPS,
+    MULTIPLIER_MIN_BPS,
+    PREMIUM_MAX_BPS,
+    Category,
+    MediaType,
+    RateCard,
+    RateCardLine,
+    StyleTag,
+    Talent,
+    Twin,
+    TwinImage,
+)
 
 MAX_IMAGES_PER_TWIN = 12
 
@@ -157,6 +171,36 @@ class RateCardInput:
     duration_24m_bps: int = 40000
 
 
+def check_rate_card(card: RateCardInput, *, currency: str) -> None:
+    """Every fee and multiplier within its bounds. Raises ValidationFailed naming the field."""
+    low, high = CHARGE_LIMITS[currency]
+    for media_type, (base, per_use) in card.lines.items():
+        if not low <= base <= high:
+            raise ValidationFailed(
+                f"A base fee is between {format_money(low, currency)} and "
+                f"{format_money(high, currency)} (one payment).",
+                field=f"base_{media_type}",
+            )
+        if not 0 <= per_use <= high:
+            raise ValidationFailed(
+                f"A per-use fee is between {format_money(0, currency)} and "
+                f"{format_money(high, currency)}.",
+                field=f"use_{media_type}",
+            )
+    for name in MULTIPLIER_FIELDS:
+        if not MULTIPLIER_MIN_BPS <= getattr(card, name) <= MULTIPLIER_MAX_BPS:
+            raise ValidationFailed(
+                f"Multipliers are between {MULTIPLIER_MIN_BPS // 100} % and "
+                f"{MULTIPLIER_MAX_BPS // 100} % (0.1× to 10×).",
+                field=name,
+            )
+    if not 0 <= card.exclusivity_premium_bps <= PREMIUM_MAX_BPS:
+        raise ValidationFailed(
+            f"The exclusivity premium is between 0 % and {PREMIUM_MAX_BPS // 100} %.",
+            field="exclusivity_premium_bps",
+        )
+
+
 @transaction.atomic
 def set_rate_card(*, by: Membership, twin_id: int, card: RateCardInput) -> RateCard:
     """Replace the rate card's fees and multipliers. Raises ValidationFailed."""
@@ -165,11 +209,8 @@ def set_rate_card(*, by: Membership, twin_id: int, card: RateCardInput) -> RateC
     unknown = set(card.lines) - set(MediaType.values)
     if unknown:
         raise ValidationFailed(f"Unknown media type: {', '.join(sorted(unknown))}.")
-    if any(base <= 0 or per_use < 0 for base, per_use in card.lines.values()):
-        raise ValidationFailed("Base fees must be positive and per-use fees not negative.")
     multipliers = {k: v for k, v in vars(card).items() if k != "lines"}
-    if any(v < 0 or v > 1_000_000 for v in multipliers.values()):
-        raise ValidationFailed("Multipliers must be between 0 and 100×.")
+    check_rate_card(card, currency=twin.currency)
     rate_card, _ = RateCard.objects.update_or_create(
         twin=twin, defaults={"currency": twin.currency, **multipliers}
     )
@@ -287,8 +328,10 @@ def process_twin_image(*, image_id: int) -> TwinImage | None:
         image.save(update_fields=["status", "updated_at"])
         return image
     old_name = image.image.name
-    image.image.save(f"twin-{image.twin_id}-{image.pk}.{ext}", ContentFile(clean), save=False)
-    image.thumbnail.save(f"twin-{image.twin_id}-{image.pk}.jpg", ContentFile(thumb), save=False)
+    # Stored under new random names (the field's upload_to): nothing in a picture's URL says
+    # whose it is, and the raw upload's name is never reused.
+    image.image.save(f"picture.{ext}", ContentFile(clean), save=False)
+    image.thumbnail.save("thumbnail.jpg", ContentFile(thumb), save=False)
     image.width, image.height = width, height
     image.status = TwinImage.Status.READY
     image.save()

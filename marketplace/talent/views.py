@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.utils.functional import SimpleLazyObject
+from django.views.decorators.http import require_POST, require_safe
 
 from marketplace.accounts.tenancy import TenantRequest, agency_required, talent_required
+from marketplace.core.api.auth import media_viewer
 from marketplace.core.audit import events_for
 from marketplace.core.errors import DomainError
+from marketplace.core.storage import picture_response
 
 from . import selectors, services
 from .forms import RateCardForm, RestrictionsForm, TalentForm, TwinForm, TwinImageForm
-from .models import Talent, Twin, TwinImage
+from .models import TWIN_PICTURES, Talent, Twin, TwinImage
 
 
 def _managers_only(request: TenantRequest) -> None:
@@ -136,7 +139,7 @@ def twin_rates(request: TenantRequest, twin_id: int) -> HttpResponse:
         try:
             services.set_rate_card(by=request.viewer.member, twin_id=twin.pk, card=form.card())
         except DomainError as exc:
-            form.add_error(None, exc.message)
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, "Rate card saved.")
             return redirect("talent:twin_manage", twin_id=twin.pk)
@@ -287,3 +290,15 @@ def my_restrictions(request: TenantRequest) -> HttpResponse:
         messages.success(request, "Your restrictions are saved and apply to every new request.")
         return redirect("talent:my_home")
     return render(request, "talent/my_restrictions.html", {"form": form})
+
+
+@require_safe
+def twin_picture(request: TenantRequest, name: str) -> FileResponse:
+    """A twin's picture or thumbnail, to whoever may see it (`selectors.twin_picture`)."""
+    # Resolved only if the picture is not public: a bookable twin's costs one query.
+    viewer = SimpleLazyObject(lambda: media_viewer(request))
+    try:
+        picture = selectors.twin_picture(viewer, f"{TWIN_PICTURES}/{name}")
+    except TwinImage.DoesNotExist as exc:
+        raise Http404 from exc
+    return picture_response(picture.name, public=picture.public)

@@ -199,7 +199,9 @@ def _create_endpoint(*, by: Membership, url: str, description: str) -> IssuedEnd
     live = BrandWebhookEndpoint.objects.select_for_update().for_brand(by.organisation).live()
     if len(live) >= MAX_ENDPOINTS_PER_BRAND:
         raise ValidationFailed(
-            f"At most {MAX_ENDPOINTS_PER_BRAND} endpoints; disable one first.", field="url"
+            f"At most {MAX_ENDPOINTS_PER_BRAND} endpoints; disable one first.",
+            field="url",
+            code="endpoint_limit",
         )
     secret = "whsec_" + secrets.token_urlsafe(32)
     endpoint = BrandWebhookEndpoint.objects.create(

@@ -31,6 +31,14 @@ def account_links_create(ctx: Context) -> dict[str, Any]:
     if account_id == platform_id(ctx):
         raise invalid("You cannot create an account link for the platform itself.", param="account")
     account = retrieve(ctx, "account", account_id, param="account", status=400, account="")
+    if link_type == "account_update" and account["type"] != "custom":
+        # Only accounts whose requirements the platform collects (Custom) can be updated
+        # through a link; Express and Standard accounts update their details with Stripe.
+        raise invalid(
+            f"You cannot create `account_update` type Account Links for {account['type']} "
+            "accounts. Use `account_onboarding` to collect outstanding requirements.",
+            param="type",
+        )
     token = random_token(24)
     expires_at = ctx.now + 300
     ctx.store.insert(

@@ -7,12 +7,12 @@ objects table; ``Stripe-Account`` names a connected account on every endpoint.
 from __future__ import annotations
 
 import copy
-import re
 from typing import Any
 
 from ..core import Context, new_id, random_token
 from ..errors import invalid, missing_param, unsupported
 from ..forms import Params
+from . import validation
 from .crud import (
     DELETE,
     GET,
@@ -23,7 +23,6 @@ from .crud import (
     platform_id,
     present,
     retrieve,
-    text,
     update,
 )
 from .validation import (
@@ -244,10 +243,8 @@ def accounts_create(ctx: Context) -> dict[str, Any]:
             "You cannot specify both `type` and `controller` when creating an account.",
             param="controller",
         )
-    country = (p.string("country") or "US").upper()
-    if not re.fullmatch(r"[A-Z]{2}", country):
-        raise invalid(f"Invalid country: {country}", param="country")
-    email = p.string("email")
+    country = validation.country(p) or "US"
+    email = validation.email(p)
     business_type = p.string("business_type", choices=BUSINESS_TYPES)
     capabilities = apply_capability_requests(p.hash("capabilities"), {}, onboarded=False)
     if account_type in ("express", "custom") and not capabilities:
@@ -333,7 +330,7 @@ def accounts_update(ctx: Context) -> dict[str, Any]:
         ctx,
         account,
         fields={
-            "email": text(),
+            "email": lambda obj, p, key: obj.__setitem__(key, validation.email(p, key)),
             "business_profile": set_profile,
             "business_type": set_business_type,
             "default_currency": set_currency,
@@ -371,8 +368,11 @@ def external_accounts_list(ctx: Context) -> dict[str, Any]:
     )
 
 
-def complete_onboarding(ctx: Context, account_id: str, *, complete: bool) -> dict[str, Any]:
-    """What the hosted onboarding page does when the user finishes (or leaves) it."""
+def complete_onboarding(
+    ctx: Context, account_id: str, *, complete: bool, account_number: str = "000123456789"
+) -> dict[str, Any]:
+    """What the hosted onboarding page does when the user finishes (or leaves) it; the bank
+    account may be one of Stripe's failing test accounts (``000111111113``: account_closed)."""
     account = retrieve(ctx, "account", account_id, account="")
     row = ctx.store.row(account_id)
     assert row is not None
@@ -406,12 +406,14 @@ def complete_onboarding(ctx: Context, account_id: str, *, complete: bool) -> dic
         "customer": None,
         "default_for_currency": True,
         "fingerprint": random_token(16),
-        "last4": "6789",
+        "last4": account_number[-4:],
         "metadata": {},
         "routing_number": "110000000",
         "status": "new",
     }
-    ctx.store.insert(bank, account=account_id, parent=account_id)
+    ctx.store.insert(
+        bank, account=account_id, parent=account_id, meta={"account_number": account_number}
+    )
     after = present(ctx, account)
     emit(ctx, "account.external_account.created", bank, account=account_id)
     emit(ctx, "account.updated", after, previous=diff(before, after), account=account_id)

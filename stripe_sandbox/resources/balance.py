@@ -39,6 +39,12 @@ def available(ctx: Context, account: str, cur: str) -> int:
     return balances(ctx, account).get(cur, {}).get("available", 0)
 
 
+def available_on(ctx: Context, txn_id: str | None) -> int:
+    """When a balance transaction's funds are (or were) available; now if there is none."""
+    txn = ctx.store.get(txn_id) if txn_id else None
+    return txn["available_on"] if txn else ctx.now
+
+
 def add_balance_transaction(
     ctx: Context,
     account: str,
@@ -50,7 +56,10 @@ def add_balance_transaction(
     reporting_category: str,
     description: str | None = None,
     fee: int = 0,
+    available_on: int | None = None,
 ) -> dict[str, Any]:
+    """Record a movement; ``available_on`` (default now) is when it counts as available."""
+    available_on = ctx.now if available_on is None else max(available_on, ctx.now)
     fee_details = []
     if fee:
         fee_details.append(
@@ -66,7 +75,7 @@ def add_balance_transaction(
         "id": new_id("txn"),
         "object": "balance_transaction",
         "amount": value,
-        "available_on": ctx.now,
+        "available_on": available_on,
         "balance_type": "payments",
         "created": ctx.now,
         "currency": cur,
@@ -77,7 +86,7 @@ def add_balance_transaction(
         "net": value - fee,
         "reporting_category": reporting_category,
         "source": source,
-        "status": "available",
+        "status": "available" if available_on <= ctx.now else "pending",
         "type": txn_type,
     }
     return ctx.store.insert(txn, account=account)

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..cards import TOKENS, TestCard, lookup
+from ..cards import CARDS, TOKENS, TestCard, lookup
 from ..core import Context, new_id, random_token
-from ..errors import StripeError, invalid, no_such, unsupported
+from ..errors import DOC_URL, StripeError, invalid, no_such, unsupported
 from ..forms import Params
 from .balance import add_balance_transaction, card_fee
 from .crud import (
@@ -26,6 +26,7 @@ from .validation import (
     accept,
     amount,
     currency,
+    email,
 )
 
 
@@ -42,6 +43,7 @@ def build_charge(
     transfer_group: str | None,
     receipt_email: str | None,
     capture: bool,
+    authenticated: bool = False,
 ) -> dict[str, Any]:
     declined = card.declines
     charge_id = new_id("ch")
@@ -112,7 +114,16 @@ def build_charge(
                 "network_transaction_id": random_token(15),
                 "overcapture": {"maximum_amount_capturable": value, "status": "unavailable"},
                 "regulated_status": "unregulated",
-                "three_d_secure": None,
+                "three_d_secure": {
+                    "authentication_flow": "challenge",
+                    "electronic_commerce_indicator": "05",
+                    "result": "authenticated",
+                    "result_reason": None,
+                    "transaction_id": random_token(36),
+                    "version": "2.2.0",
+                }
+                if authenticated
+                else None,
                 "wallet": None,
             },
             "type": "card",
@@ -138,9 +149,21 @@ def build_charge(
     return charge
 
 
+def charge_card(charge: dict[str, Any]) -> TestCard | None:
+    """The test card a charge was made with."""
+    details = charge["payment_method_details"].get("card") or {}
+    for card in CARDS.values():
+        if card.fingerprint == details.get("fingerprint"):
+            return card
+    return None
+
+
 def settle_charge(ctx: Context, charge: dict[str, Any]) -> None:
-    """Credit the captured amount (minus Stripe's fee) to the balance of the charge's owner."""
+    """Credit the captured amount (minus Stripe's fee) to the balance of the charge's owner:
+    pending until ``available_on`` (Stripe's test-mode delay), unless the card is 0077."""
     captured = charge["amount_captured"]
+    card = charge_card(charge)
+    delay = 0 if card is not None and card.bypass_pending else ctx.config.available_delay
     txn = add_balance_transaction(
         ctx,
         ctx.account,
@@ -151,9 +174,26 @@ def settle_charge(ctx: Context, charge: dict[str, Any]) -> None:
         reporting_category="charge",
         description=charge["description"],
         fee=card_fee(ctx, captured),
+        available_on=ctx.now + int(delay),
     )
     charge["balance_transaction"] = txn["id"]
     ctx.store.save(charge)
+
+
+def payment_error(
+    card: TestCard, *, charge: dict[str, Any], pm: dict[str, Any] | None
+) -> dict[str, Any]:
+    """A decline as Stripe reports it (``last_payment_error``): keys without a value are
+    omitted, never null (no ``param`` for a decline, no ``decline_code`` for an expired card)."""
+    error: dict[str, Any] = {"charge": charge["id"], "code": card.error_code}
+    if card.decline_code:
+        error["decline_code"] = card.decline_code
+    error["doc_url"] = DOC_URL.format(code=card.error_code)
+    error["message"] = card.message
+    if pm is not None:
+        error["payment_method"] = pm
+    error["type"] = "card_error"
+    return error
 
 
 def card_error(
@@ -164,7 +204,9 @@ def card_error(
     pm: dict[str, Any] | None,
     ctx: Context,
 ) -> StripeError:
-    extra: dict[str, Any] = {"charge": charge["id"], "decline_code": card.decline_code}
+    extra: dict[str, Any] = {"charge": charge["id"]}
+    if card.decline_code:
+        extra["decline_code"] = card.decline_code
     if pi is not None:
         extra["payment_intent"] = present(ctx, pi)
     if pm is not None:
@@ -180,7 +222,13 @@ def card_error(
 
 
 def destination_payment(
-    ctx: Context, account_id: str, transfer_id: str, value: int, cur: str
+    ctx: Context,
+    account_id: str,
+    transfer_id: str,
+    value: int,
+    cur: str,
+    *,
+    available_on: int | None = None,
 ) -> dict[str, Any]:
     """The ``py_`` Charge a transfer creates on the connected account, with its credit."""
     payment_id = new_id("py")
@@ -192,6 +240,7 @@ def destination_payment(
         txn_type="payment",
         source=payment_id,
         reporting_category="charge",
+        available_on=available_on,
     )
     payment = {
         "id": payment_id,
@@ -281,7 +330,7 @@ def charges_create(ctx: Context) -> dict[str, Any]:
         description=p.string("description"),
         metadata=p.metadata(),
         transfer_group=p.string("transfer_group"),
-        receipt_email=p.string("receipt_email"),
+        receipt_email=email(p, "receipt_email"),
         capture=True,
     )
     if card.declines:

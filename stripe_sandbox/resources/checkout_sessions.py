@@ -18,13 +18,24 @@ from .crud import (
     retrieve,
     serve,
 )
-from .payment_intents import confirm_payment_intent, new_payment_intent
+from .payment_intents import (
+    authenticate_payment_intent,
+    confirm_payment_intent,
+    new_payment_intent,
+    refuse_card_statement_descriptor,
+)
 from .validation import (
     MIN_AMOUNT,
     accept,
     currency,
+    email,
     payment_method_types,
     url_param,
+)
+
+LOCALES = (
+    "auto bg cs da de el en en-GB es es-419 et fi fil fr fr-CA hr hu id it ja ko lt lv ms mt "
+    "nb nl pl pt pt-BR ro ru sk sl sv th tr vi zh zh-HK zh-TW"
 )
 
 
@@ -198,12 +209,12 @@ def checkout_create(ctx: Context) -> dict[str, Any]:
             "manual"
         ):
             raise unsupported(pid.name("capture_method"), "manual capture in Checkout")
+        refuse_card_statement_descriptor(pid)
         pi_data = {
             "description": pid.string("description"),
             "metadata": pid.metadata(),
             "transfer_group": pid.string("transfer_group"),
-            "receipt_email": pid.string("receipt_email"),
-            "statement_descriptor": pid.string("statement_descriptor", max_length=22),
+            "receipt_email": email(pid, "receipt_email"),
             "statement_descriptor_suffix": pid.string("statement_descriptor_suffix", max_length=22),
         }
     expires_at = p.integer("expires_at")
@@ -248,7 +259,7 @@ def checkout_create(ctx: Context) -> dict[str, Any]:
         "customer_creation": p.string("customer_creation", choices=("always", "if_required"))
         or "if_required",
         "customer_details": None,
-        "customer_email": p.string("customer_email"),
+        "customer_email": email(p, "customer_email"),
         "discounts": [],
         "expires_at": expires_at,
         "integration_identifier": None,
@@ -266,7 +277,7 @@ def checkout_create(ctx: Context) -> dict[str, Any]:
             },
         },
         "livemode": False,
-        "locale": p.string("locale"),
+        "locale": p.string("locale", choices=tuple(LOCALES.split())),
         "managed_payments": None,
         "metadata": p.metadata(),
         "mode": "payment",
@@ -398,7 +409,6 @@ def pay_checkout_session(
             transfer_group=pi_data.get("transfer_group"),
             capture_method="automatic",
             receipt_email=pi_data.get("receipt_email") or email or session["customer_email"],
-            statement_descriptor=pi_data.get("statement_descriptor"),
             statement_descriptor_suffix=pi_data.get("statement_descriptor_suffix"),
             automatic_payment_methods=False,
         )
@@ -414,7 +424,39 @@ def pay_checkout_session(
         if error.status != 402:
             raise
         return session, error
-    email = email or session["customer_email"]
+    if pi["status"] == "requires_action":
+        # 3-D Secure: the page shows the challenge; the session completes once it is passed.
+        ctx.store.save_meta(session["id"], {**row.meta, "email": email})
+        return session, None
+    return complete_session(ctx, session, email or session["customer_email"]), None
+
+
+def authenticate_checkout(
+    ctx: Context, session: dict[str, Any], *, succeed: bool
+) -> tuple[dict[str, Any], StripeError | None]:
+    """The customer completes (or fails) the 3-D Secure challenge on the payment page: the
+    session completes, or stays open with Stripe's authentication failure shown."""
+    pi = ctx.store.get(session["payment_intent"] or "", "payment_intent")
+    if session["status"] != "open" or pi is None or pi["status"] != "requires_action":
+        raise invalid("This Checkout Session is not waiting for authentication.", param="session")
+    authenticate_payment_intent(ctx, pi, succeed=succeed)
+    if pi["status"] != "succeeded":
+        error = pi["last_payment_error"]
+        return session, StripeError(
+            402, error["type"], CHECKOUT_AUTHENTICATION_FAILED, code=error["code"]
+        )
+    row = ctx.store.row(session["id"])
+    assert row is not None
+    return complete_session(ctx, session, row.meta.get("email") or session["customer_email"]), None
+
+
+CHECKOUT_AUTHENTICATION_FAILED = (
+    "We are unable to authenticate your payment method. Please choose a different payment "
+    "method and try again."
+)
+
+
+def complete_session(ctx: Context, session: dict[str, Any], email: str | None) -> dict:
     session["status"] = "complete"
     session["payment_status"] = "paid"
     session["url"] = None
@@ -437,7 +479,7 @@ def pay_checkout_session(
     }
     ctx.store.save(session)
     emit(ctx, "checkout.session.completed", session)
-    return session, None
+    return session
 
 
 def _token_for(spec: str) -> str:

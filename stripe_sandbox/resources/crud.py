@@ -296,6 +296,8 @@ def present(ctx: Context, obj: Obj) -> Obj:
         obj["reversals"] = embedded_list(
             ctx, "transfer_reversal", obj["id"], f"/v1/transfers/{obj['id']}/reversals"
         )
+    elif kind == "balance_transaction":
+        obj["status"] = "available" if obj["available_on"] <= ctx.now else "pending"
     elif kind == "account" and obj["id"] != platform_id(ctx):
         obj["external_accounts"] = embedded_list(
             ctx, "bank_account", obj["id"], f"/v1/accounts/{obj['id']}/external_accounts"

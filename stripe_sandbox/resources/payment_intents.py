@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..cards import TestCard
 from ..core import Context, new_id, random_token
-from ..errors import invalid
+from ..errors import DOC_URL, invalid
 from ..forms import Params
-from .charges import build_charge, card_error, settle_charge
+from .charges import build_charge, card_error, payment_error, settle_charge
 from .crud import (
     GET,
     POST,
@@ -24,7 +25,9 @@ from .validation import (
     accept,
     amount,
     currency,
+    email,
     payment_method_types,
+    url_param,
 )
 
 
@@ -101,8 +104,18 @@ def new_payment_intent(
     return pi
 
 
-def confirm_payment_intent(ctx: Context, pi: dict[str, Any], pm_spec: str | None) -> dict:
-    if pi["status"] not in ("requires_payment_method", "requires_confirmation"):
+AUTHENTICATION_FAILED = (
+    "The provided PaymentMethod has failed authentication. You can provide payment_method_data "
+    "or a new PaymentMethod to attempt to fulfill this PaymentIntent again."
+)
+
+
+def confirm_payment_intent(
+    ctx: Context, pi: dict[str, Any], pm_spec: str | None, *, return_url: str | None = None
+) -> dict:
+    """Confirm with a test card: a charge (succeeded or declined: 402 ``card_error``), or, for
+    a 3-D Secure card, ``requires_action`` until :func:`authenticate_payment_intent`."""
+    if pi["status"] not in OPEN_STATES:
         if pi["status"] == "succeeded":
             message = (
                 "You cannot confirm this PaymentIntent because it has already succeeded after "
@@ -123,6 +136,77 @@ def confirm_payment_intent(ctx: Context, pi: dict[str, Any], pm_spec: str | None
             code="payment_intent_unexpected_state",
         )
     pm, card = payment_method_for(ctx, pm_spec, param="payment_method")
+    if card.three_d_secure:
+        return require_action(ctx, pi, pm, return_url)
+    return charge_payment_intent(ctx, pi, pm, card)
+
+
+def require_action(
+    ctx: Context, pi: dict[str, Any], pm: dict[str, Any], return_url: str | None
+) -> dict[str, Any]:
+    """The card asks for 3-D Secure: the customer must authenticate on the (sandbox) issuer's
+    page before anything is charged."""
+    url = f"{ctx.base_url}/authenticate/{pi['id']}"
+    pi["status"] = "requires_action"
+    pi["payment_method"] = pm["id"]
+    pi["last_payment_error"] = None
+    if return_url:
+        pi["next_action"] = {
+            "type": "redirect_to_url",
+            "redirect_to_url": {"return_url": return_url, "url": url},
+        }
+    else:
+        pi["next_action"] = {
+            "type": "use_stripe_sdk",
+            "use_stripe_sdk": {
+                "type": "three_d_secure_redirect",
+                "stripe_js": url,
+                "source": new_id("src"),
+            },
+        }
+    ctx.store.save(pi)
+    row = ctx.store.row(pi["id"])
+    assert row is not None
+    ctx.store.save_meta(pi["id"], {**row.meta, "return_url": return_url})
+    emit(ctx, "payment_intent.requires_action", pi)
+    return pi
+
+
+def authenticate_payment_intent(ctx: Context, pi: dict[str, Any], *, succeed: bool) -> dict:
+    """The customer completes (or fails) the 3-D Secure challenge of a ``requires_action``
+    PaymentIntent: it is charged, or goes back to ``requires_payment_method`` with Stripe's
+    ``payment_intent_authentication_failure``."""
+    if pi["status"] != "requires_action":
+        raise invalid(
+            f"This PaymentIntent has a status of {pi['status']} and needs no authentication.",
+            code="payment_intent_unexpected_state",
+        )
+    pm, card = payment_method_for(ctx, pi["payment_method"], param="payment_method")
+    pi["next_action"] = None
+    if succeed:
+        return charge_payment_intent(ctx, pi, pm, card, authenticated=True)
+    pi["status"] = "requires_payment_method"
+    pi["payment_method"] = None
+    pi["last_payment_error"] = {
+        "code": "payment_intent_authentication_failure",
+        "doc_url": DOC_URL.format(code="payment_intent_authentication_failure"),
+        "message": AUTHENTICATION_FAILED,
+        "payment_method": pm,
+        "type": "invalid_request_error",
+    }
+    ctx.store.save(pi)
+    emit(ctx, "payment_intent.payment_failed", pi)
+    return pi
+
+
+def charge_payment_intent(
+    ctx: Context,
+    pi: dict[str, Any],
+    pm: dict[str, Any],
+    card: TestCard,
+    *,
+    authenticated: bool = False,
+) -> dict[str, Any]:
     manual = pi["capture_method"] == "manual"
     charge = build_charge(
         ctx,
@@ -136,25 +220,14 @@ def confirm_payment_intent(ctx: Context, pi: dict[str, Any], pm_spec: str | None
         transfer_group=pi["transfer_group"],
         receipt_email=pi["receipt_email"],
         capture=not manual,
+        authenticated=authenticated,
     )
     pi["latest_charge"] = charge["id"]
+    pi["next_action"] = None
     if card.declines:
         pi["status"] = "requires_payment_method"
         pi["payment_method"] = None
-        pi["last_payment_error"] = {
-            "advice_code": None,
-            "charge": charge["id"],
-            "code": card.error_code,
-            "decline_code": card.decline_code,
-            "doc_url": f"https://stripe.com/docs/error-codes/{card.error_code}",
-            "message": card.message,
-            "network_advice_code": None,
-            "network_decline_code": None,
-            "param": None,
-            "payment_method": pm,
-            "payment_method_type": "card",
-            "type": "card_error",
-        }
+        pi["last_payment_error"] = payment_error(card, charge=charge, pm=pm)
         ctx.store.save(pi)
         emit(ctx, "charge.failed", charge)
         emit(ctx, "payment_intent.payment_failed", pi)
@@ -174,6 +247,20 @@ def confirm_payment_intent(ctx: Context, pi: dict[str, Any], pm_spec: str | None
         emit(ctx, "charge.succeeded", charge)
         emit(ctx, "payment_intent.succeeded", pi)
     return pi
+
+
+def refuse_card_statement_descriptor(p: Params, key: str = "statement_descriptor") -> None:
+    """Since 2024 Stripe refuses ``statement_descriptor`` on card PaymentIntents (400)."""
+    if p.string(key):
+        raise invalid(
+            "The statement_descriptor parameter is not supported for the payment_method_type "
+            "`card`. To continue supporting payment_method_type `card`, please pass in "
+            "`statement_descriptor_suffix` or remove the `statement_descriptor` parameter "
+            "altogether. Please see https://support.stripe.com/questions/"
+            "use-of-the-statement-descriptor-parameter-on-paymentintents-for-card-charges for "
+            "additional details.",
+            param=p.name(key),
+        )
 
 
 @POST("/v1/payment_intents")
@@ -215,6 +302,10 @@ def payment_intents_create(ctx: Context) -> dict[str, Any]:
         apm.allow("enabled", "allow_redirects")
         automatic = bool(apm.boolean("enabled", default=True))
     p.string("confirmation_method", choices=("automatic", "manual"))
+    for flag in ("off_session", "error_on_requires_action", "use_stripe_sdk"):
+        p.boolean(flag)
+    refuse_card_statement_descriptor(p)
+    return_url = url_param(p, "return_url")
     pi = new_payment_intent(
         ctx,
         value=value,
@@ -226,8 +317,7 @@ def payment_intents_create(ctx: Context) -> dict[str, Any]:
             "capture_method", choices=("automatic", "automatic_async", "manual")
         )
         or "automatic_async",
-        receipt_email=p.string("receipt_email"),
-        statement_descriptor=p.string("statement_descriptor", max_length=22),
+        receipt_email=email(p, "receipt_email"),
         statement_descriptor_suffix=p.string("statement_descriptor_suffix", max_length=22),
         automatic_payment_methods=automatic,
     )
@@ -238,7 +328,7 @@ def payment_intents_create(ctx: Context) -> dict[str, Any]:
         pi["status"] = "requires_confirmation"
         ctx.store.save(pi)
     if p.boolean("confirm"):
-        confirm_payment_intent(ctx, pi, None)
+        confirm_payment_intent(ctx, pi, None, return_url=return_url)
     return present(ctx, pi)
 
 
@@ -274,6 +364,13 @@ def payment_intents_update(ctx: Context) -> dict[str, Any]:
     def set_currency(obj: dict[str, Any], p: Params, key: str) -> None:
         obj[key] = currency(p)
 
+    def set_receipt_email(obj: dict[str, Any], p: Params, key: str) -> None:
+        obj[key] = email(p, key)
+
+    def set_statement_descriptor(obj: dict[str, Any], p: Params, key: str) -> None:
+        refuse_card_statement_descriptor(p, key)
+        obj[key] = None
+
     def set_payment_method(obj: dict[str, Any], p: Params, key: str) -> None:
         spec = p.string(key)
         if spec:
@@ -292,9 +389,9 @@ def payment_intents_update(ctx: Context) -> dict[str, Any]:
             "amount": set_amount,
             "currency": set_currency,
             "description": text(),
-            "receipt_email": text(),
+            "receipt_email": set_receipt_email,
             "transfer_group": text(),
-            "statement_descriptor": text(max_length=22),
+            "statement_descriptor": set_statement_descriptor,
             "statement_descriptor_suffix": text(max_length=22),
             "payment_method": set_payment_method,
         },
@@ -312,9 +409,12 @@ def payment_intents_confirm(ctx: Context) -> dict[str, Any]:
         "error_on_requires_action",
         "use_stripe_sdk",
     )
+    for flag in ("off_session", "error_on_requires_action", "use_stripe_sdk"):
+        p.boolean(flag)
+    return_url = url_param(p, "return_url")
     if "receipt_email" in p:
-        pi["receipt_email"] = p.string("receipt_email")
-    confirm_payment_intent(ctx, pi, p.string("payment_method"))
+        pi["receipt_email"] = email(p, "receipt_email")
+    confirm_payment_intent(ctx, pi, p.string("payment_method"), return_url=return_url)
     return present(ctx, pi)
 
 

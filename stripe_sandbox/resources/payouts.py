@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core import Context, new_id, random_token
 from ..errors import balance_insufficient, invalid, no_such, unsupported
@@ -21,6 +21,29 @@ from .validation import (
     amount,
     currency,
 )
+
+if TYPE_CHECKING:
+    from ..app import App
+
+
+# Stripe's test bank account numbers whose payouts fail, and the failure each one gives.
+PAYOUT_FAILURES = {
+    "000111111116": "no_account",
+    "000111111113": "account_closed",
+    "000222222227": "insufficient_funds",
+    "000333333335": "debit_not_authorized",
+    "000444444440": "invalid_currency",
+}
+PAYOUT_FAILURE_MESSAGES = {
+    "no_account": "The bank account details on file are probably incorrect. No bank account "
+    "could be located with those details.",
+    "account_closed": "The bank account has been closed.",
+    "insufficient_funds": "Your Stripe account has insufficient funds to cover the payout.",
+    "debit_not_authorized": "Debit transactions are not approved on the bank account. (Stripe "
+    "requires bank accounts to be set up for both credit and debit payouts.)",
+    "invalid_currency": "The bank was unable to process this payout because of its currency. "
+    "This is probably because the bank account cannot accept payments in that currency.",
+}
 
 
 def platform_bank(ctx: Context) -> str:
@@ -77,6 +100,8 @@ def payouts_create(ctx: Context) -> dict[str, Any]:
     if available(ctx, ctx.account, cur) < value:
         raise balance_insufficient(payout=True)
     payout_id = new_id("po")
+    bank_row = ctx.store.row(bank_id)
+    failure = PAYOUT_FAILURES.get((bank_row.meta.get("account_number") if bank_row else "") or "")
     txn = add_balance_transaction(
         ctx,
         ctx.account,
@@ -93,7 +118,7 @@ def payouts_create(ctx: Context) -> dict[str, Any]:
         "amount": value,
         "application_fee": None,
         "application_fee_amount": None,
-        "arrival_date": ctx.now,
+        "arrival_date": ctx.now + int(ctx.config.payout_delay),
         "automatic": False,
         "balance_transaction": txn["id"],
         "created": ctx.now,
@@ -116,17 +141,54 @@ def payouts_create(ctx: Context) -> dict[str, Any]:
         "trace_id": {"status": "pending", "value": None},
         "type": "bank_account",
     }
-    ctx.store.insert(payout, account=ctx.account)
-    response = copy.deepcopy(payout)
+    ctx.store.insert(payout, account=ctx.account, meta={"failure": failure})
     emit(ctx, "payout.created", payout)
-    # Test-mode payouts arrive at once: the sandbox settles them in the same request.
-    payout["status"] = "paid"
-    payout["reconciliation_status"] = "completed"
-    payout["trace_id"] = {"status": "supported", "value": random_token(15).upper()}
+    return payout
+
+
+def advance_payouts(app: App) -> None:
+    """Move payouts on as the clock passes: ``in_transit`` halfway to ``arrival_date``, then
+    ``paid`` (or ``failed`` for a failing test bank account, the funds returned)."""
+    now = app.now()
+    for status in ("pending", "in_transit"):
+        for row in app.store.find("payout", where={"status": status}):
+            payout = row.data
+            ctx = app.context(row.account)
+            halfway = (payout["created"] + payout["arrival_date"]) / 2
+            if payout["status"] == "pending" and now >= halfway:
+                before = copy.deepcopy(payout)
+                payout["status"] = "in_transit"
+                ctx.store.save(payout)
+                emit(ctx, "payout.updated", payout, previous=diff(before, payout))
+            if payout["status"] == "in_transit" and now >= payout["arrival_date"]:
+                arrive(ctx, payout, row.meta.get("failure"))
+
+
+def arrive(ctx: Context, payout: dict[str, Any], failure: str | None) -> None:
+    before = copy.deepcopy(payout)
+    if failure:
+        txn = add_balance_transaction(
+            ctx,
+            ctx.account,
+            value=payout["amount"],
+            cur=payout["currency"],
+            txn_type="payout_failure",
+            source=payout["id"],
+            reporting_category="payout_reversal",
+            description="PAYOUT FAILURE",
+        )
+        payout["status"] = "failed"
+        payout["failure_code"] = failure
+        payout["failure_message"] = PAYOUT_FAILURE_MESSAGES[failure]
+        payout["failure_balance_transaction"] = txn["id"]
+        payout["trace_id"] = {"status": "unsupported", "value": None}
+    else:
+        payout["status"] = "paid"
+        payout["reconciliation_status"] = "completed"
+        payout["trace_id"] = {"status": "supported", "value": random_token(15).upper()}
     ctx.store.save(payout)
-    emit(ctx, "payout.updated", payout, previous=diff(response, payout))
-    emit(ctx, "payout.paid", payout)
-    return response
+    emit(ctx, "payout.updated", payout, previous=diff(before, payout))
+    emit(ctx, f"payout.{payout['status']}", payout)
 
 
 serve(

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..core import Context, new_id
 from ..errors import balance_insufficient, invalid, no_such
-from .balance import add_balance_transaction, available
+from .balance import add_balance_transaction, available, available_on
 from .crud import (
     GET,
     POST,
@@ -37,7 +37,11 @@ def reversals_create(ctx: Context) -> dict[str, Any]:
             param="amount",
         )
     destination = transfer["destination"]
-    if available(ctx, destination, transfer["currency"]) < value:
+    payment = ctx.store.get(transfer["destination_payment"], "charge", destination)
+    assert payment is not None
+    # Funds still pending on the connected account go back from its pending balance.
+    funds_on = available_on(ctx, payment["balance_transaction"])
+    if funds_on <= ctx.now and available(ctx, destination, transfer["currency"]) < value:
         raise balance_insufficient()
     reversal_id = new_id("trr")
     txn = add_balance_transaction(
@@ -49,11 +53,16 @@ def reversals_create(ctx: Context) -> dict[str, Any]:
         source=reversal_id,
         reporting_category="transfer_reversal",
         description=p.string("description"),
+        available_on=funds_on,
     )
-    payment = ctx.store.get(transfer["destination_payment"], "charge", destination)
-    assert payment is not None
     payment_refund = new_refund(
-        ctx, payment, value, account=destination, txn_type="payment_refund", prefix="pyr"
+        ctx,
+        payment,
+        value,
+        account=destination,
+        txn_type="payment_refund",
+        prefix="pyr",
+        available_on=funds_on,
     )
     reversal = {
         "id": reversal_id,

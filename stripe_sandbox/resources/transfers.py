@@ -6,7 +6,7 @@ from typing import Any
 
 from ..core import Context, new_id
 from ..errors import balance_insufficient, invalid, no_such, unsupported
-from .balance import add_balance_transaction, available
+from .balance import add_balance_transaction, available, available_on
 from .charges import destination_payment
 from .crud import (
     POST,
@@ -59,6 +59,9 @@ def transfers_create(ctx: Context) -> dict[str, Any]:
             code="insufficient_capabilities_for_transfer",
         )
     source_id = p.string("source_transaction")
+    # A transfer from a charge may go while its funds are pending: it takes them from that
+    # charge's pending balance, and the connected account gets them when the charge's would be.
+    funds_on = ctx.now
     if source_id:
         source = ctx.store.get(source_id, "charge", ctx.account)
         if source is None:
@@ -88,6 +91,7 @@ def transfers_create(ctx: Context) -> dict[str, Any]:
                 param="amount",
                 code="balance_insufficient",
             )
+        funds_on = available_on(ctx, source["balance_transaction"])
     elif available(ctx, ctx.account, cur) < value:
         raise balance_insufficient()
     transfer_id = new_id("tr")
@@ -100,8 +104,11 @@ def transfers_create(ctx: Context) -> dict[str, Any]:
         source=transfer_id,
         reporting_category="transfer",
         description=p.string("description"),
+        available_on=funds_on,
     )
-    payment = destination_payment(ctx, destination["id"], transfer_id, value, cur)
+    payment = destination_payment(
+        ctx, destination["id"], transfer_id, value, cur, available_on=funds_on
+    )
     transfer = {
         "id": transfer_id,
         "object": "transfer",

@@ -12,6 +12,7 @@ from marketplace.accounts.models import ApiKey
 from marketplace.core.models import AuditEvent
 from tests.api.conftest import issue_key, key_client
 from tests.factories import UserFactory
+from tests.signin import sign_in_with_totp
 
 pytestmark = pytest.mark.django_db
 
@@ -20,9 +21,7 @@ CHANGELIST = "/admin/accounts/apikey/"
 
 @pytest.fixture
 def staff_client() -> Client:
-    client = Client()
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
+    return sign_in_with_totp(Client(), UserFactory(is_staff=True, is_superuser=True))
 
 
 @pytest.fixture
@@ -157,8 +156,7 @@ def test_staff_revoke_keys_through_the_owner_s_service(staff_client, keys, world
 def test_staff_who_may_only_view_keys_cannot_revoke_them(keys):
     viewer = UserFactory(is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_apikey"))
-    client = Client()
-    client.force_login(viewer)
+    client = sign_in_with_totp(Client(), viewer)
     dam = keys["DAM sync"]
 
     listing = client.get(CHANGELIST)

@@ -168,3 +168,17 @@ def test_every_party_may_browse(world):
 
     assert talent_client.get("/api/v1/catalogue/twins").status_code == 200
     assert member.user.is_authenticated
+
+
+def test_a_price_bound_finer_than_the_currency_s_unit_filters_by_whole_units(world):
+    """Found by schemathesis: 1,000.50 yen was a 500 (no yen has decimals)."""
+    TwinFactory(talent=TalentFactory(agency=AgencyFactory(currency="JPY")), price_from=1000)
+    client = key_client(world.tokens["brand_a"])
+
+    above = client.get("/api/v1/catalogue/twins?currency=JPY&price_min=999.5")
+    below = client.get("/api/v1/catalogue/twins?currency=JPY&price_max=1000.5")
+    outside = client.get("/api/v1/catalogue/twins?currency=JPY&price_min=1000.5")
+
+    assert above.status_code == below.status_code == outside.status_code == 200
+    assert len(above.json()["results"]) == len(below.json()["results"]) == 1
+    assert outside.json()["results"] == []

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from marketplace.licensing import services as licensing
 from marketplace.licensing.models import Licence
-from tests.api.conftest import key_client, session_client
+from tests.api.conftest import issue_key, key_client, session_client
 from tests.licensing.conftest import INTENDED_USE, make_terms
 
 pytestmark = pytest.mark.django_db
@@ -116,6 +116,68 @@ def test_a_repeated_request_with_an_idempotency_key_creates_one_licence(world):
     assert first.json() == again.json()
     assert again.headers["Idempotent-Replayed"] == "true"
     assert Licence.objects.count() == 1
+
+
+@pytest.mark.parametrize("role", ["finance", "member"])
+def test_a_colleague_who_may_not_request_is_refused_not_replayed(world, role):
+    # given a manager's request, answered and stored under an Idempotency-Key
+    body = {"twin": world.twin.slug, **terms_json()}
+    first = session_client(world.user("brand_a_manager")).post(
+        "/api/v1/licences", body, format="json", HTTP_IDEMPOTENCY_KEY="req-1"
+    )
+
+    # when a colleague without the role sends the same request with the same key
+    replay = session_client(world.user(f"brand_a_{role}")).post(
+        "/api/v1/licences", body, format="json", HTTP_IDEMPOTENCY_KEY="req-1"
+    )
+
+    # then she is refused as without a key, and shown nothing of the stored response
+    assert first.status_code == 201
+    assert replay.status_code == 403
+    assert replay.json()["error"]["code"] == "permission_denied"
+    assert "Idempotent-Replayed" not in replay.headers
+    assert first.json()["reference"] not in replay.content.decode()
+    assert Licence.objects.count() == 1
+
+
+def test_a_refused_colleague_does_not_spoil_the_key_for_a_manager(world):
+    # given a member without the role who tried first with a key
+    body = {"twin": world.twin.slug, **terms_json()}
+    refused = session_client(world.user("brand_a_member")).post(
+        "/api/v1/licences", body, format="json", HTTP_IDEMPOTENCY_KEY="req-1"
+    )
+
+    # when the manager sends the same request with the same key
+    response = session_client(world.user("brand_a_manager")).post(
+        "/api/v1/licences", body, format="json", HTTP_IDEMPOTENCY_KEY="req-1"
+    )
+
+    # then the request runs for her: the refusal was not stored under the key
+    assert refused.status_code == 403
+    assert response.status_code == 201
+    assert "Idempotent-Replayed" not in response.headers
+    assert Licence.objects.get().reference == response.json()["reference"]
+
+
+def test_a_key_without_the_write_scope_is_refused_not_replayed(world):
+    # given a request answered under an Idempotency-Key, and a second key of the same brand
+    # that may only read
+    body = {"twin": world.twin.slug, **terms_json()}
+    first = key_client(world.tokens["brand_a"]).post(
+        "/api/v1/licences", body, format="json", HTTP_IDEMPOTENCY_KEY="req-1"
+    )
+    reader = issue_key(world.members["brand_a_owner"], scopes=["licences:read"], name="Reader")
+
+    # when the read-only key sends the same request with the same key
+    replay = key_client(reader).post(
+        "/api/v1/licences", body, format="json", HTTP_IDEMPOTENCY_KEY="req-1"
+    )
+
+    # then it is refused for its scope
+    assert first.status_code == 201
+    assert replay.status_code == 403
+    assert replay.json()["error"]["code"] == "missing_scope"
+    assert "Idempotent-Replayed" not in replay.headers
 
 
 @pytest.mark.parametrize("role", ["finance", "member"])

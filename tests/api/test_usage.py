@@ -321,3 +321,18 @@ def test_a_full_batch_of_1000(world):
     assert response.status_code == 200
     assert response.json()["summary"] == {"created": 1000, "replayed": 0, "refused": 0}
     assert UsageReport.objects.filter(licence=metered).count() == 1000
+
+
+def test_a_batch_shows_each_created_use_whole(world, licence):
+    """Found by schemathesis: a use in a batch's results lacked its licence."""
+    client = key_client(world.tokens["brand_a"])
+
+    response = client.post(
+        f"/api/v1/licences/{licence.reference}/uses/batch", {"uses": [use(1)]}, format="json"
+    )
+
+    created = response.json()["results"][0]["use"]
+    single = client.get(f"/api/v1/licences/{licence.reference}/uses").json()["results"][0]
+    assert response.status_code == 200
+    assert created == single
+    assert created["licence"] == licence.reference

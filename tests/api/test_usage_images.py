@@ -4,10 +4,12 @@ checked and re-encoded by `record_usage` exactly as the web form's upload is."""
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 from rest_framework.test import APIClient
@@ -17,6 +19,7 @@ from marketplace.payments.models import UsageReport
 from marketplace.talent.demo_images import studio_portrait
 from tests.api import test_usage
 from tests.api.conftest import key_client, session_client
+from tests.factories import UserFactory
 
 licence = test_usage.licence  # the fixture: brand A's active licence, at most 4 uses
 use = test_usage.use
@@ -33,7 +36,7 @@ def picture(seed: int = 7, *, fmt: str = "JPEG", name: str = "placement.jpg") ->
 
 
 def stored_files() -> set[Path]:
-    root = Path(settings.MEDIA_ROOT) / "usage"
+    root = Path(storages["media"].path("usage"))
     return {p for p in root.rglob("*") if p.is_file()} if root.exists() else set()
 
 
@@ -45,8 +48,8 @@ def test_a_use_with_a_picture_is_recorded_and_the_picture_is_shown_on_the_use(wo
 
     assert response.status_code == 201, response.content
     report = UsageReport.objects.get()
-    assert report.image.name.startswith("usage/")
-    assert report.image.name.endswith(".jpg")
+    assert re.fullmatch(r"usage/[0-9a-f]{2}/[0-9a-f]{32}\.jpg", report.image.name)
+    assert not (Path(settings.MEDIA_ROOT) / report.image.name).exists()
     with report.image.open("rb") as stored:
         assert Image.open(stored).size == (400, 500)
     assert response.json()["image"] == f"http://testserver{report.image.url}"
@@ -58,6 +61,61 @@ def test_a_use_with_a_picture_is_recorded_and_the_picture_is_shown_on_the_use(wo
     served = client.get(report.image.url)
     assert served.status_code == 200
     assert served["Content-Type"] == "image/jpeg"
+    assert served["Cache-Control"] == "private, no-store"
+    assert served["X-Content-Type-Options"] == "nosniff"
+
+
+def recorded_picture(world, licence, n: int = 1) -> UsageReport:
+    response = key_client(world.tokens["brand_a"]).post(
+        f"/api/v1/licences/{licence.reference}/uses",
+        {**use(n), "image": picture(n)},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.content
+    return UsageReport.objects.get(pk=response.json()["id"])
+
+
+ROLES = ("owner", "manager", "finance", "member")
+LICENCE_PARTIES = [
+    *(f"{org}_{role}" for org in ("brand_a", "agency_a") for role in ROLES),
+    "talent_a",
+]
+OUTSIDERS = [*(f"{org}_{role}" for org in ("brand_b", "agency_b") for role in ROLES), "talent_b"]
+
+
+def test_the_picture_of_a_use_is_shown_to_the_parties_of_its_licence(world, licence):
+    report = recorded_picture(world, licence)
+
+    for who in LICENCE_PARTIES:
+        response = session_client(world.user(who)).get(report.image.url)
+        assert response.status_code == 200, who
+        assert response["Cache-Control"] == "private, no-store", who
+    assert session_client(UserFactory(is_staff=True)).get(report.image.url).status_code == 200
+
+
+def test_the_picture_of_a_use_is_404_to_everyone_else(world, licence):
+    report = recorded_picture(world, licence)
+
+    for who in OUTSIDERS:
+        assert session_client(world.user(who)).get(report.image.url).status_code == 404, who
+    for key in ("brand_b", "agency_b"):
+        assert key_client(world.tokens[key]).get(report.image.url).status_code == 404, key
+    assert APIClient().get(report.image.url).status_code == 404
+    wrong_key = APIClient(HTTP_AUTHORIZATION="Bearer lk_nope_nope")
+    assert wrong_key.get(report.image.url).status_code == 404
+    assert session_client(UserFactory()).get(report.image.url).status_code == 404
+
+
+def test_pictures_of_uses_get_unrelated_names(world, licence):
+    first, second = recorded_picture(world, licence, 1), recorded_picture(world, licence, 2)
+
+    names = [first.image.name, second.image.name]
+    assert names[0] != names[1]
+    for name in names:
+        assert str(licence.pk) not in Path(name).stem.split("-")
+        assert f"use-{licence.pk}" not in name
+    keys = [int(Path(name).stem, 16) for name in names]
+    assert abs(keys[0] - keys[1]) > 2**64  # not a sequence
 
 
 def test_the_picture_is_kept_re_encoded_whatever_rides_along(world, licence):
@@ -208,3 +266,14 @@ def test_the_schema_documents_the_multipart_upload(db):
     assert "image" not in components[json_body]["properties"]
     report = components["UsageReport"]["properties"]["image"]
     assert report["type"] == "string" and report["nullable"] is True
+
+
+def test_a_missing_picture_answers_exactly_like_a_foreign_one(world, licence):
+    report = recorded_picture(world, licence)
+    outsider = session_client(world.user("brand_b_owner"))
+
+    foreign = outsider.get(report.image.url)
+    missing = outsider.get(f"/media/usage/{'0' * 2}/{'0' * 32}.jpg")
+
+    assert (foreign.status_code, missing.status_code) == (404, 404)
+    assert foreign.content == missing.content

@@ -361,8 +361,9 @@ def test_private_names_are_refused_with_a_clear_error_on_the_page_and_the_api(
     client.force_login(world.user("brand_a_owner"))
     api = key_client(world.tokens["brand_a"])
 
-    # (The forms' URL validation already refuses "LOCALHOST." with a trailing dot.)
-    for url in [url for url in PRIVATE_NAMES if "LOCALHOST." not in url]:
+    # (URL validation already refuses "LOCALHOST." with a trailing dot, and the API takes no
+    # IPv6 literal at all; both are refused before the address check.)
+    for url in [url for url in PRIVATE_NAMES if "LOCALHOST." not in url and "[" not in url]:
         page = client.post("/team/webhooks/", {"url": url, "description": "x"})
         answer = api.post("/api/v1/webhooks/endpoints", {"url": url}, format="json")
 
@@ -597,3 +598,20 @@ def test_https_delivery_to_the_checked_address_verifies_the_name_s_certificate(
     [request] = a.requests
     assert request["headers"]["Host"] == f"{name}:{port}"
     assert WebhookDelivery.objects.get().status == "delivered"
+
+
+def test_an_endpoint_over_the_limit_is_409_and_nothing_is_created(world):
+    """The limit is the brand's state, not a fault of the URL: 409, as the schema says."""
+    client = key_client(world.tokens["brand_a"])
+    for n in range(services.MAX_ENDPOINTS_PER_BRAND):
+        services.create_endpoint(
+            by=world.members["brand_a_manager"], url=f"https://hooks{n}.example.com/"
+        )
+
+    response = client.post(
+        "/api/v1/webhooks/endpoints", {"url": "https://one-more.example.com/"}, format="json"
+    )
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "endpoint_limit"
+    assert BrandWebhookEndpoint.objects.count() == services.MAX_ENDPOINTS_PER_BRAND

@@ -29,8 +29,8 @@ from marketplace.contracts.models import Contract
 from marketplace.core.models import AuditEvent
 from marketplace.licensing import services as licensing
 from marketplace.licensing.models import Consent, ExclusivityHold, Licence
-from marketplace.payments import services as payments
 from marketplace.payments.models import Charge, Earning, UsageReport, WebhookEvent
+from marketplace.payments.services import checkout
 from marketplace.payments.tasks import run_payouts_task
 from marketplace.talent.demo_images import studio_portrait
 from marketplace.talent.models import Talent, Twin
@@ -104,10 +104,10 @@ def awaiting_payment(c: Cast, **terms: Any) -> Licence:
 def paid(c: Cast, sandbox: Sandbox, **terms: Any) -> Licence:
     """Paid through Checkout on the sandbox, as the hosted page would: active, with earnings."""
     licence = awaiting_payment(c, **terms)
-    charge = payments.start_licence_checkout(by=c.buyer, reference=licence.reference)
+    charge = checkout.start_licence_checkout(by=c.buyer, reference=licence.reference)
     assert charge.checkout_session_id is not None
     sandbox.complete_checkout(charge.checkout_session_id, card="visa")
-    payments.complete_checkout(session_id=charge.checkout_session_id)
+    checkout.complete_checkout(session_id=charge.checkout_session_id)
     licence.refresh_from_db()
     assert licence.status == Licence.Status.ACTIVE
     return licence
@@ -317,19 +317,19 @@ def test_a_competitor_is_refused_the_exclusive_slot_without_learning_who_holds_i
         user=UserFactory(full_name="Rafa Rival"),
     )
     refusal = (
-        f"Not available: Beauty and cosmetics in DE, FR is held under an exclusive licence "
-        f"from {ymd(terms.start_date)} to {ymd(terms.end_date)}. Choose other dates, "
-        "territories or category."
+        f"Not available: Beauty and cosmetics in DE, FR is reserved by a pending exclusive "
+        f"request until {ymd(terms.end_date)}. Choose other dates, territories or category."
     )
 
     page = signed_in_page(rival.user)
     nav(page, "Catalogue")
     page.get_by_role("link", name=re.compile("Amara O. twin")).click()
     held_card = page.locator(
-        ".card", has=page.get_by_role("heading", name="Exclusivity already held")
+        ".card", has=page.get_by_role("heading", name="Exclusive licences held or reserved")
     )
     expect(held_card).to_contain_text(
         f"exclusive in Beauty and cosmetics · DE, FR · until {ymd(terms.end_date)}"
+        " · reserved by a pending request"
     )
     assert_not_on_page(page, HOLDER)
     shot(page, "blind availability")

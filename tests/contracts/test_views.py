@@ -15,6 +15,7 @@ from tests.factories import (
     TalentFactory,
     UserFactory,
 )
+from tests.signin import give_totp, sign_in_with_totp
 
 pytestmark = pytest.mark.django_db
 
@@ -93,7 +94,11 @@ def test_each_party_and_staff_can_read_the_contract(client, contract, parties):
         staff,
         reader,
     ]:
-        client.force_login(user)
+        if user.is_staff:  # staff only with the second factor
+            client.logout()
+            sign_in_with_totp(client, user)
+        else:
+            client.force_login(user)
         pdf = client.get(f"/licences/{ref}/contracts/{cref}/document.pdf")
         assert pdf.status_code == 200, user
         assert pdf["Content-Type"] == "application/pdf"
@@ -101,6 +106,25 @@ def test_each_party_and_staff_can_read_the_contract(client, contract, parties):
         assert b"".join(pdf.streaming_content) == contract.document.open("rb").read()
     download = client.get(f"/licences/{ref}/contracts/{cref}/document.pdf?download=1")
     assert download["Content-Disposition"] == f'attachment; filename="{cref}.pdf"'
+
+
+def test_staff_without_the_second_factor_get_no_contract(client, contract, parties):
+    # given staff with an authenticator whose session skipped its code
+    ref, cref = contract.licence.reference, contract.reference
+    staff = UserFactory(is_staff=True)
+    give_totp(staff)
+    client.force_login(staff)
+
+    for path in [
+        f"/licences/{ref}/contracts/{cref}/document.pdf",
+        f"/licences/{ref}/",
+        f"/admin/contracts/contract/{contract.pk}/change/",
+    ]:
+        response = client.get(path)
+        assert response.status_code == 302, path
+        assert response["Location"].startswith("/accounts/login/?next="), path
+        assert "_auth_user_id" not in client.session
+        client.force_login(staff)
 
 
 def test_panel_polls_while_awaiting_and_shows_whose_turn(client, contract, parties):
@@ -189,7 +213,7 @@ def test_staff_see_contracts_and_signatures_read_only_in_the_admin(client, contr
     from tests.contracts.conftest import sign_as
 
     sign_as(contract, parties["brand"])
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    sign_in_with_totp(client, UserFactory(is_staff=True, is_superuser=True))
 
     listing = client.get("/admin/contracts/contract/")
     detail = client.get(f"/admin/contracts/contract/{contract.pk}/change/")

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from marketplace.core.models import Notification
 from marketplace.licensing.models import Licence
-from marketplace.payments import services
 from marketplace.payments.models import Earning, UsageReport
+from marketplace.payments.services import checkout, onboarding, payouts
 from tests.factories import (
     AgencyFactory,
     BrandFactory,
@@ -23,7 +23,7 @@ from tests.factories import (
     TwinFactory,
     UserFactory,
 )
-from tests.payments.conftest import pay, signed_licence
+from tests.payments.conftest import pay, payout_actor, signed_licence
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +43,7 @@ def paid_world(stripe_env, brand_manager, agency_manager, twin):
         twin=twin,
         media_types=["social", "web"],
     )
-    pay(stripe_env, services.start_licence_checkout(by=finance, reference=eur.reference))
+    pay(stripe_env, checkout.start_licence_checkout(by=finance, reference=eur.reference))
     return {"licence": eur, "finance": finance}
 
 
@@ -62,10 +62,10 @@ def test_talent_figures_match_the_hand_computed_split(client, paid_world, twin):
 
 
 def test_after_payout_everything_is_paid_out(client, stripe_env, paid_world, twin):
-    account = services.ensure_connected_account(talent=twin.talent)
+    account = onboarding.ensure_connected_account(by=payout_actor(talent=twin.talent))
     stripe_env.complete_onboarding(account.stripe_id, complete=True)
-    services.sync_account(stripe_id=account.stripe_id)
-    services.plan_payout_run()
+    onboarding.sync_account(stripe_id=account.stripe_id)
+    payouts.plan_payout_run()
     client.force_login(twin.talent.user)
 
     page = text(client.get("/me/dashboard/"))

@@ -60,7 +60,7 @@ def test_rate_card_change_does_not_change_a_stored_quote(requested, agency_manag
     services_talent.set_rate_card(
         by=agency_manager,
         twin_id=requested.twin_id,
-        card=services_talent.RateCardInput(lines={"social": (5, 0)}),
+        card=services_talent.RateCardInput(lines={"social": (500, 0)}),
     )
 
     requested.refresh_from_db()
@@ -193,7 +193,7 @@ def test_same_brand_may_overlap_itself(brand_manager, twin):
     assert again.status == S.REQUESTED
 
 
-def test_conflict_names_window_category_and_territories_but_never_the_brand(
+def test_conflict_says_what_blind_availability_shows_and_never_the_brand(
     brand_manager, other_brand_manager, twin
 ):
     first = services.request_licence(
@@ -206,10 +206,13 @@ def test_conflict_names_window_category_and_territories_but_never_the_brand(
         )
 
     message = exc.value.message
-    assert "Beauty" in message and "FR" in message and "IT" not in message
     assert first.terms is not None
-    assert first.terms.start_date.isoformat() in message
-    assert first.terms.end_date.isoformat() in message
+    assert message == (
+        f"Not available: Beauty and cosmetics in FR is reserved by a pending exclusive request "
+        f"until {first.terms.end_date:%Y-%m-%d}. Choose other dates, territories or category."
+    )
+    # The start of another brand's window is not public (the catalogue shows "until").
+    assert first.terms.start_date.isoformat() not in message
     assert brand_manager.organisation.name not in message
     assert first.reference not in message
 

@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from marketplace.licensing.models import Licence, LicenceTerms
-from marketplace.payments import services
-from tests.factories import MembershipFactory
+from marketplace.payments.services import checkout
+from tests.factories import MembershipFactory, UserFactory
 from tests.flows import consented_licence
 
 
@@ -24,7 +24,7 @@ def signed_licence(*, brand_manager, agency_manager, twin, **terms) -> Licence:
 
 def pay(stripe_env, charge, card="visa"):
     stripe_env.complete_checkout(charge.checkout_session_id, card=card)
-    return services.complete_checkout(session_id=charge.checkout_session_id)
+    return checkout.complete_checkout(session_id=charge.checkout_session_id)
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def brand_finance(brand):
 
 @pytest.fixture
 def active_licence(stripe_env, awaiting_payment, brand_finance):
-    charge = services.start_licence_checkout(by=brand_finance, reference=awaiting_payment.reference)
+    charge = checkout.start_licence_checkout(by=brand_finance, reference=awaiting_payment.reference)
     pay(stripe_env, charge)
     awaiting_payment.refresh_from_db()
     return awaiting_payment
@@ -58,3 +58,14 @@ def started(active_licence):
     )
     active_licence.refresh_from_db()
     return active_licence
+
+
+def payout_actor(*, talent=None, organisation=None):
+    """Who sets the payee's payouts up: the model herself (given a sign-in if she has none),
+    or her agency's owner."""
+    if talent is not None:
+        if talent.user is None:
+            talent.user = UserFactory(email=f"signin-{talent.email}")
+            talent.save(update_fields=["user"])
+        return talent.user
+    return MembershipFactory(organisation=organisation, role="owner")

@@ -6,8 +6,9 @@ import pytest
 
 from marketplace.core.errors import PermissionDenied, TransitionError
 from marketplace.licensing.models import Licence
-from marketplace.payments import ledger, services
+from marketplace.payments import ledger
 from marketplace.payments.models import Charge, Earning, LedgerAccount
+from marketplace.payments.services import checkout
 from tests.factories import MembershipFactory
 from tests.payments.conftest import pay
 
@@ -19,7 +20,7 @@ def test_paying_the_licence_fee_activates_the_licence_and_books_the_split(
     stripe_env, awaiting_payment, brand_finance
 ):
     # social 1,000 + web 1,500, region ×2, 3 months ×1 = 5,000.00 EUR
-    charge = services.start_licence_checkout(by=brand_finance, reference=awaiting_payment.reference)
+    charge = checkout.start_licence_checkout(by=brand_finance, reference=awaiting_payment.reference)
     assert charge.amount == 500_000
     assert charge.checkout_url.startswith(stripe_env.base_url)
 
@@ -52,19 +53,19 @@ def test_paying_the_licence_fee_activates_the_licence_and_books_the_split(
 
 
 def test_completing_twice_books_once(stripe_env, awaiting_payment, brand_finance):
-    charge = services.start_licence_checkout(by=brand_finance, reference=awaiting_payment.reference)
+    charge = checkout.start_licence_checkout(by=brand_finance, reference=awaiting_payment.reference)
     pay(stripe_env, charge)
     assert charge.checkout_session_id is not None
 
-    services.complete_checkout(session_id=charge.checkout_session_id)
-    services.complete_checkout(session_id=charge.checkout_session_id)
+    checkout.complete_checkout(session_id=charge.checkout_session_id)
+    checkout.complete_checkout(session_id=charge.checkout_session_id)
 
     assert Earning.objects.count() == 2
     assert ledger.balance(ledger.account(K.CASH, "EUR")) == 500_000 - 14_530
 
 
 def test_a_declined_card_leaves_the_licence_waiting(stripe_env, awaiting_payment, brand_finance):
-    charge = services.start_licence_checkout(by=brand_finance, reference=awaiting_payment.reference)
+    charge = checkout.start_licence_checkout(by=brand_finance, reference=awaiting_payment.reference)
 
     result = pay(stripe_env, charge, card="declined")
 
@@ -76,8 +77,8 @@ def test_a_declined_card_leaves_the_licence_waiting(stripe_env, awaiting_payment
 
 
 def test_starting_checkout_again_reuses_the_session(stripe_env, awaiting_payment, brand_finance):
-    first = services.start_licence_checkout(by=brand_finance, reference=awaiting_payment.reference)
-    second = services.start_licence_checkout(by=brand_finance, reference=awaiting_payment.reference)
+    first = checkout.start_licence_checkout(by=brand_finance, reference=awaiting_payment.reference)
+    second = checkout.start_licence_checkout(by=brand_finance, reference=awaiting_payment.reference)
 
     assert first.pk == second.pk
     assert first.checkout_session_id == second.checkout_session_id
@@ -86,12 +87,12 @@ def test_starting_checkout_again_reuses_the_session(stripe_env, awaiting_payment
 
 def test_members_and_other_brands_cannot_pay(stripe_env, awaiting_payment, brand, other_brand):
     with pytest.raises(PermissionDenied):
-        services.start_licence_checkout(
+        checkout.start_licence_checkout(
             by=MembershipFactory(organisation=brand, role="member"),
             reference=awaiting_payment.reference,
         )
     with pytest.raises(Licence.DoesNotExist):
-        services.start_licence_checkout(
+        checkout.start_licence_checkout(
             by=MembershipFactory(organisation=other_brand, role="owner"),
             reference=awaiting_payment.reference,
         )
@@ -102,7 +103,7 @@ def test_only_signed_licences_can_be_paid(stripe_env, awaiting_payment, brand_fi
     Licence.objects.filter(pk=awaiting_payment.pk).update(status=Licence.Status.CONSENTED)
 
     with pytest.raises(TransitionError):
-        services.start_licence_checkout(by=brand_finance, reference=awaiting_payment.reference)
+        checkout.start_licence_checkout(by=brand_finance, reference=awaiting_payment.reference)
 
 
 def test_pay_button_redirects_to_checkout_and_return_page_completes(
@@ -126,7 +127,7 @@ def test_pay_button_redirects_to_checkout_and_return_page_completes(
 def test_another_brand_cannot_use_the_return_page(
     client, stripe_env, awaiting_payment, brand_finance, other_brand
 ):
-    charge = services.start_licence_checkout(by=brand_finance, reference=awaiting_payment.reference)
+    charge = checkout.start_licence_checkout(by=brand_finance, reference=awaiting_payment.reference)
     stripe_env.complete_checkout(charge.checkout_session_id, card="visa")
     client.force_login(MembershipFactory(organisation=other_brand, role="owner").user)
 

@@ -37,7 +37,7 @@ from django.utils import timezone
 from config.celery import app as celery_app
 from marketplace.core.models import AuditEvent
 from marketplace.licensing.models import Licence
-from marketplace.payments import ledger, reconciliation, services
+from marketplace.payments import ledger, reconciliation
 from marketplace.payments.models import (
     Charge,
     ConnectedAccount,
@@ -47,10 +47,16 @@ from marketplace.payments.models import (
     PayoutRun,
     WebhookEvent,
 )
-from marketplace.payments.tasks import resume_stuck_payouts_task, run_payouts_task
+from marketplace.payments.services import checkout, onboarding, payouts
+from marketplace.payments.tasks import (
+    resume_stuck_payouts_task,
+    run_payouts_task,
+    settle_sending_payouts_task,
+)
 from stripe_sandbox.testing import Sandbox
 from tests.conftest import IN_CI, ROOT, celery_worker_command, celery_worker_env
 from tests.factories import AgencyFactory, TalentFactory
+from tests.payments.conftest import payout_actor
 
 pytestmark = [
     pytest.mark.celery_worker,
@@ -290,9 +296,9 @@ def onboard_payees(
             for t in range(talent_each)
         ]
         for owner in owners:
-            account = services.ensure_connected_account(**owner)
+            account = onboarding.ensure_connected_account(by=payout_actor(**owner))
             stripe_env.complete_onboarding(account.stripe_id)
-            synced = services.sync_account(stripe_id=account.stripe_id)
+            synced = onboarding.sync_account(stripe_id=account.stripe_id)
             assert synced is not None and synced.ready
             accounts.append(synced)
     return accounts
@@ -329,7 +335,9 @@ def seed_earnings(
             params={
                 "amount": amount,
                 "currency": "eur",
-                "source": "tok_visa",
+                # Funds available at once (as two days later): a payout here covers many
+                # charges, so its transfer cannot name one source_transaction.
+                "source": "tok_bypassPending",
                 "expand": ["balance_transaction"],
             }
         )
@@ -378,7 +386,7 @@ def seed_earnings(
                     amount=shares[account.pk],
                     currency="EUR",
                     brand_paid_at=now,
-                    due_by=now + timedelta(days=services.FWA_DAYS),
+                    due_by=now + timedelta(days=checkout.FWA_DAYS),
                 )
             )
     Earning.objects.bulk_create(earnings)
@@ -429,9 +437,31 @@ def test_a_payout_run_survives_killed_workers_without_duplicates_or_lost_earning
     workers.wait_until_idle(timeout=60)
     stuck_after_redelivery = Payout.objects.exclude(status=Payout.Status.PAID).count()
     runs_stuck_after_redelivery = PayoutRun.objects.exclude(status=PayoutRun.Status.DONE).count()
-    # Nothing is queued or in flight any more. What is unfinished now was lost for good,
-    # until the periodic sweep finds it some minutes later:
-    stale = timezone.now() - services.STUCK_PAYOUT_AFTER - timedelta(minutes=1)
+    # Nothing is queued or in flight any more. A payout whose transfer Stripe made (its
+    # worker died before writing it down) is settled by the sweep that looks it up, two
+    # minutes after its claim rather than fifteen:
+    made_at_stripe = {
+        int(t["metadata"]["payout_id"]) for t in stripe_env.state("transfer", account="platform")
+    }
+    unrecorded = set(
+        Payout.objects.filter(status=Payout.Status.SENDING, pk__in=made_at_stripe).values_list(
+            "pk", flat=True
+        )
+    )
+    confirming = timezone.now() - payouts.CONFIRM_SENDING_AFTER - timedelta(seconds=10)
+    Payout.objects.exclude(status=Payout.Status.PAID).update(updated_at=confirming)
+    settle_sending_payouts_task.delay()
+    wait_for(
+        lambda: (
+            not Payout.objects.filter(pk__in=made_at_stripe, status=Payout.Status.SENDING).exists()
+        ),
+        timeout=60,
+    )
+    workers.wait_until_idle(timeout=60)
+    assert not Payout.objects.filter(pk__in=unrecorded).exclude(status=Payout.Status.PAID).exists()
+    # What is unfinished now was lost for good, until the periodic sweep finds it some
+    # minutes later:
+    stale = timezone.now() - payouts.STUCK_PAYOUT_AFTER - timedelta(minutes=1)
     Payout.objects.exclude(status=Payout.Status.PAID).update(updated_at=stale)
     PayoutRun.objects.exclude(status=PayoutRun.Status.DONE).update(updated_at=stale)
     resume_stuck_payouts_task.delay()
@@ -441,13 +471,13 @@ def test_a_payout_run_survives_killed_workers_without_duplicates_or_lost_earning
     # Then: one transfer per account, every earning paid once, books and Stripe agree.
     transfers = stripe_env.state("transfer", account="platform")
     per_payout = Counter(t["metadata"]["payout_id"] for t in transfers)
-    payouts = Payout.objects.select_related("account")
+    made = Payout.objects.select_related("account")
     assert len(transfers) == paid() == Payout.objects.count() == total
     assert set(per_payout.values()) == {1}
-    assert {t["id"] for t in transfers} == set(payouts.values_list("transfer_id", flat=True))
-    assert {p.account_id: p.amount for p in payouts} == owed
+    assert {t["id"] for t in transfers} == set(made.values_list("transfer_id", flat=True))
+    assert {p.account_id: p.amount for p in made} == owed
     assert {t["destination"]: t["amount"] for t in transfers} == {
-        p.account.stripe_id: p.amount for p in payouts
+        p.account.stripe_id: p.amount for p in made
     }
     assert dict(Earning.objects.values_list("status").annotate(n=Count("id"))) == {
         Earning.Status.PAID: total * EARNINGS_PER_PAYEE
@@ -469,7 +499,8 @@ def test_a_payout_run_survives_killed_workers_without_duplicates_or_lost_earning
         f"\n  kills: {workers.kills['child']} pool processes, {workers.kills['worker']} whole "
         f"worker · payouts claimed again after a kill: {sum(a > 1 for a in attempts)} "
         f"({sum(attempts) - total} extra claims) · unfinished once the broker was idle: "
-        f"{stuck_after_redelivery} payouts, {runs_stuck_after_redelivery} runs · runs: "
+        f"{stuck_after_redelivery} payouts, {runs_stuck_after_redelivery} runs (transfer made, "
+        f"settled after 2 min: {len(unrecorded)}) · runs: "
         f"{PayoutRun.objects.count()} · transfers {len(transfers)} for {total} accounts"
     )
 
@@ -548,14 +579,16 @@ def test_webhooks_delivered_five_times_out_of_order_change_state_once(
         )
         try:
             # When: a brand pays a licence fee and twenty payees onboard, all at once.
-            charge = services.start_licence_checkout(
+            charge = checkout.start_licence_checkout(
                 by=brand_finance, reference=awaiting_payment.reference
             )
             stripe_env.complete_checkout(charge.checkout_session_id, card="visa")
             agency = awaiting_payment.agency
             owners: list[dict[str, Any]] = [{"organisation": agency}]
             owners += [{"talent": TalentFactory(agency=agency)} for _ in range(19)]
-            accounts = [services.ensure_connected_account(**owner) for owner in owners]
+            accounts = [
+                onboarding.ensure_connected_account(by=payout_actor(**owner)) for owner in owners
+            ]
             for account in accounts:
                 stripe_env.complete_onboarding(account.stripe_id)
             events = {e["id"]: e["type"] for e in stripe_env.events(None)}

@@ -22,8 +22,10 @@ import re
 
 import pytest
 
-from marketplace.payments import ledger, services
+from marketplace.payments import ledger
 from marketplace.payments.models import Charge, ConnectedAccount
+from marketplace.payments.services import checkout, onboarding
+from tests.payments.conftest import payout_actor
 
 TEST_KEY = os.environ.get("STRIPE_TEST_SECRET_KEY", "")
 
@@ -45,12 +47,14 @@ def stripe_test_mode(settings) -> None:
 
 def test_onboarding_creates_an_express_account_that_waits_for_its_details(twin):
     # when the model starts onboarding
-    account = services.ensure_connected_account(talent=twin.talent)
-    link = services.onboarding_link(account=account, return_path="/me/payouts/")
+    link = onboarding.onboarding_link(
+        by=payout_actor(talent=twin.talent), return_path="/me/payouts/"
+    )
+    account = ConnectedAccount.objects.get(talent=twin.talent)
     # then Stripe holds an Express account for them, not yet able to receive transfers
     assert re.fullmatch(r"acct_\w+", account.stripe_id)
     assert link.startswith(("https://", "http://"))
-    synced = services.sync_account(stripe_id=account.stripe_id)
+    synced = onboarding.sync_account(stripe_id=account.stripe_id)
     assert synced is not None
     assert (synced.details_submitted, synced.payouts_enabled, synced.ready) == (
         False,
@@ -58,7 +62,7 @@ def test_onboarding_creates_an_express_account_that_waits_for_its_details(twin):
         False,
     )
     # and asking again reuses the same account
-    assert services.ensure_connected_account(talent=twin.talent).pk == account.pk
+    assert onboarding.ensure_connected_account(by=twin.talent.user).pk == account.pk
     assert ConnectedAccount.objects.count() == 1
 
 
@@ -69,7 +73,7 @@ def test_checkout_session_carries_the_licence_fee_and_its_transfer_group(
 
     terms = awaiting_payment.current_terms
     # when the brand starts paying
-    charge = services.start_licence_checkout(by=brand_finance, reference=awaiting_payment.reference)
+    charge = checkout.start_licence_checkout(by=brand_finance, reference=awaiting_payment.reference)
     assert charge.checkout_session_id is not None
     # then Stripe's session asks for exactly the licence fee, tied to our charge
     session = get_stripe_client().v1.checkout.sessions.retrieve(charge.checkout_session_id)
@@ -79,7 +83,7 @@ def test_checkout_session_carries_the_licence_fee_and_its_transfer_group(
     assert session.client_reference_id == str(charge.pk)
     assert session.payment_status == "unpaid"
     # and an unpaid session books nothing, however often it is "completed"
-    assert services.complete_checkout(session_id=charge.checkout_session_id) is None
+    assert checkout.complete_checkout(session_id=charge.checkout_session_id) is None
     charge.refresh_from_db()
     awaiting_payment.refresh_from_db()
     assert charge.status == Charge.Status.OPEN
@@ -87,7 +91,7 @@ def test_checkout_session_carries_the_licence_fee_and_its_transfer_group(
     assert ledger.unbalanced_transactions() == []
     # when the session expires (the brand walked away), the next attempt gets a new one
     get_stripe_client().v1.checkout.sessions.expire(charge.checkout_session_id)
-    services.expire_checkout(session_id=charge.checkout_session_id)
-    again = services.start_licence_checkout(by=brand_finance, reference=awaiting_payment.reference)
+    checkout.expire_checkout(session_id=charge.checkout_session_id)
+    again = checkout.start_licence_checkout(by=brand_finance, reference=awaiting_payment.reference)
     assert again.pk == charge.pk
     assert again.checkout_session_id != session.id

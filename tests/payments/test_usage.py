@@ -11,8 +11,8 @@ from django.utils import timezone
 from marketplace.core.errors import PermissionDenied, ValidationFailed
 from marketplace.licensing import services as licensing
 from marketplace.licensing.models import Licence
-from marketplace.payments import services
 from marketplace.payments.models import Charge, Earning, UsageReport
+from marketplace.payments.services import checkout, usage
 from tests.factories import MembershipFactory
 from tests.flows import CTX
 from tests.payments.conftest import pay, signed_licence
@@ -29,11 +29,11 @@ def use(licence, key="k1", **overrides):
         "idempotency_key": key,
     }
     values.update(overrides)
-    return services.UsageInput(**values)
+    return usage.UsageInput(**values)
 
 
 def test_an_accepted_use_accrues_the_per_use_fee(started, brand_manager):
-    report, created = services.record_usage(
+    report, created = usage.record_usage(
         by=brand_manager, reference=started.reference, data=use(started, media_type="web")
     )
 
@@ -44,10 +44,8 @@ def test_an_accepted_use_accrues_the_per_use_fee(started, brand_manager):
 
 
 def test_same_key_returns_the_original_report(started, brand_manager):
-    first, _ = services.record_usage(
-        by=brand_manager, reference=started.reference, data=use(started)
-    )
-    again, created = services.record_usage(
+    first, _ = usage.record_usage(by=brand_manager, reference=started.reference, data=use(started))
+    again, created = usage.record_usage(
         by=brand_manager, reference=started.reference, data=use(started)
     )
 
@@ -57,10 +55,10 @@ def test_same_key_returns_the_original_report(started, brand_manager):
 
 
 def test_same_key_with_other_details_is_refused(started, brand_manager):
-    services.record_usage(by=brand_manager, reference=started.reference, data=use(started))
+    usage.record_usage(by=brand_manager, reference=started.reference, data=use(started))
 
     with pytest.raises(ValidationFailed, match="different report"):
-        services.record_usage(
+        usage.record_usage(
             by=brand_manager, reference=started.reference, data=use(started, territory="FR")
         )
 
@@ -82,7 +80,7 @@ def test_out_of_scope_uses_are_refused_with_the_reason(started, brand_manager, o
         overrides["used_on"] = started.current_terms.start_date - timedelta(days=1)
 
     with pytest.raises(ValidationFailed) as exc:
-        services.record_usage(
+        usage.record_usage(
             by=brand_manager, reference=started.reference, data=use(started, **overrides)
         )
 
@@ -94,19 +92,19 @@ def test_use_cap_is_enforced(stripe_env, brand_manager, agency_manager, twin, br
     licence = signed_licence(
         brand_manager=brand_manager, agency_manager=agency_manager, twin=twin, max_uses=2
     )
-    pay(stripe_env, services.start_licence_checkout(by=brand_finance, reference=licence.reference))
+    pay(stripe_env, checkout.start_licence_checkout(by=brand_finance, reference=licence.reference))
     from marketplace.licensing.models import LicenceTerms
 
     assert licence.terms_id is not None
     LicenceTerms.objects.filter(pk=licence.terms_id).update(start_date=timezone.localdate())
     licence.refresh_from_db()
     for key in ("a", "b"):
-        services.record_usage(
+        usage.record_usage(
             by=brand_manager, reference=licence.reference, data=use(licence, key=key)
         )
 
     with pytest.raises(ValidationFailed, match="cap is reached") as exc:
-        services.record_usage(
+        usage.record_usage(
             by=brand_manager, reference=licence.reference, data=use(licence, key="c")
         )
     assert exc.value.code == "use_cap_reached"
@@ -124,7 +122,7 @@ def test_uses_after_revocation_are_refused(started, brand_manager):
     )
 
     with pytest.raises(ValidationFailed) as exc:
-        services.record_usage(
+        usage.record_usage(
             by=brand_manager,
             reference=started.reference,
             data=use(started, used_on=timezone.localdate()),
@@ -134,7 +132,7 @@ def test_uses_after_revocation_are_refused(started, brand_manager):
 
 def test_inactive_licence_refuses_uses(awaiting_payment, brand_manager):
     with pytest.raises(ValidationFailed) as exc:
-        services.record_usage(
+        usage.record_usage(
             by=brand_manager, reference=awaiting_payment.reference, data=use(awaiting_payment)
         )
     assert exc.value.code == "licence_not_active"
@@ -142,27 +140,27 @@ def test_inactive_licence_refuses_uses(awaiting_payment, brand_manager):
 
 def test_other_brands_and_agencies_cannot_report(started, other_brand, agency_manager):
     with pytest.raises(Licence.DoesNotExist):
-        services.record_usage(
+        usage.record_usage(
             by=MembershipFactory(organisation=other_brand, role="owner"),
             reference=started.reference,
             data=use(started),
         )
     with pytest.raises(PermissionDenied):
-        services.record_usage(by=agency_manager, reference=started.reference, data=use(started))
+        usage.record_usage(by=agency_manager, reference=started.reference, data=use(started))
 
 
 def test_usage_is_billed_and_paid_into_earnings(stripe_env, started, brand_manager):
     for n, media in enumerate(["social", "web", "web"]):
-        services.record_usage(
+        usage.record_usage(
             by=brand_manager,
             reference=started.reference,
             data=use(started, key=f"u{n}", media_type=media),
         )
 
-    charge = services.bill_usage(brand=started.brand, currency="EUR")
+    charge = usage.bill_usage(by=brand_manager, currency="EUR")
     assert charge is not None
     assert charge.amount == 1_000 + 2_000 + 2_000
-    assert services.bill_usage(brand=started.brand, currency="EUR") is None
+    assert usage.bill_usage(by=brand_manager, currency="EUR") is None
     pay(stripe_env, charge)
 
     charge.refresh_from_db()
@@ -215,19 +213,19 @@ def test_two_requests_racing_with_one_key_record_one_use(
             pytest.fail(f"CI=true: {reason}")
         pytest.skip(reason)
     both_checked = threading.Barrier(2)
-    original = services._record_new_usage
+    original = usage._record_new_usage
 
     def after_the_check(**kwargs):
         both_checked.wait(timeout=10)
         return original(**kwargs)
 
-    monkeypatch.setattr(services, "_record_new_usage", after_the_check)
+    monkeypatch.setattr(usage, "_record_new_usage", after_the_check)
     results: list[tuple[int, bool]] = []
     errors: list[BaseException] = []
 
     def report() -> None:
         try:
-            got, created = services.record_usage(
+            got, created = usage.record_usage(
                 by=brand_manager, reference=started.reference, data=use(started, key="race")
             )
             results.append((got.pk, created))
@@ -256,15 +254,15 @@ def test_a_replay_answers_with_the_report_even_when_that_use_filled_the_cap(star
     # given a licence for one use, taken by the first report
     LicenceTerms.objects.filter(pk=started.terms_id).update(max_uses=1)
     started.refresh_from_db()
-    first, _ = services.record_usage(
+    first, _ = usage.record_usage(
         by=brand_manager, reference=started.reference, data=use(started, key="only")
     )
     # when the brand's pipeline sends that report again, and then a new one
-    again, created = services.record_usage(
+    again, created = usage.record_usage(
         by=brand_manager, reference=started.reference, data=use(started, key="only")
     )
     with pytest.raises(ValidationFailed) as refused:
-        services.record_usage(
+        usage.record_usage(
             by=brand_manager, reference=started.reference, data=use(started, key="second")
         )
     # then the replay gets the original report, the new use is refused, one use is counted

@@ -9,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from marketplace.core.errors import ValidationFailed
-from marketplace.payments import services
 from marketplace.payments.models import UsageReport
+from marketplace.payments.services import usage
 from marketplace.talent.demo_images import studio_portrait
 from tests.payments import test_usage
 
@@ -30,7 +30,7 @@ def png_with_payload() -> bytes:
 def test_a_use_picture_is_re_encoded_and_named_for_its_format(started, brand_manager):
     image = SimpleUploadedFile("screenshot.jpg", png_with_payload(), content_type="image/jpeg")
 
-    report, created = services.record_usage(
+    report, created = usage.record_usage(
         by=brand_manager, reference=started.reference, data=use(started, image=image)
     )
 
@@ -46,7 +46,7 @@ def test_an_svg_use_picture_is_refused_and_nothing_is_recorded(started, brand_ma
     image = SimpleUploadedFile("use.svg", svg, content_type="image/svg+xml")
 
     with pytest.raises(ValidationFailed, match="not a readable image"):
-        services.record_usage(
+        usage.record_usage(
             by=brand_manager, reference=started.reference, data=use(started, image=image)
         )
     assert UsageReport.objects.count() == 0

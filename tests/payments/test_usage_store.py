@@ -13,8 +13,9 @@ from marketplace.core import audit
 from marketplace.core.errors import ValidationFailed
 from marketplace.core.models import AuditEvent
 from marketplace.licensing.models import Licence, LicenceTerms
-from marketplace.payments import services, usage_store
+from marketplace.payments import usage_store
 from marketplace.payments.models import UsageReport
+from marketplace.payments.services import usage
 from marketplace.talent.models import Twin
 from tests.factories import BrandFactory
 
@@ -25,8 +26,8 @@ needs_postgresql = pytest.mark.skipif(
 )
 
 
-def use_input(key: str) -> services.UsageInput:
-    return services.UsageInput(
+def use_input(key: str) -> usage.UsageInput:
+    return usage.UsageInput(
         used_on=timezone.localdate(),
         media_type="social",
         territory="DE",
@@ -37,7 +38,7 @@ def use_input(key: str) -> services.UsageInput:
 
 def accepted(as_read: Licence, brand_manager, key: str) -> UsageReport:
     """The use, unsaved, as `record_usage` builds it from the licence as read."""
-    return services._accepted_use(by=brand_manager, licence=as_read, data=use_input(key), key=key)
+    return usage._accepted_use(by=brand_manager, licence=as_read, data=use_input(key), key=key)
 
 
 def written(report: UsageReport) -> tuple[dict, dict]:
@@ -113,7 +114,7 @@ def test_the_short_read_gives_what_the_orm_gives(started, brand_manager):
 def test_a_use_is_read_then_written_in_one_statement(started, brand_manager):
     data = use_input("one")
     with CaptureQueriesContext(connection) as queries:
-        services.record_usage(by=brand_manager, reference=started.reference, data=data)
+        usage.record_usage(by=brand_manager, reference=started.reference, data=data)
 
     control = {"BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"}
     statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
@@ -198,13 +199,13 @@ def test_a_licence_changed_after_the_read_is_checked_again_under_its_lock(
     # and the service, checking again under the lock, refuses with the reason or records
     data = use_input("late")
     if refusal is None:
-        report, created = services.record_usage(
+        report, created = usage.record_usage(
             by=brand_manager, reference=started.reference, data=data
         )
         assert created and report.pk
         assert Licence.objects.get(pk=started.pk).uses_count == counted + 1
     else:
         with pytest.raises(ValidationFailed) as exc:
-            services.record_usage(by=brand_manager, reference=started.reference, data=data)
+            usage.record_usage(by=brand_manager, reference=started.reference, data=data)
         assert exc.value.code == refusal
         assert not UsageReport.objects.exists()

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from marketplace.licensing.models import Licence
-from marketplace.payments import ledger, services
+from marketplace.payments import ledger
 from marketplace.payments.models import (
     Charge,
     ConnectedAccount,
@@ -19,6 +19,8 @@ from marketplace.payments.models import (
     LedgerAccount,
     WebhookEvent,
 )
+from marketplace.payments.services import checkout, onboarding, stripe_events
+from tests.payments.conftest import payout_actor
 
 pytestmark = pytest.mark.django_db
 SECRET = "whsec_likeness_tests"
@@ -51,7 +53,7 @@ def sandbox_events(stripe_env, *types: str) -> list[dict]:
 def test_checkout_events_delivered_five_times_in_any_order_change_state_once(
     client, stripe_env, awaiting_payment, brand_finance, django_capture_on_commit_callbacks
 ):
-    charge = services.start_licence_checkout(by=brand_finance, reference=awaiting_payment.reference)
+    charge = checkout.start_licence_checkout(by=brand_finance, reference=awaiting_payment.reference)
     stripe_env.complete_checkout(charge.checkout_session_id, card="visa")
     events = sandbox_events(
         stripe_env,
@@ -79,7 +81,7 @@ def test_checkout_events_delivered_five_times_in_any_order_change_state_once(
 def test_account_updated_refreshes_onboarding_state(
     client, stripe_env, talent, django_capture_on_commit_callbacks
 ):
-    account = services.ensure_connected_account(talent=talent)
+    account = onboarding.ensure_connected_account(by=payout_actor(talent=talent))
     stripe_env.complete_onboarding(account.stripe_id, complete=True)
     updated = [
         e
@@ -98,7 +100,7 @@ def test_account_updated_refreshes_onboarding_state(
 def test_bad_signatures_are_refused_and_change_nothing(
     client, stripe_env, awaiting_payment, brand_finance, problem
 ):
-    charge = services.start_licence_checkout(by=brand_finance, reference=awaiting_payment.reference)
+    charge = checkout.start_licence_checkout(by=brand_finance, reference=awaiting_payment.reference)
     stripe_env.complete_checkout(charge.checkout_session_id, card="visa")
     event = sandbox_events(stripe_env, "checkout.session.completed")[0]
     payload = json.dumps(event).encode()
@@ -125,12 +127,12 @@ def test_replay_command_reprocesses_stored_events(
 ):
     from django.core.management import call_command
 
-    charge = services.start_licence_checkout(by=brand_finance, reference=awaiting_payment.reference)
+    charge = checkout.start_licence_checkout(by=brand_finance, reference=awaiting_payment.reference)
     stripe_env.complete_checkout(charge.checkout_session_id, card="visa")
     event = sandbox_events(stripe_env, "checkout.session.completed")[0]
     # Stored, but its processing was lost (e.g. the worker died before running it).
     payload = json.dumps(event).encode()
-    services.receive_webhook(payload=payload, signature=signed(payload))
+    stripe_events.receive_webhook(payload=payload, signature=signed(payload))
     assert Charge.objects.get().status == Charge.Status.OPEN
 
     call_command("replay_stripe_events", "--unprocessed")

@@ -85,15 +85,23 @@ def test_axes_reset_lifts_the_lock(client, member):
     assert signed_in(client)
 
 
-def test_the_admin_login_shares_the_lock(client, member):
+def test_the_admin_is_behind_the_same_lock(client, member):
+    # given staff locked out at the site's sign-in
     member.is_staff = True
     member.save()
     for _ in range(5):
         sign_in(client, member.email, "wrong-password-1")
-    response = client.post(
+
+    # the admin's login takes no password, and sends them to the sign-in that is locked
+    admin_login = client.post(
         reverse("admin:login"),
         {"username": member.email, "password": PASSWORD},
         REMOTE_ADDR="203.0.113.7",
     )
-    assert response.status_code == 429
+    assert (admin_login.status_code, admin_login["Location"]) == (
+        302,
+        f"{LOGIN}?next=%2Fadmin%2F",
+    )
+    assert sign_in(client, member.email, PASSWORD).status_code == 429
     assert not signed_in(client)
+    assert client.get("/admin/").status_code == 302

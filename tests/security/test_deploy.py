@@ -9,19 +9,25 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def production_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "LIKENESS_"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "LIKENESS_", "STRIPE_"))
+    }
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings",
         DJANGO_PRODUCTION="1",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
         DJANGO_ALLOWED_HOSTS="likeness.example",
         DJANGO_DEBUG="0",
-        **extra,
+        STRIPE_SECRET_KEY=f"sk_live_{secrets.token_hex(24)}",
+        STRIPE_WEBHOOK_SECRET=f"whsec_{secrets.token_hex(24)}",
     )
+    env.update(extra)
     return env
 
 
@@ -71,3 +77,54 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = manage("check", env=env)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set in production" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"])
+def test_production_refuses_to_start_without_stripe_s_secrets(name):
+    # given production settings with one of Stripe's secrets unset (or blank)
+    for value in (None, " "):
+        env = production_env()
+        if value is None:
+            del env[name]
+        else:
+            env[name] = value
+
+        # when anything starts
+        result = manage("check", env=env)
+
+        # then it refuses, naming the secret
+        assert result.returncode != 0
+        assert f"{name} must be set to the account's own secret in production" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("STRIPE_SECRET_KEY", "sk_test_likeness_sandbox"),
+        ("STRIPE_SECRET_KEY", "sk_test_likeness_tests"),
+        ("STRIPE_WEBHOOK_SECRET", "whsec_likeness_sandbox"),
+        ("STRIPE_WEBHOOK_SECRET", "whsec_likeness_tests"),
+    ],
+)
+def test_production_refuses_the_sandbox_s_published_secrets(name, value):
+    # given production settings with a secret published in this repository
+    env = production_env(**{name: value})
+
+    # when anything starts
+    result = manage("check", env=env)
+
+    # then it refuses: with that secret anyone could sign a Stripe event
+    assert result.returncode != 0
+    assert f"{name} must be set to the account's own secret in production" in result.stderr
+
+
+def test_production_refuses_an_api_base_other_than_stripe_s():
+    # given production settings pointing the Stripe library at the local sandbox
+    env = production_env(STRIPE_API_BASE="http://127.0.0.1:12111")
+
+    # when anything starts
+    result = manage("check", env=env)
+
+    # then it refuses
+    assert result.returncode != 0
+    assert "STRIPE_API_BASE must be Stripe's own (unset) in production" in result.stderr

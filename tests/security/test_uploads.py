@@ -118,11 +118,13 @@ def test_served_media_has_its_content_type_and_nosniff(
             by=agency_manager, twin_id=draft_twin.pk, upload=upload(jpeg_with_html_appended())
         )
     image.refresh_from_db()
+    client.force_login(agency_manager.user)  # a draft's picture: for its agency only
 
     response = client.get(image.image.url)
 
     assert response.status_code == 200
     assert response["Content-Type"] == "image/jpeg"
     assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Cache-Control"] == "private, no-store"
     assert "default-src 'self'" in response["Content-Security-Policy"]
     assert HTML_PAYLOAD not in b"".join(response.streaming_content)

@@ -198,8 +198,10 @@ def paid_checkout(
     *,
     transfer_group: str | None = None,
     metadata: dict[str, str] | None = None,
+    card: str = "visa",
 ) -> tuple[Any, Any]:
-    """A completed Checkout Session and its PaymentIntent."""
+    """A completed Checkout Session and its PaymentIntent (``card="bypass_pending"``: the
+    funds are available at once instead of pending for two days)."""
     pid: dict[str, Any] = {"metadata": metadata or {}}
     if transfer_group:
         pid["transfer_group"] = transfer_group
@@ -221,7 +223,7 @@ def paid_checkout(
             "payment_intent_data": pid,
         }
     )
-    result = sandbox.complete_checkout(session.id)
+    result = sandbox.complete_checkout(session.id, card=card)
     assert "error" not in result, result
     return client.v1.checkout.sessions.retrieve(session.id), client.v1.payment_intents.retrieve(
         result["session"]["payment_intent"]

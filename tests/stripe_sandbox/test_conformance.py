@@ -412,7 +412,9 @@ def test_money_moves_add_up(stripe_client: stripe.StripeClient, stripe_sandbox: 
     model = onboarded_account(stripe_client, stripe_sandbox)
     start = usd_available(stripe_sandbox)
 
-    _session, intent = paid_checkout(stripe_client, stripe_sandbox, 10_000, transfer_group="g-1")
+    _session, intent = paid_checkout(
+        stripe_client, stripe_sandbox, 10_000, transfer_group="g-1", card="bypass_pending"
+    )
     charge = stripe_client.v1.charges.retrieve(
         intent.latest_charge, params={"expand": ["balance_transaction"]}
     )
@@ -487,13 +489,13 @@ def test_money_moves_add_up(stripe_client: stripe.StripeClient, stripe_sandbox: 
         options={"stripe_account": model.id},
     )
     assert payout.status == "pending"
-    assert stripe_client.v1.payouts.retrieve(
-        payout.id, options={"stripe_account": model.id}
-    ).status == ("paid")
-
     platform = stripe_client.v1.balance.retrieve()
     assert usd_of(platform) == start + 9_680 - 7_000 + 2_000 - 3_000
     assert usd_available(stripe_sandbox) == usd_of(platform)
+    stripe_sandbox.advance_clock(payout.arrival_date - payout.created)
+    assert stripe_client.v1.payouts.retrieve(
+        payout.id, options={"stripe_account": model.id}
+    ).status == ("paid")
     connected = stripe_client.v1.balance.retrieve(options={"stripe_account": model.id})
     assert [(b.currency, b.amount) for b in connected.available] == [("usd", 1_000)]
     model_types = [

@@ -252,7 +252,7 @@ def test_fifty_concurrent_transfers_never_overdraw(
     stripe_client: stripe.StripeClient, stripe_sandbox: Sandbox
 ):
     model = onboarded_account(stripe_client, stripe_sandbox)
-    paid_checkout(stripe_client, stripe_sandbox, 20_000)
+    paid_checkout(stripe_client, stripe_sandbox, 20_000, card="bypass_pending")
     available = usd_of(stripe_client.v1.balance.retrieve())
     share = available // 10 + 1  # exactly 9 shares fit
 
@@ -287,7 +287,9 @@ def test_state_survives_restart_and_reset_clears_it(tmp_path: Path):
     with run_sandbox(db) as box:
         client = box.client()
         model = onboarded_account(client, box)
-        _session, intent = paid_checkout(client, box, 3_000, metadata={"keep": "me"})
+        _session, intent = paid_checkout(
+            client, box, 3_000, metadata={"keep": "me"}, card="bypass_pending"
+        )
         key = {"idempotency_key": "survives-restart"}
         transfer = client.v1.transfers.create(
             params={"amount": 1_000, "currency": "usd", "destination": model.id}, options=key

@@ -115,7 +115,9 @@ def served(stripe_client: stripe.StripeClient, stripe_sandbox: Sandbox) -> dict[
         return result.json()
 
     model = onboarded_account(client, box)
-    session, intent = paid_checkout(client, box, 8_000, transfer_group="shape")
+    session, intent = paid_checkout(
+        client, box, 8_000, transfer_group="shape", card="bypass_pending"
+    )
     transfer = client.v1.transfers.create(
         params={"amount": 3_000, "currency": "usd", "destination": model.id}
     )

@@ -5,12 +5,23 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from marketplace.core.api.fields import QuerySerializer
+from marketplace.core.api.fields import KnownSlugField, QuerySerializer
 from marketplace.core.money import CURRENCY_CHOICES
+from marketplace.licensing.api.serializers import category_slugs
 from marketplace.licensing.selectors import blind_availability
 from marketplace.talent.models import MediaType, Twin, TwinImage
 
 from ..forms import SORT_CHOICES
+from ..selectors import catalogue_facets
+
+# What the filter form's price takes (at most 12 digits, 2 after the point), as a pattern
+# the schema can state: the form reads the number itself.
+PRICE_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
+
+
+def tag_slugs() -> list[str]:
+    """The tags the filter offers: those some listed twin holds."""
+    return [tag.slug for tag in catalogue_facets().tags]
 
 
 class CatalogueQuerySerializer(QuerySerializer):
@@ -19,27 +30,20 @@ class CatalogueQuerySerializer(QuerySerializer):
 
     q = serializers.CharField(required=False, max_length=100, help_text="Words to search for.")
     tag = serializers.ListField(
-        child=serializers.SlugField(max_length=40),
+        child=KnownSlugField(slugs=tag_slugs, max_length=40),
         required=False,
         help_text="Style tags; a twin must have every one.",
     )
-    category = serializers.SlugField(required=False, max_length=40)
+    category = KnownSlugField(slugs=category_slugs, required=False, max_length=40)
     hair = serializers.CharField(required=False, max_length=30)
     eyes = serializers.CharField(required=False, max_length=30)
     height_min = serializers.IntegerField(required=False, min_value=100, max_value=230)
     height_max = serializers.IntegerField(required=False, min_value=100, max_value=230)
     currency = serializers.ChoiceField(required=False, choices=CURRENCY_CHOICES)
-    price_min = serializers.DecimalField(
-        required=False,
-        min_value=0,
-        max_digits=12,
-        decimal_places=2,
-        coerce_to_string=False,
-        help_text="In major units (e.g. 1000.00).",
+    price_min = serializers.RegexField(
+        PRICE_PATTERN, required=False, help_text="In major units (e.g. 1000.00)."
     )
-    price_max = serializers.DecimalField(
-        required=False, min_value=0, max_digits=12, decimal_places=2, coerce_to_string=False
-    )
+    price_max = serializers.RegexField(PRICE_PATTERN, required=False)
     available = serializers.BooleanField(required=False, help_text="Taking bookings now.")
     sort = serializers.ChoiceField(required=False, choices=SORT_CHOICES)
 
@@ -109,6 +113,7 @@ class AvailabilitySerializer(serializers.Serializer):
     category = serializers.CharField()
     territories = serializers.CharField()
     until = serializers.DateField()
+    reserved = serializers.BooleanField(help_text="A pending request, not yet a licence in force.")
 
 
 class ImageSerializer(serializers.Serializer):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
@@ -49,6 +51,19 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'
+
+
+def media_viewer(request: HttpRequest) -> Viewer:
+    """Who asks for a private picture: an API key sent as for the API (picture URLs come in
+    API answers), else the signed-in session. A wrong or revoked key is an anonymous viewer,
+    never taken for the session."""
+    header = request.headers.get("Authorization", "").split()
+    if not header or header[0].lower() != KEYWORD:
+        return request.viewer  # type: ignore[attr-defined,no-any-return]
+    api_key = api_key_for_token(header[1]) if len(header) == 2 else None
+    if api_key is None:
+        return Viewer(user=AnonymousUser(), membership=None)
+    return key_viewer(api_key)
 
 
 def request_api_key(request: Request) -> ApiKey | None:

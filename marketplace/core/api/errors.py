@@ -17,7 +17,13 @@ from rest_framework.views import set_rollback
 
 from marketplace.core.errors import DomainError, PermissionDenied, TransitionError
 
-CONFLICT_CODES = {"exclusivity_conflict", "idempotency_conflict", "idempotency_in_progress"}
+CONFLICT_CODES = {
+    "exclusivity_conflict",
+    "idempotency_conflict",
+    "idempotency_in_progress",
+    # The brand's live endpoints are at the limit: a state, not a fault of the input.
+    "endpoint_limit",
+}
 
 
 class IdempotencyConflict(DomainError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from rest_framework import fields, serializers
@@ -78,3 +79,18 @@ class InputSerializer(serializers.Serializer):
             if errors:
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
+
+
+class BoundedListSerializer(serializers.ListSerializer):
+    """`many=True` with `min_length`/`max_length` that the schema states too (minItems and
+    maxItems; drf-spectacular leaves them out for a list of serializers)."""
+
+
+class KnownSlugField(serializers.SlugField):
+    """A slug naming a row that must exist (a category, a style tag). The schema lists the
+    slugs as an enum, read when the schema is generated; the service still refuses an
+    unknown one, so a slug added later is only missing from an older copy of the schema."""
+
+    def __init__(self, *, slugs: Callable[[], Iterable[str]], **kwargs: Any) -> None:
+        self.slugs = slugs
+        super().__init__(**kwargs)

@@ -5,7 +5,9 @@ hours, per organisation. A retry with the same key and the same request gets tha
 again, marked `Idempotent-Replayed: true`, without running anything; the same key with a
 different request is refused (409 idempotency_conflict), and so is a retry while the first is
 still running (409 idempotency_in_progress). Input that fails validation is refused before a
-key is taken, and an unexpected server error releases the key, so both can be retried.
+key is taken, and an unexpected server error releases the key, so both can be retried. The
+caller's permission is checked before anything else: a colleague who may not make the request
+is refused (403) exactly as without a key, never shown the stored response.
 """
 
 from __future__ import annotations
@@ -120,12 +122,21 @@ def _claim(
 
 
 def run_idempotent(
-    request: Request, *, organisation: Organisation, execute: Callable[[], Response]
+    request: Request,
+    *,
+    organisation: Organisation,
+    authorise: Callable[[], None],
+    execute: Callable[[], Response],
 ) -> Response:
-    """Run `execute` once per Idempotency-Key (when the request has one)."""
+    """Run `execute` once per Idempotency-Key (when the request has one).
+
+    `authorise` is the service's own permission check (raises PermissionDenied). It is asked
+    first, every time: a stored response is replayed only to someone who may make the request,
+    and someone who may not never takes (or spoils) a key."""
     key = header_key(request)
     if key is None:
         return execute()
+    authorise()
     record, replay = _claim(request, organisation, key, request_hash(request))
     if replay is not None:
         return replay

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -24,6 +25,11 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 Key = tuple[str, bool]  # (field name, descending)
+
+# A cursor is URL-safe base64 without padding. The schema states this shape; whether a
+# cursor of that shape is one the server issued is for the server to say, like an id.
+CURSOR_PATTERN = "^[A-Za-z0-9_-]*$"
+MAX_CURSOR_LENGTH = 2000
 
 
 def _keys(queryset: QuerySet) -> list[Key]:
@@ -86,10 +92,12 @@ def encode_cursor(values: list[Any]) -> str:
 
 def decode_cursor(cursor: str, keys: list[Key], model: Any) -> list[Any]:
     invalid = serializers.ValidationError({"cursor": ["Invalid cursor."]})
+    if len(cursor) > MAX_CURSOR_LENGTH or not re.fullmatch(CURSOR_PATTERN, cursor):
+        raise invalid
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise invalid from exc
     if not isinstance(values, list) or len(values) != len(keys):
         raise invalid
@@ -185,8 +193,13 @@ class KeysetPagination(BasePagination):
                 "name": self.cursor_query_param,
                 "required": False,
                 "in": "query",
-                "description": "The `next_cursor` of the previous page.",
-                "schema": {"type": "string"},
+                "description": "The `next_cursor` of the previous page (empty: the first "
+                "page). A cursor the server did not issue is refused (400).",
+                "schema": {
+                    "type": "string",
+                    "pattern": CURSOR_PATTERN,
+                    "maxLength": MAX_CURSOR_LENGTH,
+                },
             },
             {
                 "name": self.page_size_query_param,

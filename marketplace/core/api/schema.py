@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from django.db import DatabaseError
+from drf_spectacular.extensions import (
+    OpenApiAuthenticationExtension,
+    OpenApiSerializerFieldExtension,
+)
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
+from .fields import BoundedListSerializer, KnownSlugField
 from .idempotency import HEADER, KEY_PATTERN, MAX_KEY_LENGTH
 
 
@@ -76,3 +81,37 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
             "description": "An organisation API key, created by an owner under Team → API "
             "keys. Each endpoint names the scope it needs.",
         }
+
+
+class BoundedListExtension(OpenApiSerializerFieldExtension):
+    target_class = BoundedListSerializer
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        field = self.target
+        schema = auto_schema._unwrap_list_serializer(field, direction)
+        if field.min_length is not None:
+            schema["minItems"] = field.min_length
+        if field.max_length is not None:
+            schema["maxItems"] = field.max_length
+        return schema
+
+
+class KnownSlugExtension(OpenApiSerializerFieldExtension):
+    """The slugs that exist, as an enum (and "" where an empty query parameter is allowed)."""
+
+    target_class = KnownSlugField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        field = self.target
+        try:
+            slugs = sorted(field.slugs())
+        except DatabaseError:  # generated without a database: the slug's shape only
+            slugs = []
+        schema: dict[str, Any] = {"type": "string"}
+        if slugs:
+            schema["enum"] = [*slugs, ""] if field.allow_blank else slugs
+        else:
+            schema.update({"pattern": "^[-a-zA-Z0-9_]*$", "maxLength": field.max_length})
+        return schema

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from rest_framework import exceptions
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,6 +12,7 @@ from rest_framework.views import APIView
 from marketplace.accounts.tenancy import Viewer
 
 from .errors import error_body
+from .parsers import JsonParser
 
 
 class ApiView(APIView):
@@ -21,7 +21,7 @@ class ApiView(APIView):
     # 401/403/429 (documented in the schema). No docstring: the schema would show it as
     # every subclass's description.
 
-    parser_classes = [JSONParser]
+    parser_classes = [JsonParser]
     renderer_classes = [JSONRenderer]
     scopes: ClassVar[dict[str, str]] = {}
     error_statuses: ClassVar[tuple[int, ...]] = ()

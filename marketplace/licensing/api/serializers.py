@@ -2,17 +2,32 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from marketplace.core.api.fields import InputSerializer, QuerySerializer
-from marketplace.talent.models import MediaType
+from marketplace.core.api.fields import InputSerializer, KnownSlugField, QuerySerializer
+from marketplace.talent.models import Category, MediaType
 
 from ..models import ALTERATION_LIMITS, Consent, Licence, LicenceTerms
 from ..selectors import timeline
 from ..services import TermsInput, consent_statement
+from ..terms import MIN_INTENDED_USE_CHARS, MIN_INTENDED_USE_WORDS
+from ..territories import REGIONS, country_names
 
-TERRITORY_PATTERN = r"^[A-Za-z]{2,10}$"
+# The service's words (`[\w'-]+`), at least MIN_INTENDED_USE_WORDS of them. Whether enough
+# of them are specific rather than vague ("marketing", "various") is the service's to judge.
+INTENDED_USE_WORDS = rf"(?:[\w'-]+[^\w'-]+){{{MIN_INTENDED_USE_WORDS - 1}}}[\w'-]"
+
+
+def territory_choices() -> list[tuple[str, str]]:
+    """Regions first, then every ISO 3166-1 alpha-2 country, in capitals."""
+    regions = [(code, label) for code, (label, _) in REGIONS.items()]
+    return [*regions, *sorted(country_names().items())]
+
+
+def category_slugs() -> list[str]:
+    return list(Category.objects.values_list("slug", flat=True))
 
 
 class TermsInputSerializer(InputSerializer):
@@ -25,7 +40,7 @@ class TermsInputSerializer(InputSerializer):
         max_length=len(MediaType.choices),
     )
     territories = serializers.ListField(
-        child=serializers.RegexField(TERRITORY_PATTERN, max_length=10),
+        child=serializers.ChoiceField(choices=territory_choices()),
         min_length=1,
         max_length=300,
         help_text="ISO 3166-1 alpha-2 countries and/or regions (EU, EEA, NORDICS, DACH, "
@@ -33,9 +48,23 @@ class TermsInputSerializer(InputSerializer):
     )
     start_date = serializers.DateField()
     end_date = serializers.DateField()
-    category = serializers.SlugField(max_length=40)
+    category = KnownSlugField(
+        slugs=category_slugs,
+        max_length=40,
+        help_text="A category's slug; the twin must be offered for it.",
+    )
     intended_use = serializers.CharField(
-        max_length=2000, help_text="Specifically what will be shown, where, for what product."
+        min_length=MIN_INTENDED_USE_CHARS,
+        max_length=2000,
+        validators=[
+            RegexValidator(
+                INTENDED_USE_WORDS,
+                f"Describe the intended use in at least {MIN_INTENDED_USE_WORDS} words.",
+            )
+        ],
+        help_text=f"Specifically what will be shown, where, for what product: at least "
+        f"{MIN_INTENDED_USE_WORDS} words, enough of them specific (not 'marketing', "
+        "'various').",
     )
     exclusive = serializers.BooleanField(default=False)
     max_uses = serializers.IntegerField(
@@ -246,21 +275,24 @@ class ConsentRequestSerializer(LicenceSerializer):
         return consent_statement(licence)
 
 
+@extend_schema_field({"type": "boolean", "enum": [True]})
+class TrueField(serializers.BooleanField):
+    """A confirmation: only `true` is accepted."""
+
+
 class ConsentInputSerializer(InputSerializer):
     """What the consent page asks of the model: the terms they read, their typed name and
     the confirmation."""
 
-    terms_hash = serializers.CharField(
-        max_length=64,
+    terms_hash = serializers.RegexField(
+        r"^[0-9a-f]{64}$",
         help_text="The `terms_hash` of the terms shown. If the terms changed since, nothing "
         "is recorded (400 `terms_changed`): review them again.",
     )
     typed_name = serializers.CharField(
         max_length=150, help_text="Your full name, typed as your signature."
     )
-    confirm = serializers.BooleanField(
-        help_text="Must be true: you have read these terms and give your consent."
-    )
+    confirm = TrueField(help_text="Must be true: you have read these terms and give your consent.")
 
     def validate_confirm(self, value: bool) -> bool:
         if value is not True:

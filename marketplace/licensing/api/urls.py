@@ -1,6 +1,6 @@
 from django.urls import path
 
-from marketplace.core.api import converters  # noqa: F401  (registers ref, dbid, apislug)
+from marketplace.core import converters  # noqa: F401  (registers ref, dbid, apislug)
 
 from . import views
 

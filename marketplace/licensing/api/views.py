@@ -24,7 +24,7 @@ from marketplace.core.api.views import ApiView
 from marketplace.core.errors import PermissionDenied
 from marketplace.talent.models import Talent, Twin
 
-from .. import selectors, services
+from .. import selectors, services, terms
 from ..models import Licence
 from .serializers import (
     ConsentInputSerializer,
@@ -100,7 +100,12 @@ class LicenceListApi(ApiView):
             licence = services.request_licence(by=by, twin_id=twin.pk, terms=payload.to_terms())
             return Response(LicenceSerializer(licence).data, status=status.HTTP_201_CREATED)
 
-        return run_idempotent(request, organisation=by.organisation, execute=execute)
+        return run_idempotent(
+            request,
+            organisation=by.organisation,
+            authorise=lambda: services.check_may_request_licence(by),
+            execute=execute,
+        )
 
 
 class LicenceReadApi(ApiView):
@@ -201,17 +206,12 @@ class TwinQuoteApi(ApiView):
             raise Twin.DoesNotExist
         payload = TermsInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        checked, quote = services.preview_quote(twin=twin, terms=payload.to_terms())
-        brand_id = viewer.org.pk if viewer.is_brand else 0
-        blockers = list(
-            services.blocking_holds(twin_id=twin.pk, brand_id=brand_id, checked=checked)[:200]
-        )
-        conflict = services._conflict_error(checked, blockers).message if blockers else None
+        preview = terms.quote_preview(twin=twin, terms=payload.to_terms(), viewer=viewer.org)
         data = {
-            **quote.as_dict(),
-            "territories": checked.countries,
-            "available": not blockers,
-            "conflict": conflict,
+            **preview.quote.as_dict(),
+            "territories": preview.checked.countries,
+            "available": preview.available,
+            "conflict": preview.conflict,
         }
         return Response(QuoteSerializer(data).data)
 

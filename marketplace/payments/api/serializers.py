@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from marketplace.core.api.fields import InputSerializer
+from marketplace.core.api.fields import BoundedListSerializer, InputSerializer
+from marketplace.licensing.territories import country_names
 from marketplace.talent.models import MediaType
 
 from ..models import UsageReport
@@ -14,8 +15,9 @@ BATCH_LIMIT = 1000
 class UsageItemSerializer(InputSerializer):
     used_on = serializers.DateField()
     media_type = serializers.ChoiceField(choices=MediaType.choices)
-    territory = serializers.RegexField(
-        r"^[A-Za-z]{2}$", help_text="ISO 3166-1 alpha-2 country where the asset ran."
+    territory = serializers.ChoiceField(
+        choices=sorted(country_names().items()),
+        help_text="ISO 3166-1 alpha-2 country where the asset ran, in capitals.",
     )
     asset_reference = serializers.CharField(
         max_length=300, help_text="File name, URL or your DAM id."
@@ -26,6 +28,9 @@ class UsageItemSerializer(InputSerializer):
         help_text="Your id for this use: reporting it again returns the first report. "
         "Defaults to the request's Idempotency-Key (plus `:<index>` in a batch).",
     )
+
+    class Meta:
+        list_serializer_class = BoundedListSerializer
 
 
 class UsageUploadSerializer(UsageItemSerializer):

@@ -11,19 +11,21 @@ from typing import Any
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from marketplace.core.api.idempotency import header_key, run_idempotent
 from marketplace.core.api.pagination import KeysetPagination
+from marketplace.core.api.parsers import JsonParser
 from marketplace.core.api.schema import IDEMPOTENCY_PARAMETER
 from marketplace.core.api.views import ApiView
 from marketplace.core.errors import DomainError
 from marketplace.licensing import selectors as licensing_selectors
 from marketplace.licensing.models import Licence
 
-from .. import selectors, services
+from .. import rules, selectors
+from ..services import usage
 from .serializers import (
     UsageBatchResultSerializer,
     UsageBatchSerializer,
@@ -72,7 +74,7 @@ class LicenceUseListApi(ApiView):
     scopes = {"GET": "licences:read", "POST": "usage:write"}
     error_statuses = (400, 404, 409)
     pagination_class = KeysetPagination
-    parser_classes = [JSONParser, MultiPartParser]
+    parser_classes = [JsonParser, MultiPartParser]
 
     @extend_schema(responses=UsageReportSerializer(many=True), summary="Uses of a licence")
     def get(self, request: Request, reference: str) -> Response:
@@ -103,7 +105,7 @@ class LicenceUseListApi(ApiView):
         by = self.viewer.member
 
         def execute() -> Response:
-            report, created = services.record_usage(
+            report, created = usage.record_usage(
                 by=by,
                 reference=reference,
                 data=usage_input(payload.validated_data, default_key),
@@ -113,7 +115,12 @@ class LicenceUseListApi(ApiView):
                 status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
             )
 
-        return run_idempotent(request, organisation=by.organisation, execute=execute)
+        return run_idempotent(
+            request,
+            organisation=by.organisation,
+            authorise=lambda: rules.require_report_usage(by),
+            execute=execute,
+        )
 
 
 class LicenceUseBatchApi(ApiView):
@@ -132,9 +139,12 @@ class LicenceUseBatchApi(ApiView):
     )
     def post(self, request: Request, reference: str) -> Response:
         reference = _brand_licence(self, reference)
+        by = self.viewer.member
+        # The rule record_usage applies to each use, asked once: a member who may not commit
+        # the brand to fees is refused the whole batch (403), not each use in it.
+        rules.require_report_usage(by)
         payload = UsageBatchSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        by = self.viewer.member
         request_key = header_key(request)
         base = request_key or uuid.uuid4().hex
 
@@ -143,7 +153,7 @@ class LicenceUseBatchApi(ApiView):
             counts = {"created": 0, "replayed": 0, "refused": 0}
             for index, item in enumerate(payload.validated_data["uses"]):
                 try:
-                    report, created = services.record_usage(
+                    report, created = usage.record_usage(
                         by=by,
                         reference=reference,
                         data=usage_input(item, f"{base}:{index}"),
@@ -161,7 +171,13 @@ class LicenceUseBatchApi(ApiView):
                     error = None
                 counts[outcome] += 1
                 results.append({"index": index, "outcome": outcome, "use": use, "error": error})
-            body = {"licence": reference, "summary": counts, "results": results}
-            return Response(UsageBatchResultSerializer(body).data)
+            # Already serialized item by item: through the result serializer again, each
+            # use would lose its licence and picture (read as attributes of a dict).
+            return Response({"licence": reference, "summary": counts, "results": results})
 
-        return run_idempotent(request, organisation=by.organisation, execute=execute)
+        return run_idempotent(
+            request,
+            organisation=by.organisation,
+            authorise=lambda: rules.require_report_usage(by),
+            execute=execute,
+        )

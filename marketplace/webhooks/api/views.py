@@ -32,7 +32,7 @@ def _brand(view: ApiView) -> Organisation:
 
 class WebhookEndpointListApi(ApiView):
     scopes = {"GET": SCOPE, "POST": SCOPE}
-    error_statuses = (400, 404)
+    error_statuses = (400, 404, 409)
     pagination_class = KeysetPagination
 
     @extend_schema(responses=EndpointSerializer(many=True), summary="Webhook endpoints")

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from marketplace.payments.models import WebhookEvent
-from marketplace.payments.services import process_webhook_event
+from marketplace.payments.services.stripe_events import process_webhook_event
 
 
 class Command(BaseCommand):

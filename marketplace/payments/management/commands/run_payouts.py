@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from marketplace.payments.services import plan_payout_run
+from marketplace.payments.services.payouts import plan_payout_run
 
 
 class Command(BaseCommand):

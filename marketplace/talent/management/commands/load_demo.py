@@ -238,4 +238,4 @@ class Command(BaseCommand):
         sample = Talent.objects.filter(user__isnull=False).order_by("id").first()
         if sample:
             w(f"  talent  every twin's model, e.g. {sample.email}")
-        w("  staff   admin@likeness.test (Django admin at /admin/)")
+        w("  staff   admin@likeness.test (Django admin at /admin/, after setting up two-factor)")

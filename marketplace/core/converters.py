@@ -1,6 +1,6 @@
-"""Path converters for API URLs: a value that cannot be an id answers 404 before any query
-(an over-long integer would overflow the database column; a NUL byte is refused by
-PostgreSQL)."""
+"""Path converters for the site's and the API's URLs: a value that cannot be a reference or an
+id answers 404 before any query (an over-long integer would overflow the database column; a
+NUL byte is refused by PostgreSQL)."""
 
 from __future__ import annotations
 

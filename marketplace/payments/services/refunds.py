@@ -1,0 +1,200 @@
+"""Refunds: platform staff give a brand back part or all of a payment, and the same share of
+every transfer made from it is taken back.
+
+Stripe is never called while a row is locked: the refund is claimed (committed), made at
+Stripe under a key from its own id, then booked (committed) with the reversals it needs; each
+reversal is then made at Stripe under a key from its own id and booked. A crash anywhere
+leaves a pending refund or reversal, which the next refund of the charge (or
+`resume_refunds`) takes up under the same keys: nothing is refunded or reversed twice."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import stripe
+from django.db import transaction
+from django.db.models import Sum
+
+from marketplace.core import audit
+from marketplace.core.entry_points import system_entry_point
+from marketplace.core.errors import PermissionDenied, TransitionError, ValidationFailed
+from marketplace.core.stripe_client import get_stripe_client
+
+from .. import ledger
+from ..models import Charge, Earning, LedgerAccount, Payout, Refund, TransferReversal
+
+logger = logging.getLogger("likeness.payments")
+K = LedgerAccount.Kind
+
+
+def refund_charge(*, by: Any, charge_id: int, amount: int | None = None) -> Charge:
+    """Platform staff (`by`, a staff user) refund a brand: `amount` minor units, or all that
+    is left. Raises PermissionDenied, TransitionError, ValidationFailed, stripe.StripeError
+    (the refund is then marked failed and nothing else changed)."""
+    if not getattr(by, "is_staff", False):
+        raise PermissionDenied("Only platform staff refund payments.")
+    for pending in Refund.objects.filter(charge_id=charge_id, status=Refund.Status.PENDING):
+        _complete_refund(pending.pk)
+    refund = _claim_refund(charge_id=charge_id, amount=amount, by=by)
+    _complete_refund(refund.pk)
+    return Charge.objects.get(pk=charge_id)
+
+
+@system_entry_point
+def resume_refunds() -> int:
+    """Finish refunds and reversals left pending by a crash. Returns how many were pending."""
+    pending = list(Refund.objects.filter(status=Refund.Status.PENDING).values_list("pk", flat=True))
+    for refund_id in pending:
+        _complete_refund(refund_id)
+    unsent = TransferReversal.objects.filter(stripe_id="", refund__status=Refund.Status.REFUNDED)
+    for reversal_id in unsent.values_list("pk", flat=True):
+        _send_reversal(reversal_id)
+    return len(pending)
+
+
+def _claim_refund(*, charge_id: int, amount: int | None, by: Any) -> Refund:
+    with transaction.atomic():
+        charge = Charge.objects.select_for_update().get(pk=charge_id)
+        if charge.status not in {Charge.Status.PAID, Charge.Status.PARTIALLY_REFUNDED}:
+            raise TransitionError("Only a paid charge can be refunded.")
+        # A refund under way (claimed by someone else just now) counts as made.
+        under_way = (
+            charge.refunds.filter(status=Refund.Status.PENDING).aggregate(s=Sum("amount"))["s"] or 0
+        )
+        remaining = charge.amount - charge.refunded_amount - under_way
+        amount = remaining if amount is None else amount
+        if amount <= 0 or amount > remaining:
+            raise ValidationFailed(f"Refund between 1 and {remaining} minor units.")
+        refund = Refund.objects.create(charge=charge, amount=amount, requested_by=by)
+        audit.record(charge, "payments.refund_requested", actor=by, data={"amount": amount})
+    return refund
+
+
+def _complete_refund(refund_id: int) -> None:
+    refund = Refund.objects.select_related("charge").get(pk=refund_id)
+    if refund.status == Refund.Status.PENDING:
+        try:
+            made = get_stripe_client().v1.refunds.create(
+                params={
+                    "charge": refund.charge.stripe_charge_id,
+                    "amount": refund.amount,
+                    "metadata": {"charge_id": str(refund.charge_id), "refund_id": str(refund.pk)},
+                },
+                options={"idempotency_key": refund.idempotency_key},
+            )
+        except stripe.StripeError as exc:
+            if not _transient(exc):
+                Refund.objects.filter(pk=refund.pk, status=Refund.Status.PENDING).update(
+                    status=Refund.Status.FAILED, last_error=str(exc)[:500]
+                )
+                audit.record(refund.charge, "payments.refund_failed", data={"error": str(exc)})
+            raise
+        _book_refund(refund.pk, stripe_id=made.id)
+    for reversal_id in refund.reversals.filter(stripe_id="").values_list("pk", flat=True):
+        _send_reversal(reversal_id)
+
+
+def _transient(exc: stripe.StripeError) -> bool:
+    status = getattr(exc, "http_status", None) or 0
+    return isinstance(exc, stripe.APIConnectionError | stripe.RateLimitError) or (
+        status >= 500 or status == 409
+    )
+
+
+def _book_refund(refund_id: int, *, stripe_id: str) -> None:
+    """The refund made at Stripe, in our books once: the charge, each earning's share taken
+    back (planned as a reversal where its payout was paid), the ledger."""
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().get(pk=refund_id)
+        if refund.status != Refund.Status.PENDING:
+            return
+        charge = Charge.objects.select_for_update().get(pk=refund.charge_id)
+        amount = refund.amount
+        refunded_after = charge.refunded_amount + amount
+        cur = charge.currency
+        lines = [ledger.Line(ledger.account(K.CASH, cur), -amount)]
+        for earning in charge.earnings.select_for_update(of=("self",)).select_related(
+            "payout", "talent", "organisation"
+        ):
+            # The same fraction of each earning as of the charge, rounded half up.
+            share = min(
+                (earning.amount * amount + charge.amount // 2) // charge.amount, earning.net
+            )
+            if share <= 0:
+                continue
+            payable = ledger.payable(cur, talent=earning.talent, organisation=earning.organisation)
+            lines.append(ledger.Line(payable, share))
+            earning.reversed_amount += share
+            if earning.net == 0:
+                earning.status = Earning.Status.REVERSED
+            earning.save(update_fields=["reversed_amount", "status", "updated_at"])
+            if earning.payout and earning.payout.status == Payout.Status.PAID:
+                reversal, created = TransferReversal.objects.get_or_create(
+                    payout=earning.payout,
+                    refund=refund,
+                    defaults={"charge": charge, "amount": share},
+                )
+                if not created:
+                    reversal.amount += share
+                    reversal.save(update_fields=["amount", "updated_at"])
+        platform_part = amount - sum(line.amount for line in lines[1:])
+        lines.append(ledger.Line(ledger.account(K.PLATFORM_REVENUE, cur), platform_part))
+        ledger.post(
+            key=f"refund:{refund.pk}",
+            kind="refund",
+            description=f"Refund of charge {charge.pk}",
+            licence=charge.licence,
+            lines=[line for line in lines if line.amount],
+        )
+        charge.refunded_amount = refunded_after
+        charge.status = (
+            Charge.Status.REFUNDED
+            if refunded_after == charge.amount
+            else Charge.Status.PARTIALLY_REFUNDED
+        )
+        charge.save(update_fields=["refunded_amount", "status", "updated_at"])
+        refund.status = Refund.Status.REFUNDED
+        refund.stripe_id = stripe_id
+        refund.save(update_fields=["status", "stripe_id", "updated_at"])
+        audit.record(
+            charge, "payments.refunded", actor=refund.requested_by, data={"amount": amount}
+        )
+
+
+def _send_reversal(reversal_id: int) -> None:
+    """Take the reversal's share back from its transfer at Stripe, then book it once."""
+    reversal = TransferReversal.objects.select_related("payout").get(pk=reversal_id)
+    if reversal.stripe_id:
+        return
+    made = get_stripe_client().v1.transfers.reversals.create(
+        reversal.payout.transfer_id,
+        params={
+            "amount": reversal.amount,
+            "metadata": {"charge_id": str(reversal.charge_id), "reversal_id": str(reversal.pk)},
+        },
+        options={"idempotency_key": reversal.idempotency_key},
+    )
+    with transaction.atomic():
+        reversal = (
+            TransferReversal.objects.select_for_update(of=("self",))
+            .select_related("payout__account__talent", "payout__account__organisation", "refund")
+            .get(pk=reversal_id)
+        )
+        if reversal.stripe_id:
+            return
+        reversal.stripe_id = made.id
+        reversal.save(update_fields=["stripe_id", "updated_at"])
+        account = reversal.payout.account
+        cur = reversal.payout.currency
+        payable = ledger.payable(cur, talent=account.talent, organisation=account.organisation)
+        ledger.post(
+            key=f"reversal:{reversal.pk}",
+            kind="transfer_reversal",
+            description=f"Reversal from payout {reversal.payout_id}",
+            licence=reversal.refund.charge.licence if reversal.refund else None,
+            lines=[
+                ledger.Line(ledger.account(K.CASH, cur), reversal.amount),
+                ledger.Line(payable, -reversal.amount),
+            ],
+        )

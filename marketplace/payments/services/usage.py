@@ -1,0 +1,308 @@
+"""Usage billing: a brand reports each use of a licence (checked against it, its fee split
+stored with it), and pays its unbilled uses in one statement per currency."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.urls import reverse
+from django.utils import timezone
+
+from marketplace.accounts.models import Membership, Organisation, Role
+from marketplace.core import audit, notify
+from marketplace.core.entry_points import system_entry_point
+from marketplace.core.errors import DomainError, ValidationFailed
+from marketplace.licensing.models import Licence
+from marketplace.licensing.quotes import split_fee
+from marketplace.talent.images import check_upload, sanitised
+from marketplace.talent.models import MediaType
+
+from .. import usage_store
+from ..models import Charge, UsageReport
+from ..rules import require_pay, require_report_usage
+from .checkout import _claim_session, _new_session
+from .onboarding import _site
+
+
+@dataclass
+class UsageInput:
+    used_on: date
+    media_type: str
+    territory: str
+    asset_reference: str
+    idempotency_key: str
+    image: UploadedFile | None = None
+
+
+def _same_usage(report: UsageReport, data: UsageInput, licence_reference: str) -> bool:
+    return (
+        report.licence.reference == licence_reference
+        and report.used_on == data.used_on
+        and report.media_type == data.media_type
+        and report.territory == data.territory.upper()
+        and report.asset_reference == data.asset_reference.strip()
+    )
+
+
+def check_usage(
+    licence: Licence,
+    data: UsageInput,
+    *,
+    consent_revoked_at: datetime | None,
+    today: date | None = None,
+) -> None:
+    """Is this use inside the licence, whose model revoked consent for the twin at
+    `consent_revoked_at` (or never)? Raises ValidationFailed with the reason."""
+    today = today or timezone.localdate()
+    terms = licence.current_terms
+    if licence.status != Licence.Status.ACTIVE:
+        raise ValidationFailed(
+            f"The licence is {licence.get_status_display().lower()}, not active.",
+            code="licence_not_active",
+        )
+    revoked = consent_revoked_at
+    if revoked and data.used_on >= timezone.localtime(revoked).date():
+        raise ValidationFailed(
+            f"The model revoked consent on {revoked:%Y-%m-%d}; no use from that day on is allowed.",
+            code="consent_revoked",
+        )
+    if data.used_on > today:
+        raise ValidationFailed(
+            "A use cannot be reported before it happens.", field="used_on", code="future_use"
+        )
+    end = licence.effective_end
+    if data.used_on < terms.start_date or (end and data.used_on > end):
+        raise ValidationFailed(
+            f"{data.used_on:%Y-%m-%d} is outside the licence window "
+            f"{terms.start_date:%Y-%m-%d} – {end:%Y-%m-%d}.",
+            field="used_on",
+            code="outside_window",
+        )
+    if data.media_type not in terms.media_types:
+        label = (
+            MediaType(data.media_type).label
+            if data.media_type in MediaType.values
+            else data.media_type
+        )
+        raise ValidationFailed(
+            f"{label} is not licensed (licensed: {', '.join(terms.media_labels())}).",
+            field="media_type",
+            code="media_not_licensed",
+        )
+    if data.territory.upper() not in terms.territories:
+        raise ValidationFailed(
+            f"{data.territory.upper()} is not a licensed territory ({terms.territory_label}).",
+            field="territory",
+            code="territory_not_licensed",
+        )
+    if not data.asset_reference.strip():
+        raise ValidationFailed(
+            "Give the asset a reference (file name, URL or DAM id).", field="asset_reference"
+        )
+
+
+def record_usage(*, by: Membership, reference: str, data: UsageInput) -> tuple[UsageReport, bool]:
+    """The brand reports one use. Idempotent per brand-supplied key.
+
+    Returns (report, created). Raises ValidationFailed (out of scope, with the reason),
+    PermissionDenied, Licence.DoesNotExist."""
+    require_report_usage(by)
+    key = data.idempotency_key.strip()
+    if not key or len(key) > 120:
+        raise ValidationFailed(
+            "An idempotency key of 1–120 characters is required.", field="idempotency_key"
+        )
+    # Most reports are new, so they are recorded straight away. A key that was used before
+    # shows as a refusal or a clash on the unique key (its transaction, cap increment included,
+    # rolled back); only then is the earlier report looked up, and answered as it was, even if
+    # the licence has moved on since (its cap reached by this very use, say).
+    # (With a picture, the earlier report is asked for first: a replay stores no second file.)
+    previous_id = _previous_report_id(by, key) if data.image is not None else None
+    if previous_id is None:
+        try:
+            return _record_new_usage(by=by, reference=reference, data=data, key=key), True
+        except (DomainError, IntegrityError):
+            previous_id = _previous_report_id(by, key)
+            if previous_id is None:
+                raise
+    previous = UsageReport.objects.select_related("licence").get(pk=previous_id)
+    if not _same_usage(previous, data, reference):
+        raise ValidationFailed(
+            "This idempotency key was used for a different report.",
+            code="idempotency_conflict",
+            field="idempotency_key",
+        )
+    return previous, False
+
+
+def _previous_report_id(by: Membership, key: str) -> int | None:
+    return (
+        UsageReport.objects.filter(brand=by.organisation, idempotency_key=key)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def _record_new_usage(*, by: Membership, reference: str, data: UsageInput, key: str) -> UsageReport:
+    """Check the use against the licence and store it.
+
+    On PostgreSQL a use without a picture takes the short path: the licence is read without a
+    lock, the use checked, and one statement counts, stores and audits it, on condition that
+    the licence is still as read (active, same terms, same end, consent unchanged, under its
+    cap). Should it have changed in between, the use is checked again under the licence's
+    lock, as every use is on SQLite or with a picture."""
+    if data.image is None and usage_store.stores_in_one_statement():
+        licence = usage_store.read_licence(brand_id=by.organisation.pk, reference=reference)
+        report = _accepted_use(by=by, licence=licence, data=data, key=key)
+        if usage_store.store_use_if_unchanged(report, licence):
+            return report
+    return _record_new_usage_locked(by=by, reference=reference, data=data, key=key)
+
+
+@transaction.atomic
+def _record_new_usage_locked(
+    *, by: Membership, reference: str, data: UsageInput, key: str
+) -> UsageReport:
+    licence = (
+        Licence.objects.for_brand(by.organisation)
+        .select_related("terms")
+        # Of the twin, a use needs only whether its model revoked consent (a narrow row).
+        .annotate(consent_revoked_at=F("twin__consent_revoked_at"))
+        .select_for_update(of=("self",))
+        .get(reference=reference)
+    )
+    report = _accepted_use(by=by, licence=licence, data=data, key=key)
+    if data.image is not None:
+        check_upload(data.image)
+        # Stored re-encoded, never as uploaded: anything riding along in the file (an appended
+        # script or archive, EXIF and GPS) is dropped, and the extension matches the content.
+        clean, ext, _size = sanitised(data.image.read())
+        report.image.save(f"use.{ext}", ContentFile(clean), save=False)  # a random name
+    return usage_store.store_use_with_orm(report)
+
+
+def _accepted_use(*, by: Membership, licence: Licence, data: UsageInput, key: str) -> UsageReport:
+    """The use as a report to store, its fee split, if the licence as read allows it.
+    Raises ValidationFailed with the reason."""
+    check_usage(licence, data, consent_revoked_at=licence.consent_revoked_at)  # type: ignore[attr-defined]
+    terms = licence.current_terms
+    if terms.max_uses and licence.uses_count >= terms.max_uses:
+        raise ValidationFailed(
+            f"The use cap is reached ({terms.max_uses} of {terms.max_uses}).",
+            code="use_cap_reached",
+        )
+    fee = int(
+        next(
+            line["per_use_fee"]
+            for line in terms.quote["lines"]
+            if line["media_type"] == data.media_type
+        )
+    )
+    split = split_fee(
+        fee,
+        platform_fee_bps=terms.quote["platform_fee_bps"],
+        agency_commission_bps=terms.quote["agency_commission_bps"],
+    )
+    return UsageReport(
+        licence=licence,
+        brand=by.organisation,
+        talent_id=licence.talent_id,
+        reported_by=by.user,
+        idempotency_key=key,
+        used_on=data.used_on,
+        media_type=data.media_type,
+        territory=data.territory.upper(),
+        asset_reference=data.asset_reference.strip()[:300],
+        fee=fee,
+        talent_share=split.talent_share,
+        agency_share=split.agency_commission,
+        currency=terms.currency,
+    )
+
+
+def bill_usage(*, by: Membership, currency: str) -> Charge | None:
+    """A member who may pay gathers the brand's unbilled uses in one currency into a statement
+    and is sent to pay it. Returns None when there is nothing to pay. Raises PermissionDenied."""
+    require_pay(by)
+    return _bill_usage(brand=by.organisation, currency=currency)
+
+
+def _bill_usage(*, brand: Organisation, currency: str) -> Charge | None:
+    """Claim the unbilled uses for a statement (committed), then open its Checkout Session.
+
+    A statement claimed but without a session (Stripe failed, or the process died) is taken up
+    again by the next call, under the same key."""
+    with transaction.atomic():
+        unsent = (
+            Charge.objects.select_for_update()
+            .filter(
+                kind=Charge.Kind.USAGE,
+                brand=brand,
+                currency=currency,
+                status=Charge.Status.OPEN,
+                checkout_session_id__isnull=True,
+            )
+            .first()
+        )
+        if unsent is not None:
+            charge, attempt = unsent, _claim_session(unsent)
+            uses = charge.usage_reports.count()
+        else:
+            pending = UsageReport.objects.filter(
+                brand=brand, currency=currency, charge__isnull=True
+            )
+            ids = list(pending.select_for_update().values_list("pk", flat=True))
+            amount = UsageReport.objects.filter(pk__in=ids).aggregate(s=Sum("fee"))["s"] or 0
+            if amount <= 0:
+                return None
+            charge = Charge.objects.create(
+                kind=Charge.Kind.USAGE, brand=brand, amount=amount, currency=currency
+            )
+            UsageReport.objects.filter(pk__in=ids).update(charge=charge)
+            uses = len(ids)
+            attempt = charge.updated_at
+            audit.record(
+                charge,
+                "payments.usage_billed",
+                organisation=brand,
+                data={"uses": uses, "amount": amount},
+            )
+    if attempt is None:
+        return charge
+    return _new_session(
+        charge,
+        attempt=attempt,
+        name=f"Likeness usage statement {charge.pk} ({uses} uses)",
+        success_path=reverse("payments:checkout_return"),
+        cancel_path=reverse("payments:brand_billing"),
+    )
+
+
+@system_entry_point
+def bill_all_usage() -> int:
+    """Periodic (monthly): one statement per brand and currency, emailed to finance."""
+    count = 0
+    pairs = (
+        UsageReport.objects.filter(charge__isnull=True)
+        .values_list("brand_id", "currency")
+        .distinct()
+    )
+    for brand_id, currency in pairs:
+        charge = _bill_usage(brand=Organisation.objects.get(pk=brand_id), currency=currency)
+        if charge:
+            count += 1
+            for email in Membership.objects.filter(
+                organisation_id=brand_id, role__in=[Role.OWNER, Role.FINANCE]
+            ).values_list("user__email", flat=True):
+                notify.email(
+                    to=[email],
+                    subject="Your Likeness usage statement is ready",
+                    template="payments/email/statement.txt",
+                    context={"charge": charge, "url": _site(reverse("payments:brand_billing"))},
+                )
+    return count
