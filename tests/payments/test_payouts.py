@@ -213,13 +213,7 @@ def killed_after_stripe_answered(stripe_client, payout: Payout) -> str:
         status=Payout.Status.SENDING, attempts=1, first_attempt_at=timezone.now()
     )
     transfer = stripe_client.v1.transfers.create(
-        params={
-            "amount": payout.amount,
-            "currency": payout.currency.lower(),
-            "destination": payout.account.stripe_id,
-            "transfer_group": payout.transfer_group,
-            "metadata": {"payout_id": str(payout.pk)},
-        },
+        params=payouts.transfer_params(payout),
         options={"idempotency_key": payout.idempotency_key},
     )
     return transfer.id

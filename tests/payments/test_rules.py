@@ -183,8 +183,11 @@ def test_a_member_may_not_bill_usage(started, brand_manager):
 
 # --- Services that act for nobody are marked ---------------------------------------------
 
-# Read-only checks, not services: they act on nothing.
-NOT_SERVICES = {"marketplace.payments.services.usage.check_usage"}
+# Read-only checks and builders, not services: they act on nothing.
+NOT_SERVICES = {
+    "marketplace.payments.services.usage.check_usage",
+    "marketplace.payments.services.payouts.transfer_params",
+}
 
 
 def public_services():

@@ -174,6 +174,23 @@ def _existing_transfer(payout: Payout) -> Any | None:
     return None
 
 
+def transfer_params(payout: Payout) -> stripe.params.TransferCreateParams:
+    """The Stripe transfer that pays `payout` out."""
+    params: stripe.params.TransferCreateParams = {
+        "amount": payout.amount,
+        "currency": payout.currency.lower(),
+        "destination": payout.account.stripe_id,
+        "transfer_group": payout.transfer_group,
+        "metadata": {"payout_id": str(payout.pk)},
+    }
+    # Earnings from one brand payment go with that charge, so the transfer may leave while the
+    # charge's funds are still pending (Stripe: source_transaction).
+    sources = set(payout.earnings.values_list("charge__stripe_charge_id", flat=True))
+    if len(sources) == 1 and (source := sources.pop()):
+        params["source_transaction"] = source
+    return params
+
+
 @system_entry_point
 def send_payout(*, payout_id: int) -> Payout | None:
     """Make the payout's one transfer. Idempotent and safe with several workers.
@@ -201,21 +218,9 @@ def send_payout(*, payout_id: int) -> Payout | None:
         transfer = _existing_transfer(payout)
     try:
         if transfer is None:
-            params: stripe.params.TransferCreateParams = {
-                "amount": payout.amount,
-                "currency": payout.currency.lower(),
-                "destination": payout.account.stripe_id,
-                "transfer_group": payout.transfer_group,
-                "metadata": {"payout_id": str(payout.pk)},
-            }
-            # Earnings from one brand payment go with that charge, so the transfer may leave
-            # while the charge's funds are still pending (Stripe: source_transaction).
-            sources = set(payout.earnings.values_list("charge__stripe_charge_id", flat=True))
-            if len(sources) == 1 and (source := sources.pop()):
-                params["source_transaction"] = source
             stripe_rate_limit()
             transfer = get_stripe_client().v1.transfers.create(
-                params=params,
+                params=transfer_params(payout),
                 options={"idempotency_key": payout.idempotency_key},
             )
     except stripe.StripeError as exc:
