@@ -105,6 +105,7 @@ def paid(c: Cast, sandbox: Sandbox, **terms: Any) -> Licence:
     """Paid through Checkout on the sandbox, as the hosted page would: active, with earnings."""
     licence = awaiting_payment(c, **terms)
     charge = checkout.start_licence_checkout(by=c.buyer, reference=licence.reference)
+    assert charge.checkout_session_id is not None
     sandbox.complete_checkout(charge.checkout_session_id, card="visa")
     checkout.complete_checkout(session_id=charge.checkout_session_id)
     licence.refresh_from_db()
