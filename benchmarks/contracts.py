@@ -72,7 +72,8 @@ def seed(count: int) -> list[int]:
     from django.utils import timezone
 
     from marketplace.accounts.models import Membership, Organisation, Role, User
-    from marketplace.licensing import services
+    from marketplace.contracts.services import on_licence_consented
+    from marketplace.licensing import events, services
     from marketplace.licensing.models import Licence
     from marketplace.talent.models import Category, RateCard, RateCardLine, Talent, Twin
 
@@ -136,8 +137,8 @@ def seed(count: int) -> list[int]:
         )
         twin.permitted_categories.add(beauty)
 
-    held_back = services._after_consent
-    services._after_consent = lambda licence_id: None  # seeding: no generation yet
+    # Seeding: no generation yet.
+    events.unsubscribe("consented", on_licence_consented)
     try:
         today = timezone.localdate()
         for _ in range(count - len(existing)):
@@ -167,7 +168,7 @@ def seed(count: int) -> list[int]:
             )
             existing.append(licence.pk)
     finally:
-        services._after_consent = held_back
+        events.subscribe("consented", on_licence_consented)
     return existing[:count]
 
 

@@ -55,6 +55,12 @@ def subscribe(kind: str, handler: Handler) -> None:
         _subscribers[kind].append(handler)
 
 
+def unsubscribe(kind: str, handler: Handler) -> None:
+    """Stop running `handler` for this kind (seeding data without the follow-up work)."""
+    if handler in _subscribers[kind]:
+        _subscribers[kind].remove(handler)
+
+
 def subscribers(kind: str) -> list[Handler]:
     return [*_subscribers.get(kind, ()), *_subscribers.get(ALL, ())]
 

@@ -62,7 +62,7 @@ def service_modules() -> Iterator[str]:
 
 
 def public_services() -> dict[str, Callable[..., Any]]:
-    found = {}
+    found: dict[str, Callable[..., Any]] = {}
     for name in service_modules():
         module = importlib.import_module(name)
         for attribute, func in inspect.getmembers(module, inspect.isfunction):

@@ -111,7 +111,8 @@ def unscoped_front_door_accesses() -> list[str]:
             ):
                 continue
             # The methods chained on `Model.objects`: Model.objects.a(…).b(…) → [a, b].
-            chain, current = [], node
+            chain: list[str] = []
+            current: ast.expr = node
             while True:
                 parent = parents.get(current)
                 if isinstance(parent, ast.Attribute) and parent.value is current:

@@ -27,7 +27,7 @@ def heard():
 
     events.subscribe(events.ALL, record)
     yield published
-    events._subscribers[events.ALL].remove(record)
+    events.unsubscribe(events.ALL, record)
 
 
 def test_the_apps_subscribe_in_ready():
