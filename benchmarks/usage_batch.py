@@ -13,7 +13,7 @@ social media in DE and FR from today), one warm batch of 10, then the measured b
 of new keys. Prints the table (and `--json PATH`); exit 1 when a goal is not met or a use
 was not created.
 
-Run:  .venv/bin/python benchmarks/usage_batch.py [--uses 10000 --small 100 --rounds 3
+Run:  .venv/bin/python -m benchmarks.usage_batch [--uses 10000 --small 100 --rounds 3
       --json out.json]
 Needs PostgreSQL (DATABASE_URL, default the local `likeness_bench_usage_batch`).
 """
@@ -29,10 +29,6 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/likeness_bench_usage_batch"
 GOAL_SECONDS = 3.0
@@ -73,7 +69,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
     configure_django()
     world = seed(licences=1)
-    from benchmarks.catalogue import database_version, machine
+    from benchmarks.harness import database_version, machine
     from marketplace.accounts.models import Membership, Role
     from marketplace.core import audit
 
