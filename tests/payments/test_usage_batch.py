@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from marketplace.core import audit
+from marketplace.core.errors import DomainError
 from marketplace.core.models import AuditEvent
 from marketplace.licensing.models import Licence, LicenceTerms
 from marketplace.payments.models import UsageReport
@@ -41,6 +42,16 @@ def statements(queries: CaptureQueriesContext) -> list[str]:
     control = {"BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"}
     words = [q["sql"].split()[0].upper() for q in queries.captured_queries]
     return [w for w in words if w not in control]
+
+
+def report_of(outcome: usage.UseOutcome) -> UsageReport:
+    assert outcome.report is not None
+    return outcome.report
+
+
+def error_of(outcome: usage.UseOutcome) -> DomainError:
+    assert outcome.error is not None
+    return outcome.error
 
 
 def test_a_batch_of_10000_takes_the_statements_of_a_batch_of_100(started, brand_manager):
@@ -110,12 +121,12 @@ def test_each_use_of_a_batch_is_decided_as_a_single_report_is(started, brand_man
         ("created", None),
         ("replayed", None),
     ]
-    assert outcomes[1].report.pk == first.pk
-    assert outcomes[10].report.pk == outcomes[0].report.pk
-    assert outcomes[4].error.message == "IT is not a licensed territory (DE, FR)."
-    assert outcomes[7].error.field == "idempotency_key"
+    assert report_of(outcomes[1]).pk == first.pk
+    assert report_of(outcomes[10]).pk == report_of(outcomes[0]).pk
+    assert error_of(outcomes[4]).message == "IT is not a licensed territory (DE, FR)."
+    assert error_of(outcomes[7]).field == "idempotency_key"
     created = UsageReport.objects.get(idempotency_key="new-2")
-    assert (created.pk, created.territory, created.fee) == (outcomes[9].report.pk, "FR", 1_000)
+    assert (created.pk, created.territory, created.fee) == (report_of(outcomes[9]).pk, "FR", 1_000)
     started.refresh_from_db()
     assert started.uses_count == 3
     assert UsageReport.objects.filter(licence=started).count() == 3
@@ -132,8 +143,8 @@ def test_a_batch_fills_the_cap_exactly(started, brand_manager):
     )
 
     assert [o.outcome for o in outcomes] == ["created"] * 3 + ["refused"] * 2
-    assert {o.error.code for o in outcomes[3:]} == {"use_cap_reached"}
-    assert outcomes[3].error.message == "The use cap is reached (5 of 5)."
+    assert {error_of(o).code for o in outcomes[3:]} == {"use_cap_reached"}
+    assert error_of(outcomes[3]).message == "The use cap is reached (5 of 5)."
     started.refresh_from_db()
     assert started.uses_count == 5
     assert UsageReport.objects.filter(licence=started).count() == 3
@@ -144,7 +155,7 @@ def test_a_batch_on_an_inactive_licence_refuses_every_use(awaiting_payment, bran
         by=brand_manager, reference=awaiting_payment.reference, uses=batch(awaiting_payment, "x", 3)
     )
 
-    assert [o.error.code for o in outcomes] == ["licence_not_active"] * 3
+    assert [error_of(o).code for o in outcomes] == ["licence_not_active"] * 3
     assert not UsageReport.objects.exists()
 
 
