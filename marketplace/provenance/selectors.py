@@ -27,6 +27,7 @@ class Outcome:
     NO_CREDENTIALS = "no_credentials"
     DAMAGED = "damaged"  # a manifest that cannot be read or checked: broken or forged
     NOT_AN_IMAGE = "not_an_image"
+    TOO_MANY = "too_many"  # the address's checks this minute are used up
 
 
 @dataclass(frozen=True)

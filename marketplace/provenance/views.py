@@ -10,6 +10,7 @@ from marketplace.core.api.auth import media_viewer
 from . import selectors
 from .forms import VerifyForm
 from .models import CredentialedImage
+from .ratelimit import allow_check
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -17,7 +18,15 @@ def verify(request: HttpRequest) -> HttpResponse:
     """Public: anyone uploads a picture and learns whether it is licensed through Likeness."""
     verdict = None
     status = 200
-    if request.method == "POST":
+    if request.method == "POST" and not allow_check(request):
+        form = VerifyForm()
+        verdict = selectors.Verdict(
+            outcome=selectors.Outcome.TOO_MANY,
+            headline="Too many checks from your address.",
+            details=["Please wait a minute, then try again."],
+        )
+        status = 429
+    elif request.method == "POST":
         form = VerifyForm(request.POST, request.FILES)
         if form.is_valid():
             upload = form.cleaned_data["image"]

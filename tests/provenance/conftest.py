@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -21,6 +23,14 @@ def _c2pa_key_dir(settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.getbasetemp() / "c2pa-keys"
     settings.SIGNING_KEY_DIR = folder
     return folder
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limit() -> Iterator[None]:
+    """Each test starts with the public check's per-address count at zero."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def make_active(*, brand_manager, agency_manager, twin, **terms) -> Licence:

@@ -194,3 +194,20 @@ def test_the_credentialed_copy_downloads_for_the_licence_parties_only(
 
 def test_an_anonymous_visitor_cannot_download_a_credentialed_copy(credentialed, client):
     assert client.get(f"/credentialed/{credentialed.pk}/").status_code == 404
+
+
+def test_checks_are_rate_limited_per_address(client, db, settings):
+    settings.VERIFY_CHECKS_PER_MINUTE = 2
+    picture = studio_portrait(3, size=(60, 80))
+
+    answers = [upload(client, picture).status_code for _ in range(3)]
+
+    assert answers == [200, 200, 429]
+    assert b"Too many checks" in upload(client, picture).content
+    # Another address is not held back.
+    other = client.post(
+        "/verify/",
+        {"image": SimpleUploadedFile("x.jpg", picture)},
+        REMOTE_ADDR="198.51.100.20",
+    )
+    assert other.status_code == 200
