@@ -168,6 +168,7 @@ def payouts(request: TenantRequest) -> HttpResponse:
         {
             "account": account,
             "payouts": selectors.payouts_for(account)[:50],
+            "bank_payouts": selectors.bank_payouts_for(account)[:20],
             "can_manage": can_manage,
         },
     )
