@@ -4,7 +4,7 @@ stored with it), and pays its unbilled uses in one statement per currency."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
@@ -19,6 +19,7 @@ from marketplace.core.entry_points import system_entry_point
 from marketplace.core.errors import DomainError, ValidationFailed
 from marketplace.licensing.models import Licence
 from marketplace.licensing.quotes import split_fee
+from marketplace.licensing.states import short_date
 from marketplace.talent.images import check_upload, sanitised
 from marketplace.talent.models import MediaType
 
@@ -104,6 +105,43 @@ def check_usage(
         raise ValidationFailed(
             "Give the asset a reference (file name, URL or DAM id).", field="asset_reference"
         )
+
+
+@dataclass(frozen=True)
+class ReportWindow:
+    """The days a use may be reported today (`first`–`last`), or why none may (`reason`)."""
+
+    first: date | None
+    last: date | None
+    default: date | None
+    reason: str = ""
+
+
+def report_window(
+    licence: Licence, *, consent_revoked_at: datetime | None, today: date | None = None
+) -> ReportWindow:
+    """Which days `check_usage` accepts today: the licence window, up to today, before any
+    revocation. The report form's default and its bounds come from here."""
+    today = today or timezone.localdate()
+    terms = licence.current_terms
+    if licence.status != Licence.Status.ACTIVE:
+        return ReportWindow(
+            None, None, None, f"The licence is {licence.get_status_display().lower()}."
+        )
+    last = min(today, licence.effective_end or today)
+    if consent_revoked_at:
+        last = min(last, timezone.localtime(consent_revoked_at).date() - timedelta(days=1))
+    if terms.start_date > today:
+        return ReportWindow(
+            None,
+            None,
+            None,
+            f"The licence is scheduled: it starts on {short_date(terms.start_date)}. "
+            "Uses can be reported from that day on.",
+        )
+    if last < terms.start_date:
+        return ReportWindow(None, None, None, "No day of the licence window is open to uses.")
+    return ReportWindow(terms.start_date, last, last)
 
 
 def record_usage(*, by: Membership, reference: str, data: UsageInput) -> tuple[UsageReport, bool]:
