@@ -509,6 +509,16 @@ def refuse_consent(
     return consent
 
 
+def revocation_end(licence: Licence, *, today: date) -> date | None:
+    """The day an active licence ends if the model revokes consent `today`: the earliest end
+    its notice period allows. None when it would end before its first day (it ends now)."""
+    if licence.status != S.ACTIVE:
+        return None
+    terms = licence.current_terms
+    ends = min(today + timedelta(days=terms.revocation_notice_days), terms.end_date)
+    return ends if ends >= terms.start_date else None
+
+
 @transaction.atomic
 def revoke_twin_consent(
     *, talent: Talent, user: Any, twin_id: int, reason: str, context: RequestContext
@@ -540,14 +550,13 @@ def revoke_twin_consent(
         .filter(twin=twin, status__in=Licence.HOLDING)
         .select_related("terms", "brand", "twin", "talent", "agency")
     ):
-        if licence.status == S.ACTIVE:
-            notice_end = today + timedelta(days=licence.current_terms.revocation_notice_days)
-            ends = min(notice_end, licence.current_terms.end_date)
+        ends = revocation_end(licence, today=today)
+        if ends is not None:
             exclusivity.shorten(licence, ends)
             note = (
-                f"The model revoked consent on {today:%Y-%m-%d}. Under the terms' "
-                f"{licence.current_terms.revocation_notice_days}-day notice this licence ends on "
-                f"{ends:%Y-%m-%d}."
+                f"The model revoked consent on {today:%Y-%m-%d}: no use from that day on. "
+                f"Under the terms' {licence.current_terms.revocation_notice_days}-day notice "
+                f"this licence ends on {ends:%Y-%m-%d}."
             )
             licence.ends_early_on = ends
             licence.status_reason = note
@@ -555,7 +564,10 @@ def revoke_twin_consent(
             audit.record(licence, "licence.ends_early", actor=user, data={"ends": str(ends)})
         else:
             exclusivity.release(licence)
-            note = "The model revoked consent for this twin before the licence started."
+            note = (
+                f"The model revoked consent for this twin on {today:%Y-%m-%d}, "
+                "before the licence started: it ends now."
+            )
             _set_status(
                 licence,
                 S.REVOKED,

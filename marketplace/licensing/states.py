@@ -51,10 +51,9 @@ def licence_state(licence: Licence, *, today: date | None = None) -> LicenceStat
     if status == S.AWAITING_PAYMENT:
         return LicenceState(status, "Signed — awaiting the brand's payment")
     if status == S.REVOKED and licence.ended_at is not None:
-        ended = timezone.localtime(licence.ended_at).date()
-        end = licence.effective_end
-        if end is not None and end < ended:
-            ended = end
+        # Wound down over its notice period: it ended on that day (expiry runs the day after);
+        # revoked before it ran: it ended when the model revoked.
+        ended = licence.ends_early_on or timezone.localtime(licence.ended_at).date()
         return LicenceState(status, f"Ended {short_date(ended)}: consent revoked")
     return LicenceState(status, licence.get_status_display())
 

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from marketplace.accounts.tenancy import (
@@ -304,7 +305,13 @@ def revoke(request: TenantRequest, twin_id: int) -> HttpResponse:
                 "brands and your agency are told.",
             )
             return redirect("talent:my_home")
-    active = twin.licences.filter(status=Licence.Status.ACTIVE).select_related("terms", "brand")
+    today = timezone.localdate()
+    active = [
+        (licence, services.revocation_end(licence, today=today))
+        for licence in twin.licences.filter(status=Licence.Status.ACTIVE).select_related(
+            "terms", "brand"
+        )
+    ]
     return render(request, "licensing/revoke.html", {"twin": twin, "form": form, "active": active})
 
 

@@ -3,17 +3,23 @@ revoked with its real end date, events told as sentences, the next step named.""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from marketplace.licensing.states import short_date
 from tests.browser.conftest import shot
+from tests.browser.test_journeys import assert_no_horizontal_scroll
 from tests.browser.test_licence_journeys import (
+    HOLDER,
     cast,
     message,
     open_licence,
     paid,
     status_badge,
+    ymd,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -40,3 +46,52 @@ def test_a_paid_licence_starting_next_week_is_scheduled_and_its_form_says_why(
     expect(page.get_by_label("Date of use")).to_be_disabled()
     expect(message(page)).to_have_count(0)
     shot(page, "report form closed")
+
+
+def test_after_a_revocation_model_agency_and_brand_see_the_real_end_and_the_money(
+    make_page, signed_in_page, stripe_env
+):
+    c = cast()
+    today = timezone.localdate()
+    licence = paid(c, stripe_env, start_date=today, end_date=today + timedelta(days=99))
+    end = today + timedelta(days=30)
+
+    # The model, on her phone: the revoke page names the day the licence will end.
+    model = signed_in_page(c.talent.user, on=make_page(width=390, height=844, mobile=True))
+    model.goto(f"/me/twins/{c.twin.pk}/revoke/")
+    expect(model.locator("#revocation-ends li")).to_contain_text(
+        f"{licence.reference} with {HOLDER} ends on {ymd(end)} (30-day notice); "
+        "no use from today on."
+    )
+    expect(model.locator("#revocation-ends li")).to_contain_text("is not refunded automatically")
+    assert_no_horizontal_scroll(model)
+    shot(model, "revoke page")
+    model.get_by_label("I understand", exact=False).check()
+    model.get_by_role("button", name="Revoke consent").click()
+    expect(message(model)).to_contain_text("Consent revoked.")
+    model.goto(f"/me/twins/{c.twin.pk}/")
+    expect(model.locator("h1 .badge")).to_have_text(f"Consent revoked {ymd(today)}")
+    assert_no_horizontal_scroll(model)
+    shot(model, "model twin revoked")
+
+    agency = signed_in_page(c.booker.user, on=make_page())
+    agency.goto(f"/agency/twins/{c.twin.pk}/")
+    expect(agency.locator("h1 .badge")).to_have_text(f"Consent revoked {ymd(today)}")
+    expect(agency.locator("#twin-revoked")).to_contain_text("has left the catalogue")
+    expect(agency.get_by_role("button", name="Pause")).to_have_count(0)
+    expect(agency.get_by_role("button", name="Retire")).to_have_count(0)
+    expect(agency.get_by_role("link", name="view in catalogue")).to_have_count(0)
+    shot(agency, "agency twin revoked")
+
+    brand = signed_in_page(c.buyer.user, on=make_page())
+    expect(brand.locator("a.bell .badge-count")).to_be_visible()
+    open_licence(brand, licence, tab="Active")
+    expect(status_badge(brand)).to_have_text(f"Active — ends {short_date(end)} (consent revoked)")
+    expect(brand.locator("#revocation-money")).to_contain_text(
+        "The licence fee (€3,000.00) is not refunded automatically"
+    )
+    expect(brand.locator("dl.comp")).to_contain_text(f"Ends {short_date(end)}: consent revoked")
+    uses = brand.locator(".card", has=brand.get_by_role("heading", name="Uses", exact=True))
+    expect(uses).to_contain_text(f"The model revoked consent on {ymd(today)}")
+    expect(uses.get_by_role("link", name="Report a use")).to_have_count(0)
+    shot(brand, "brand licence revoked")
