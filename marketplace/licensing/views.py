@@ -344,7 +344,7 @@ def licence_detail(request: TenantRequest, reference: str) -> HttpResponse:
         "licence": licence,
         "terms": licence.terms,
         "versions": licence.versions.select_related("category"),
-        "timeline": selectors.timeline(licence),
+        "timeline": selectors.licence_history(licence),
         "consent": services.valid_consent(licence),
         "reason_form": ReasonForm(),
         "can_withdraw": viewer.is_brand and services.can_withdraw(licence),

@@ -94,4 +94,12 @@ def test_after_a_revocation_model_agency_and_brand_see_the_real_end_and_the_mone
     uses = brand.locator(".card", has=brand.get_by_role("heading", name="Uses", exact=True))
     expect(uses).to_contain_text(f"The model revoked consent on {ymd(today)}")
     expect(uses.get_by_role("link", name="Report a use")).to_have_count(0)
+    timeline = brand.locator("#timeline")
+    expect(timeline).to_contain_text(f"{HOLDER} requested the licence (Bea Brandt, manager).")
+    expect(timeline).to_contain_text(f"{HOLDER} went to pay €3,000.00 (Bea Brandt, manager).")
+    expect(timeline).to_contain_text(f"{HOLDER} paid €3,000.00.")
+    expect(timeline).to_contain_text(
+        f"Amara Okafor revoked consent: the licence ends on {short_date(end)}."
+    )
+    assert "checkout_started" not in timeline.inner_text()
     shot(brand, "brand licence revoked")

@@ -695,7 +695,7 @@ def test_the_webhook_alone_activates_a_licence_when_the_brand_never_comes_back(
         f"Scheduled — starts {short_date(licence.current_terms.start_date)}"
     )
     timeline = page.locator(".card", has=page.get_by_role("heading", name="Timeline", exact=True))
-    expect(timeline).to_contain_text("activated")
+    expect(timeline).to_contain_text("The licence is active.")
     shot(page, "active through the webhook")
 
 
