@@ -15,6 +15,7 @@ from marketplace.accounts.tenancy import (
     talent_required,
 )
 from marketplace.catalogue.selectors import catalogue_twin
+from marketplace.core import notify
 from marketplace.core.errors import DomainError
 from marketplace.talent.models import Twin
 
@@ -340,6 +341,7 @@ def licence_list(request: TenantRequest) -> HttpResponse:
 def licence_detail(request: TenantRequest, reference: str) -> HttpResponse:
     licence = _licence_or_404(request, reference)
     viewer = request.viewer
+    notify.mark_opened(request.user, request.path)
     context: dict[str, object] = {
         "licence": licence,
         "terms": licence.terms,

@@ -85,6 +85,12 @@ def test_after_a_revocation_model_agency_and_brand_see_the_real_end_and_the_mone
 
     brand = signed_in_page(c.buyer.user, on=make_page())
     expect(brand.locator("a.bell .badge-count")).to_be_visible()
+    brand.locator("a.bell").click()
+    expect(brand.locator("h2.notification-day").first).to_have_text("Today")
+    expect(brand.locator("ul.notifications li.unread").first).to_contain_text(
+        f"Amara O. twin: {licence.reference}: the model revoked consent"
+    )
+    shot(brand, "notifications")
     open_licence(brand, licence, tab="Active")
     expect(status_badge(brand)).to_have_text(f"Active — ends {short_date(end)} (consent revoked)")
     expect(brand.locator("#revocation-money")).to_contain_text(
