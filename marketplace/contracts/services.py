@@ -94,10 +94,6 @@ def expected_name(licence: Licence, role: str, user: Any) -> str:
     return user.full_name or user.get_full_name()
 
 
-def _normalise(name: str) -> str:
-    return " ".join(name.casefold().split())
-
-
 # --- Generation ---------------------------------------------------------------------------
 
 
@@ -374,7 +370,7 @@ def _sign(
             code="document_changed",
         )
     name = expected_name(licence, role, user)
-    if _normalise(typed_name) != _normalise(name):
+    if not licensing.same_name(typed_name, name):
         raise ValidationFailed(
             f"Type your full name exactly as '{name}' to sign.", field="typed_name"
         )

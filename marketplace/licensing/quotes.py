@@ -90,6 +90,45 @@ def split_fee(total: int, *, platform_fee_bps: int, agency_commission_bps: int) 
     )
 
 
+@dataclass(frozen=True)
+class UseShare:
+    label: str
+    fee: int  # what the brand pays per use
+    share: int  # what the model receives of it
+
+
+@dataclass(frozen=True)
+class TalentPay:
+    """What the model is paid under a stored quote: her share of the licence fee and of each
+    use's fee, split exactly as usage billing splits it."""
+
+    currency: str
+    licence_fee: int
+    licence_share: int
+    per_use: list[UseShare]
+
+
+def talent_pay(quote: dict[str, Any]) -> TalentPay:
+    bps = {
+        "platform_fee_bps": quote["platform_fee_bps"],
+        "agency_commission_bps": quote["agency_commission_bps"],
+    }
+    return TalentPay(
+        currency=quote["currency"],
+        licence_fee=quote["total"],
+        licence_share=quote["split"]["talent_share"],
+        per_use=[
+            UseShare(
+                label=line["label"],
+                fee=int(line["per_use_fee"]),
+                share=split_fee(int(line["per_use_fee"]), **bps).talent_share,
+            )
+            for line in quote["lines"]
+            if int(line["per_use_fee"])
+        ],
+    )
+
+
 def check_chargeable(total: int, currency: str) -> None:
     """Raises ValidationFailed when Stripe could not charge the total in one payment."""
     low, high = CHARGE_LIMITS[currency]

@@ -4,6 +4,7 @@ and announced to the parties after commit."""
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -402,8 +403,14 @@ def consent_statement(licence: Licence) -> str:
     )
 
 
-def _normalise_name(name: str) -> str:
-    return " ".join(name.lower().split())
+def same_name(typed: str, expected: str) -> bool:
+    """Does the typed name match, whatever the case, spacing or Unicode composition? The one
+    rule for consent and contract signatures; the name is stored as it was typed."""
+
+    def normal(name: str) -> str:
+        return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+    return normal(typed) == normal(expected)
 
 
 @dataclass(frozen=True)
@@ -436,7 +443,7 @@ def give_consent(
             "The terms changed since you opened this page. Review them again before consenting.",
             code="terms_changed",
         )
-    if _normalise_name(typed_name) != _normalise_name(talent.full_name):
+    if not same_name(typed_name, talent.full_name):
         raise ValidationFailed(
             f"Type your full name exactly as '{talent.full_name}' to sign.", field="typed_name"
         )

@@ -19,7 +19,7 @@ from marketplace.core import notify
 from marketplace.core.errors import DomainError
 from marketplace.talent.models import Twin
 
-from . import selectors, services, terms
+from . import quotes, selectors, services, terms
 from .forms import ConsentForm, ReasonForm, RevokeForm, TermsForm
 from .models import Licence
 
@@ -256,6 +256,7 @@ def consent(request: TenantRequest, reference: str) -> HttpResponse:
             "form": form,
             "refuse_form": refuse_form,
             "statement": services.consent_statement(licence),
+            "pay": quotes.talent_pay(licence.current_terms.quote),
         },
     )
 

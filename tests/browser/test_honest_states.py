@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from marketplace.licensing import services as licensing
 from marketplace.licensing.states import short_date
 from tests.browser.conftest import shot
 from tests.browser.test_journeys import assert_no_horizontal_scroll
@@ -18,6 +19,7 @@ from tests.browser.test_licence_journeys import (
     message,
     open_licence,
     paid,
+    requested,
     status_badge,
     ymd,
 )
@@ -109,3 +111,21 @@ def test_after_a_revocation_model_agency_and_brand_see_the_real_end_and_the_mone
     )
     assert "checkout_started" not in timeline.inner_text()
     shot(brand, "brand licence revoked")
+
+
+def test_the_model_reads_her_own_pay_and_the_alteration_limits_on_her_phone(
+    make_page, signed_in_page
+):
+    c = cast()
+    licence = requested(c, alteration_limits=["no_face_change"])
+    licensing.approve_licence(by=c.booker, reference=licence.reference)
+
+    model = signed_in_page(c.talent.user, on=make_page(width=390, height=844, mobile=True))
+    model.goto(f"/licences/{licence.reference}/consent/")
+    pay = model.locator("#your-pay")
+    expect(pay).to_contain_text("For this licence: €1,440.00 of the €2,000.00 the brand pays")
+    expect(pay.locator("#pay-per-use td")).to_have_text(["Social media", "€7.20 of €10.00"])
+    expect(model.locator("#alteration-limits")).to_have_text(
+        "They may not alter it beyond these limits: no change to facial features, skin tone or age."
+    )
+    shot(model, "consent pay on a phone")
