@@ -41,6 +41,18 @@ DURATION_BUCKETS = [
 ]
 
 
+def duration_reason(days: int) -> str:
+    """Why a window of `days` pays the rate it pays: which tier, and where that tier starts."""
+    previous = 0
+    for limit, _, label in DURATION_BUCKETS:
+        if days <= limit:
+            if previous == 0:
+                return f"{days} days: {label} ({limit} days or fewer)"
+            return f"{days} days is over {previous} days, so the {label} rate applies"
+        previous = limit
+    return f"{days} days is longer than the longest licence ({MAX_DURATION_DAYS} days)"
+
+
 @dataclass(frozen=True)
 class Split:
     platform_fee: int

@@ -23,6 +23,9 @@ from . import quotes, selectors, services, terms
 from .forms import ConsentForm, ReasonForm, RevokeForm, TermsForm
 from .models import Licence
 
+# The terms that set the price; the others only need to be valid to send the request.
+PRICE_FIELDS = ("media_types", "territories", "start_date", "end_date", "exclusive")
+
 TABS = {
     "open": ("Open", Licence.OPEN),
     "active": ("Active", (Licence.Status.ACTIVE,)),
@@ -105,12 +108,41 @@ def quote(request: TenantRequest, slug: str) -> HttpResponse:
     if viewer.is_agency and twin.agency_id != viewer.org.pk:
         raise Http404
     form = TermsForm(request.POST, twin=twin)
-    context: dict[str, object] = {"form": form, "twin": twin}
-    if form.is_valid():
+    # oob: the errors of fields fixed since the page was sent are cleared beside the quote.
+    context: dict[str, object] = {"form": form, "twin": twin, "oob": True}
+    valid = form.is_valid()
+    # The price shows as soon as the terms that set it are valid; the rest (category, the
+    # wording of the intended use, the use cap) is listed apart, by field, until it is too.
+    problems = [
+        (name, form[name].label, " ".join(errors))
+        for name, errors in form.errors.items()
+        if name not in PRICE_FIELDS and name in form.fields
+    ]
+    if not any(name in form.errors for name in PRICE_FIELDS):
+        d = form.cleaned_data
+        try:
+            price = terms.price_only(
+                twin,
+                media_types=list(d["media_types"]),
+                territory_codes=list(d["territories"]),
+                start=d["start_date"],
+                end=d["end_date"],
+                exclusive=d["exclusive"],
+            )
+        except DomainError as exc:
+            context["error"] = exc.message
+        else:
+            context["quote"] = price
+    if valid and "error" not in context:
         try:
             preview = terms.quote_preview(twin=twin, terms=form.terms(), viewer=viewer.org)
         except DomainError as exc:
-            context["error"] = exc.message
+            if exc.field in PRICE_FIELDS:
+                context.pop("quote", None)
+                context["error"] = exc.message
+            else:
+                name = exc.field if exc.field in form.fields else ""
+                problems.append((name, form[name].label if name else "Terms", exc.message))
         else:
             context.update(
                 quote=preview.quote,
@@ -118,6 +150,13 @@ def quote(request: TenantRequest, slug: str) -> HttpResponse:
                 conflict=preview.conflict,
                 public_only=viewer.is_brand,
             )
+    context["problems"] = [(label, message) for _, label, message in problems]
+    context["still_wrong"] = {name for name, _, _ in problems} | set(form.errors)
+    if context.get("conflict"):  # the slot is taken: the scope's errors still stand
+        context["still_wrong"] |= {*PRICE_FIELDS, "category"}
+    context["missing_price_fields"] = [
+        form[name].label for name in PRICE_FIELDS if name in form.errors
+    ]
     return render(request, "licensing/_quote.html", context)
 
 

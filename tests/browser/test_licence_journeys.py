@@ -235,9 +235,14 @@ def test_brand_requests_an_exclusive_licence_while_the_quote_follows_the_terms(
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Request a licence for Amara O. twin")
     quote = page.locator("#quote")
-    expect(quote).to_have_text(
-        "Complete the form to see the price: Media, Territories, "
-        "Industry / product category, Intended use."
+    expect(quote.locator("#quote-missing")).to_have_text(
+        "To see the price, complete: Media, Territories."
+    )
+    expect(quote.locator("#quote-problems li")).to_have_text(
+        [
+            "Industry / product category: This field is required.",
+            "Intended use: This field is required.",
+        ]
     )
     shot(page, "empty request")
 
@@ -245,9 +250,17 @@ def test_brand_requests_an_exclusive_licence_while_the_quote_follows_the_terms(
     page.evaluate("window.sameDocument = true")
     page.get_by_label("Social media").check()
     page.get_by_label("Territories", exact=True).select_option(["DE"])
+    # The price shows as soon as the terms that set it are chosen; the rest is listed apart.
+    expect(quote_row(page, "Licence fee")).to_contain_text("€1,000.00")
+    expect(quote.locator("#duration-reason")).to_have_text(
+        "91 days: up to 3 months (92 days or fewer) (× 100 %)."
+    )
     page.get_by_label("Industry / product category").select_option(label="Beauty and cosmetics")
-    expect(quote).to_have_text("Complete the form to see the price: Intended use.")
+    expect(quote.locator("#quote-problems li")).to_have_text(
+        ["Intended use: This field is required."]
+    )
     page.get_by_label("Intended use").press_sequentially(USE)
+    expect(quote.locator("#quote-problems")).to_have_count(0)
 
     # Social media 1,000.00 × one country 100 % × up to 3 months 100 %.
     expect(quote_row(page, "Licence fee")).to_contain_text("€1,000.00")
