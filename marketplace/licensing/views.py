@@ -113,8 +113,8 @@ def quote(request: TenantRequest, slug: str) -> HttpResponse:
     valid = form.is_valid()
     # The price shows as soon as the terms that set it are valid; the rest (category, the
     # wording of the intended use, the use cap) is listed apart, by field, until it is too.
-    problems = [
-        (name, form[name].label, " ".join(errors))
+    problems: list[tuple[str, str, str]] = [
+        (name, str(form[name].label), " ".join(str(e) for e in errors))
         for name, errors in form.errors.items()
         if name not in PRICE_FIELDS and name in form.fields
     ]
@@ -142,7 +142,8 @@ def quote(request: TenantRequest, slug: str) -> HttpResponse:
                 context["error"] = exc.message
             else:
                 name = exc.field if exc.field in form.fields else ""
-                problems.append((name, form[name].label if name else "Terms", exc.message))
+                label = str(form[name].label) if name else "Terms"
+                problems.append((name, label, exc.message))
         else:
             context.update(
                 quote=preview.quote,
@@ -151,9 +152,10 @@ def quote(request: TenantRequest, slug: str) -> HttpResponse:
                 public_only=viewer.is_brand,
             )
     context["problems"] = [(label, message) for _, label, message in problems]
-    context["still_wrong"] = {name for name, _, _ in problems} | set(form.errors)
+    still_wrong = {name for name, _, _ in problems} | set(form.errors)
     if context.get("conflict"):  # the slot is taken: the scope's errors still stand
-        context["still_wrong"] |= {*PRICE_FIELDS, "category"}
+        still_wrong |= {*PRICE_FIELDS, "category"}
+    context["still_wrong"] = still_wrong
     context["missing_price_fields"] = [
         form[name].label for name in PRICE_FIELDS if name in form.errors
     ]
