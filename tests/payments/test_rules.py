@@ -184,7 +184,10 @@ def test_a_member_may_not_bill_usage(started, brand_manager):
 # --- Services that act for nobody are marked ---------------------------------------------
 
 # Read-only checks, not services: they act on nothing.
-NOT_SERVICES = {"marketplace.payments.services.usage.check_usage"}
+NOT_SERVICES = {
+    "marketplace.payments.services.usage.check_usage",
+    "marketplace.payments.services.usage.report_window",
+}
 
 
 def public_services():
