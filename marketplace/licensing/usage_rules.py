@@ -11,7 +11,8 @@ a new rule that reads another field of the licence adds that field to `CHECKED_F
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from django.db.models import Exists, OuterRef, Q
@@ -21,6 +22,7 @@ from marketplace.core.errors import ValidationFailed
 from marketplace.talent.models import MediaType, Twin
 
 from .models import Licence
+from .states import short_date
 
 # The licence's own fields the checks read (besides its terms, which never change once
 # written, and its use count, which the cap guards).
@@ -117,3 +119,40 @@ def usable_licence_q(licence: Licence, *, adding: int = 1) -> Q:
         # check_cap's rule, for `adding` uses: the count after them stays within the cap.
         q &= Q(uses_count__lte=max_uses - adding)
     return q
+
+
+@dataclass(frozen=True)
+class ReportWindow:
+    """The days a use may be reported today (`first`–`last`), or why none may (`reason`)."""
+
+    first: date | None
+    last: date | None
+    default: date | None
+    reason: str = ""
+
+
+def report_window(
+    licence: Licence, *, consent_revoked_at: datetime | None, today: date | None = None
+) -> ReportWindow:
+    """Which days `check_usage` accepts today: the licence window, up to today, before any
+    revocation. The report form's default and its bounds come from here."""
+    today = today or timezone.localdate()
+    terms = licence.current_terms
+    if licence.status != Licence.Status.ACTIVE:
+        return ReportWindow(
+            None, None, None, f"The licence is {licence.get_status_display().lower()}."
+        )
+    last = min(today, licence.effective_end or today)
+    if consent_revoked_at:
+        last = min(last, timezone.localtime(consent_revoked_at).date() - timedelta(days=1))
+    if terms.start_date > today:
+        return ReportWindow(
+            None,
+            None,
+            None,
+            f"The licence is scheduled: it starts on {short_date(terms.start_date)}. "
+            "Uses can be reported from that day on.",
+        )
+    if last < terms.start_date:
+        return ReportWindow(None, None, None, "No day of the licence window is open to uses.")
+    return ReportWindow(terms.start_date, last, last)

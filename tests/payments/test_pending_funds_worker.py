@@ -36,10 +36,12 @@ def test_a_licence_paid_with_pending_funds_is_paid_out_by_the_worker_once(
     account = onboard(stripe_env, talent=licence.talent)
     agency_account = onboard(stripe_env, organisation=licence.agency)
     charge = checkout.start_licence_checkout(by=brand_manager, reference=licence.reference)
+    assert charge.checkout_session_id
     stripe_env.complete_checkout(charge.checkout_session_id, card="visa")  # 4242: pending
     checkout.complete_checkout(session_id=charge.checkout_session_id)
     charge.refresh_from_db()
-    assert charge.funds_available_at is not None and charge.funds_available_at > charge.paid_at
+    assert charge.funds_available_at and charge.paid_at
+    assert charge.funds_available_at > charge.paid_at
     pending = stripe_env.balance()["eur"]
     assert (pending["available"], pending["pending"]) == (0, charge.amount - charge.processing_fee)
     workers.start(2)

@@ -59,7 +59,10 @@ def test_payouts_from_pending_payments_go_one_transfer_per_charge_with_source_tr
     first, _ = two_paid_licences
     account = onboard(stripe_env, talent=first.talent)
     charges = {c.pk: c.stripe_charge_id for c in Charge.objects.all()}
-    assert all(c.funds_available_at > c.paid_at for c in Charge.objects.all())
+    assert all(
+        c.funds_available_at and c.paid_at and c.funds_available_at > c.paid_at
+        for c in Charge.objects.all()
+    )
 
     run = payouts.plan_payout_run()
 
@@ -219,7 +222,9 @@ def test_a_bank_payout_that_fails_shows_the_reason_and_pays_nothing_twice(
     account = onboarding.ensure_connected_account(by=payout_actor(talent=talent))
     # Stripe's test bank account whose payouts fail with account_closed.
     stripe_env.complete_onboarding(account.stripe_id, account_number="000111111113")
-    account = onboarding.sync_account(stripe_id=account.stripe_id)
+    synced = onboarding.sync_account(stripe_id=account.stripe_id)
+    assert synced is not None
+    account = synced
     payouts.plan_payout_run()
     sent = Payout.objects.get(account=account)
     assert sent.status == Payout.Status.PAID

@@ -39,6 +39,7 @@ def make_active(*, brand_manager, agency_manager, twin, **terms) -> Licence:
     licence = consented_licence(
         brand_member=brand_manager, agency_member=agency_manager, twin=twin, **terms
     )
+    assert licence.terms_id is not None
     LicenceTerms.objects.filter(pk=licence.terms_id).update(
         start_date=timezone.localdate() - timedelta(days=5)
     )

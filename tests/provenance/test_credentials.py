@@ -118,6 +118,7 @@ def test_training_is_allowed_when_the_licence_allows_it(brand_manager, agency_ma
         ai_training_forbidden=False,
     )
     image = services.credential_use(use_id=report_use(licence, brand_manager).pk)
+    assert image is not None
 
     with read_back(signed_bytes(image)) as reader:
         manifest = reader.get_active_manifest()

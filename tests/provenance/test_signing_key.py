@@ -30,8 +30,9 @@ def test_the_command_makes_a_ca_and_a_signing_certificate_it_issued(settings, tm
     assert ca.public_bytes(Encoding.PEM) == credentials.ca_pem
     assert signer.issuer == ca.subject != signer.subject
     signer.verify_directly_issued_by(ca)
-    assert isinstance(signer.public_key(), ec.EllipticCurvePublicKey)
-    assert signer.public_key().curve.name == "secp256r1"
+    key = signer.public_key()
+    assert isinstance(key, ec.EllipticCurvePublicKey)
+    assert key.curve.name == "secp256r1"
     usage = signer.extensions.get_extension_for_class(x509.KeyUsage).value
     assert usage.digital_signature and not usage.key_cert_sign
     eku = signer.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value

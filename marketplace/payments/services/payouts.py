@@ -12,11 +12,13 @@ from typing import Any
 import stripe
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from marketplace.accounts.models import Membership, Role, User
 from marketplace.core import audit, notify
 from marketplace.core.entry_points import system_entry_point
+from marketplace.core.money import format_money
 from marketplace.core.stripe_client import get_stripe_client
 
 from .. import ledger, stripe_words
@@ -315,7 +317,16 @@ def _book_payout(payout: Payout) -> None:
             ledger.Line(ledger.account(K.CASH, payout.currency), -payout.amount),
         ],
     )
-    owner_email = account.talent.email if account.talent is not None else None
+    talent = account.talent
+    if talent is not None and talent.user is not None:
+        amount = format_money(payout.amount, payout.currency)
+        notify.in_app(
+            users=[talent.user],
+            title=f"Payout of {amount} sent to your bank account",
+            body="It reaches your bank on Stripe's usual schedule; your earnings show it paid.",
+            url=reverse("dashboards:talent"),
+        )
+    owner_email = talent.email if talent is not None else None
     if owner_email:
         notify.email(
             to=[owner_email],
