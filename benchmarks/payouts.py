@@ -224,7 +224,8 @@ def create_earnings(sandbox: Any, accounts: Sequence[Any], earnings: int) -> tup
             params={
                 "amount": amount,
                 "currency": "eur",
-                "source": "tok_visa",
+                # Paid days before the run: funds available, one transfer per payee.
+                "source": "tok_bypassPending",
                 "expand": ["balance_transaction"],
             }
         )

@@ -24,6 +24,12 @@ class Party(models.TextChoices):
 SIGNING_ORDER: tuple[str, ...] = (Party.BRAND, Party.AGENCY, Party.TALENT)
 
 
+def next_signer(signed: list[str]) -> str | None:
+    """Whose turn it is: brand, then agency, then the model; None when all have signed."""
+    done = set(signed)
+    return next((role for role in SIGNING_ORDER if role not in done), None)
+
+
 def _document_path(contract: Contract, filename: str) -> str:
     return f"contracts/{contract.licence.reference}/{filename}"
 
@@ -95,6 +101,13 @@ class Contract(TimeStampedModel):
     @property
     def is_live(self) -> bool:
         return self.status != self.Status.VOID
+
+    @property
+    def awaiting_role(self) -> str | None:
+        """Whose signature is awaited while the contract awaits signatures, else None."""
+        if self.status != self.Status.AWAITING_SIGNATURES:
+            return None
+        return next_signer([s.role for s in self.signatures.all()])
 
 
 class SignatureQuerySet(ScopedQuerySet["Signature"]):

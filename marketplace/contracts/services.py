@@ -26,7 +26,7 @@ from marketplace.licensing.models import Licence
 from marketplace.licensing.services import RequestContext
 
 from . import rendering, sealing
-from .models import SIGNING_ORDER, Contract, Party, Signature
+from .models import SIGNING_ORDER, Contract, Party, Signature, next_signer
 
 logger = logging.getLogger("likeness.contracts")
 S = Contract.Status
@@ -73,8 +73,7 @@ def _signed_roles(contract: Contract) -> list[str]:
 
 def next_role(contract: Contract, signed: list[str] | None = None) -> str | None:
     """Whose turn it is: brand, then agency, then the model; None when all have signed."""
-    done = set(_signed_roles(contract) if signed is None else signed)
-    return next((role for role in SIGNING_ORDER if role not in done), None)
+    return next_signer(_signed_roles(contract) if signed is None else signed)
 
 
 def party_role(licence: Licence, *, user: Any, membership: Membership | None) -> str | None:
@@ -95,10 +94,6 @@ def expected_name(licence: Licence, role: str, user: Any) -> str:
     if role == Party.TALENT:
         return licence.talent.full_name
     return user.full_name or user.get_full_name()
-
-
-def _normalise(name: str) -> str:
-    return " ".join(name.casefold().split())
 
 
 # --- Generation ---------------------------------------------------------------------------
@@ -386,7 +381,7 @@ def _sign(
             code="document_changed",
         )
     name = expected_name(licence, role, user)
-    if _normalise(typed_name) != _normalise(name):
+    if not licensing.same_name(typed_name, name):
         raise ValidationFailed(
             f"Type your full name exactly as '{name}' to sign.", field="typed_name"
         )

@@ -8,6 +8,7 @@ from typing import Any, cast
 from django.core.cache import cache
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from .caching import db_key
 
@@ -33,6 +34,20 @@ def in_app(*, users: Iterable[Any], title: str, url: str = "", body: str = "") -
         Notification(user=user, title=title[:200], url=url[:300], body=body) for user in recipients
     )
     unread_changed(recipients)
+
+
+def mark_opened(user: Any, path: str) -> int:
+    """The person opened the page their unread notifications point to: they are read."""
+    from .models import Notification
+
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    opened = Notification.objects.filter(user=user, read_at__isnull=True, url=path).update(
+        read_at=timezone.now()
+    )
+    if opened:
+        unread_changed([user])
+    return opened
 
 
 def _unread_key(user: Any) -> str:

@@ -10,6 +10,8 @@ from marketplace.accounts.models import Organisation
 from marketplace.core.models import ScopedQuerySet, TimeStampedModel
 from marketplace.talent.models import Category, MediaType, Talent, Twin
 
+from .states import LicenceState, licence_state
+
 ALTERATION_LIMITS = [
     ("no_body_reshaping", "No retouching of body shape or proportions"),
     ("no_compositing", "No compositing with other people"),
@@ -130,6 +132,15 @@ class Licence(TimeStampedModel):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN
+
+    @property
+    def state(self) -> LicenceState:
+        """The state as people read it (labels/badges): see states.py."""
+        return licence_state(self)
+
+    @property
+    def is_scheduled(self) -> bool:
+        return self.state.key == "scheduled"
 
 
 class LicenceTermsQuerySet(ScopedQuerySet["LicenceTerms"]):

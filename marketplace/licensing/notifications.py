@@ -13,10 +13,10 @@ from . import events
 from .models import Licence
 
 SUBJECTS = {
-    "requested": "New licence request {ref} for {twin}",
-    "countered": "Counter-offer on {ref} for {twin}",
+    "requested": "new licence request {ref} from {brand}",
+    "countered": "counter-offer on {ref}",
     "approved": "{ref}: approved by the agency, waiting for the model's consent",
-    "consent_needed": "Your consent is requested: {twin} ({ref})",
+    "consent_needed": "{brand} asks for your consent ({ref})",
     "consented": "{ref}: the model consented",
     "refused": "{ref}: the model refused consent",
     "declined": "{ref} was declined",
@@ -27,7 +27,7 @@ SUBJECTS = {
     "activated": "{ref} is active",
     "expired": "{ref} has expired",
     "ending_soon": "{ref} ends on {end}: renew?",
-    "revoked": "{ref}: the model revoked consent for {twin}",
+    "revoked": "{ref}: the model revoked consent",
     "contract_ready": "{ref}: the contract is ready to sign",
     "contract_sign_turn": "{ref}: your signature on the contract is needed",
     "contract_executed": "{ref}: the contract is signed by all parties",
@@ -71,8 +71,9 @@ def tell(
     if not people:
         return
     end = licence.effective_end
-    subject = SUBJECTS[event].format(
-        ref=licence.reference, twin=licence.twin.display_name, end=end.isoformat() if end else ""
+    # Titled with the twin first: a person with many licences sees at once which one it is.
+    subject = f"{licence.twin.display_name}: " + SUBJECTS[event].format(
+        ref=licence.reference, brand=licence.brand.name, end=end.isoformat() if end else ""
     )
     context = {
         "licence": licence,

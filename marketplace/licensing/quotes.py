@@ -41,6 +41,18 @@ DURATION_BUCKETS = [
 ]
 
 
+def duration_reason(days: int) -> str:
+    """Why a window of `days` pays the rate it pays: which tier, and where that tier starts."""
+    previous = 0
+    for limit, _, label in DURATION_BUCKETS:
+        if days <= limit:
+            if previous == 0:
+                return f"{days} days: {label} ({limit} days or fewer)"
+            return f"{days} days is over {previous} days, so the {label} rate applies"
+        previous = limit
+    return f"{days} days is longer than the longest licence ({MAX_DURATION_DAYS} days)"
+
+
 @dataclass(frozen=True)
 class Split:
     platform_fee: int
@@ -87,6 +99,45 @@ def split_fee(total: int, *, platform_fee_bps: int, agency_commission_bps: int) 
         platform_fee=platform,
         agency_commission=commission,
         talent_share=total - platform - commission,
+    )
+
+
+@dataclass(frozen=True)
+class UseShare:
+    label: str
+    fee: int  # what the brand pays per use
+    share: int  # what the model receives of it
+
+
+@dataclass(frozen=True)
+class TalentPay:
+    """What the model is paid under a stored quote: her share of the licence fee and of each
+    use's fee, split exactly as usage billing splits it."""
+
+    currency: str
+    licence_fee: int
+    licence_share: int
+    per_use: list[UseShare]
+
+
+def talent_pay(quote: dict[str, Any]) -> TalentPay:
+    bps = {
+        "platform_fee_bps": quote["platform_fee_bps"],
+        "agency_commission_bps": quote["agency_commission_bps"],
+    }
+    return TalentPay(
+        currency=quote["currency"],
+        licence_fee=quote["total"],
+        licence_share=quote["split"]["talent_share"],
+        per_use=[
+            UseShare(
+                label=line["label"],
+                fee=int(line["per_use_fee"]),
+                share=split_fee(int(line["per_use_fee"]), **bps).talent_share,
+            )
+            for line in quote["lines"]
+            if int(line["per_use_fee"])
+        ],
     )
 
 

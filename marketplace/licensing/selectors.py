@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from marketplace.accounts.models import Membership
 from marketplace.core.audit import events_for
+from marketplace.core.history import HistoryEntry, describe
 from marketplace.core.models import AuditEvent
 
 from .exclusivity import Availability, blind_availability, conflicts_for_review
@@ -18,6 +20,7 @@ __all__ = [
     "conflicts_for_review",
     "consent_inbox",
     "licence_for",
+    "licence_history",
     "licences_for",
     "timeline",
 ]
@@ -57,3 +60,23 @@ def consent_inbox(talent) -> QuerySet[Licence]:
 
 def timeline(licence: Licence) -> QuerySet[AuditEvent]:
     return events_for(licence).order_by("created_at", "id")
+
+
+def licence_history(licence: Licence) -> list[HistoryEntry]:
+    """The timeline as sentences naming each party and the person who acted for it."""
+    events = list(timeline(licence))
+    actor_ids = {e.actor_id for e in events if e.actor_id}
+    people = {
+        m.user_id: f"{m.user.full_name or m.user.email}, {m.role}"
+        for m in Membership.objects.filter(
+            user_id__in=actor_ids, organisation_id__in=[licence.brand_id, licence.agency_id]
+        ).select_related("user")
+    }
+    names = {
+        "brand": licence.brand.name,
+        "agency": licence.agency.name,
+        "model": licence.talent.full_name,
+        "twin": licence.twin.display_name,
+        "currency": licence.terms.currency if licence.terms else "",
+    }
+    return describe(events, names=names, people=people)

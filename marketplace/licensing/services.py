@@ -4,6 +4,7 @@ and announced to the parties after commit."""
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -394,8 +395,14 @@ def consent_statement(licence: Licence) -> str:
     )
 
 
-def _normalise_name(name: str) -> str:
-    return " ".join(name.lower().split())
+def same_name(typed: str, expected: str) -> bool:
+    """Does the typed name match, whatever the case, spacing or Unicode composition? The one
+    rule for consent and contract signatures; the name is stored as it was typed."""
+
+    def normal(name: str) -> str:
+        return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+    return normal(typed) == normal(expected)
 
 
 @dataclass(frozen=True)
@@ -428,7 +435,7 @@ def give_consent(
             "The terms changed since you opened this page. Review them again before consenting.",
             code="terms_changed",
         )
-    if _normalise_name(typed_name) != _normalise_name(talent.full_name):
+    if not same_name(typed_name, talent.full_name):
         raise ValidationFailed(
             f"Type your full name exactly as '{talent.full_name}' to sign.", field="typed_name"
         )
@@ -491,6 +498,16 @@ def refuse_consent(
     return consent
 
 
+def revocation_end(licence: Licence, *, today: date) -> date | None:
+    """The day an active licence ends if the model revokes consent `today`: the earliest end
+    its notice period allows. None when it would end before its first day (it ends now)."""
+    if licence.status != S.ACTIVE:
+        return None
+    terms = licence.current_terms
+    ends = min(today + timedelta(days=terms.revocation_notice_days), terms.end_date)
+    return ends if ends >= terms.start_date else None
+
+
 @transaction.atomic
 def revoke_twin_consent(
     *, talent: Talent, user: Any, twin_id: int, reason: str, context: RequestContext
@@ -522,14 +539,13 @@ def revoke_twin_consent(
         .filter(twin=twin, status__in=Licence.HOLDING)
         .select_related("terms", "brand", "twin", "talent", "agency")
     ):
-        if licence.status == S.ACTIVE:
-            notice_end = today + timedelta(days=licence.current_terms.revocation_notice_days)
-            ends = min(notice_end, licence.current_terms.end_date)
+        ends = revocation_end(licence, today=today)
+        if ends is not None:
             exclusivity.shorten(licence, ends)
             note = (
-                f"The model revoked consent on {today:%Y-%m-%d}. Under the terms' "
-                f"{licence.current_terms.revocation_notice_days}-day notice this licence ends on "
-                f"{ends:%Y-%m-%d}."
+                f"The model revoked consent on {today:%Y-%m-%d}: no use from that day on. "
+                f"Under the terms' {licence.current_terms.revocation_notice_days}-day notice "
+                f"this licence ends on {ends:%Y-%m-%d}."
             )
             licence.ends_early_on = ends
             licence.status_reason = note
@@ -537,7 +553,10 @@ def revoke_twin_consent(
             audit.record(licence, "licence.ends_early", actor=user, data={"ends": str(ends)})
         else:
             exclusivity.release(licence)
-            note = "The model revoked consent for this twin before the licence started."
+            note = (
+                f"The model revoked consent for this twin on {today:%Y-%m-%d}, "
+                "before the licence started: it ends now."
+            )
             _set_status(
                 licence,
                 S.REVOKED,

@@ -139,6 +139,28 @@ def check_terms(twin: Twin, terms: TermsInput, *, today: date | None = None) -> 
     )
 
 
+def price_only(
+    twin: Twin,
+    *,
+    media_types: list[str],
+    territory_codes: list[str],
+    start: date,
+    end: date,
+    exclusive: bool,
+) -> quotes.Quote:
+    """The price of a scope before the rest of the request is written: only the terms that
+    set it (media, territories, window, exclusivity). Raises ValidationFailed."""
+    return quotes.compute_quote(
+        rate_card=twin.rate_card,
+        media_types=sorted(set(media_types)),
+        countries=territories.expand(territory_codes),
+        start=start,
+        end=end,
+        exclusive=exclusive,
+        agency_commission_bps=twin.agency.commission_bps,
+    )
+
+
 def quote_terms(twin: Twin, checked: CheckedTerms) -> quotes.Quote:
     return quotes.compute_quote(
         rate_card=twin.rate_card,

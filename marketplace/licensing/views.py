@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from marketplace.accounts.tenancy import (
@@ -14,12 +15,16 @@ from marketplace.accounts.tenancy import (
     talent_required,
 )
 from marketplace.catalogue.selectors import catalogue_twin
+from marketplace.core import notify
 from marketplace.core.errors import DomainError
 from marketplace.talent.models import Twin
 
-from . import selectors, services, terms
+from . import quotes, selectors, services, terms
 from .forms import ConsentForm, ReasonForm, RevokeForm, TermsForm
 from .models import Licence
+
+# The terms that set the price; the others only need to be valid to send the request.
+PRICE_FIELDS = ("media_types", "territories", "start_date", "end_date", "exclusive")
 
 TABS = {
     "open": ("Open", Licence.OPEN),
@@ -103,12 +108,42 @@ def quote(request: TenantRequest, slug: str) -> HttpResponse:
     if viewer.is_agency and twin.agency_id != viewer.org.pk:
         raise Http404
     form = TermsForm(request.POST, twin=twin)
-    context: dict[str, object] = {"form": form, "twin": twin}
-    if form.is_valid():
+    # oob: the errors of fields fixed since the page was sent are cleared beside the quote.
+    context: dict[str, object] = {"form": form, "twin": twin, "oob": True}
+    valid = form.is_valid()
+    # The price shows as soon as the terms that set it are valid; the rest (category, the
+    # wording of the intended use, the use cap) is listed apart, by field, until it is too.
+    problems: list[tuple[str, str, str]] = [
+        (name, str(form[name].label), " ".join(str(e) for e in errors))
+        for name, errors in form.errors.items()
+        if name not in PRICE_FIELDS and name in form.fields
+    ]
+    if not any(name in form.errors for name in PRICE_FIELDS):
+        d = form.cleaned_data
+        try:
+            price = terms.price_only(
+                twin,
+                media_types=list(d["media_types"]),
+                territory_codes=list(d["territories"]),
+                start=d["start_date"],
+                end=d["end_date"],
+                exclusive=d["exclusive"],
+            )
+        except DomainError as exc:
+            context["error"] = exc.message
+        else:
+            context["quote"] = price
+    if valid and "error" not in context:
         try:
             preview = terms.quote_preview(twin=twin, terms=form.terms(), viewer=viewer.org)
         except DomainError as exc:
-            context["error"] = exc.message
+            if exc.field in PRICE_FIELDS:
+                context.pop("quote", None)
+                context["error"] = exc.message
+            else:
+                name = exc.field if exc.field in form.fields else ""
+                label = str(form[name].label) if name else "Terms"
+                problems.append((name, label, exc.message))
         else:
             context.update(
                 quote=preview.quote,
@@ -116,6 +151,14 @@ def quote(request: TenantRequest, slug: str) -> HttpResponse:
                 conflict=preview.conflict,
                 public_only=viewer.is_brand,
             )
+    context["problems"] = [(label, message) for _, label, message in problems]
+    still_wrong = {name for name, _, _ in problems} | set(form.errors)
+    if context.get("conflict"):  # the slot is taken: the scope's errors still stand
+        still_wrong |= {*PRICE_FIELDS, "category"}
+    context["still_wrong"] = still_wrong
+    context["missing_price_fields"] = [
+        form[name].label for name in PRICE_FIELDS if name in form.errors
+    ]
     return render(request, "licensing/_quote.html", context)
 
 
@@ -258,6 +301,7 @@ def consent(request: TenantRequest, reference: str) -> HttpResponse:
             "form": form,
             "refuse_form": refuse_form,
             "statement": services.consent_statement(licence),
+            "pay": quotes.talent_pay(licence.current_terms.quote),
         },
     )
 
@@ -308,7 +352,13 @@ def revoke(request: TenantRequest, twin_id: int) -> HttpResponse:
                 "brands and your agency are told.",
             )
             return redirect("talent:my_home")
-    active = twin.licences.filter(status=Licence.Status.ACTIVE).select_related("terms", "brand")
+    today = timezone.localdate()
+    active = [
+        (licence, services.revocation_end(licence, today=today))
+        for licence in twin.licences.filter(status=Licence.Status.ACTIVE).select_related(
+            "terms", "brand"
+        )
+    ]
     return render(request, "licensing/revoke.html", {"twin": twin, "form": form, "active": active})
 
 
@@ -337,11 +387,12 @@ def licence_list(request: TenantRequest) -> HttpResponse:
 def licence_detail(request: TenantRequest, reference: str) -> HttpResponse:
     licence = _licence_or_404(request, reference)
     viewer = request.viewer
+    notify.mark_opened(request.user, request.path)
     context: dict[str, object] = {
         "licence": licence,
         "terms": licence.terms,
         "versions": licence.versions.select_related("category"),
-        "timeline": selectors.timeline(licence),
+        "timeline": selectors.licence_history(licence),
         "consent": services.valid_consent(licence),
         "reason_form": ReasonForm(),
         "can_withdraw": viewer.is_brand and services.can_withdraw(licence),

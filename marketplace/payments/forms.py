@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from marketplace.licensing.models import Licence
+from marketplace.licensing.usage_rules import ReportWindow
 from marketplace.talent.models import MediaType
 
 from .services import UsageInput
@@ -24,9 +25,23 @@ class UsageForm(forms.Form):
     )
     idempotency_key = forms.CharField(max_length=120, widget=forms.HiddenInput)
 
-    def __init__(self, *args: object, licence: Licence, **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, licence: Licence, window: ReportWindow | None = None, **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         terms = licence.current_terms
+        if window is not None and window.first and window.last:
+            # The browser offers only the days the service accepts; the default is one of them.
+            self.fields["used_on"].initial = window.default
+            self.fields["used_on"].widget.attrs.update(
+                min=window.first.isoformat(), max=window.last.isoformat()
+            )
+            self.fields[
+                "used_on"
+            ].help_text = f"Between {window.first:%Y-%m-%d} and {window.last:%Y-%m-%d}."
+        elif window is not None:
+            for field in self.fields.values():
+                field.disabled = True
         self.fields["media_type"].choices = [  # type: ignore[attr-defined]
             (m, MediaType(m).label) for m in terms.media_types
         ]

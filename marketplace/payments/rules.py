@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from marketplace.accounts.models import Membership, Role
 from marketplace.core.errors import PermissionDenied
+from marketplace.core.money import format_money
 
 if TYPE_CHECKING:
     from marketplace.licensing.models import Licence
@@ -70,3 +71,16 @@ def require_report_usage(membership: Membership) -> None:
 def require_manage_payouts(membership: Membership) -> None:
     if not can_manage_payouts(membership):
         raise PermissionDenied("Only the agency's owners and finance can manage payouts.")
+
+
+def revocation_money_rule(licence: Licence) -> str:
+    """What happens to the money when the model revokes consent, as the rule stands today:
+    told to every party wherever a revocation is shown (pages and e-mails)."""
+    terms = licence.current_terms
+    fee = format_money(terms.total_fee, terms.currency)
+    return (
+        f"The licence fee ({fee}) is not refunded automatically: the brand may ask platform "
+        "support for a refund of the unused part, and a refund takes back the model's and "
+        "the agency's shares in the same proportion. Uses made before the revocation are "
+        "billed as usual; none can be reported from the day of the revocation."
+    )

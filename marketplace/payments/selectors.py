@@ -10,7 +10,7 @@ from marketplace.accounts.models import Organisation
 from marketplace.licensing.models import Licence
 from marketplace.talent.models import Talent
 
-from .models import Charge, ConnectedAccount, Payout, PayoutRun, UsageReport
+from .models import BankPayout, Charge, ConnectedAccount, Payout, PayoutRun, UsageReport
 
 
 def brand_charges(brand: Organisation) -> QuerySet[Charge]:
@@ -59,6 +59,28 @@ def payouts_for(account: ConnectedAccount | None) -> QuerySet[Payout]:
     return Payout.objects.filter(account=account).order_by("-created_at")
 
 
+def bank_payouts_for(account: ConnectedAccount | None) -> QuerySet[BankPayout]:
+    """Stripe's payouts of the payee's Stripe balance to their bank, newest first."""
+    if account is None:
+        return BankPayout.objects.none()
+    return BankPayout.objects.filter(account=account).order_by("-created_at")
+
+
 def run_progress(run: PayoutRun) -> dict[str, int]:
     counts = dict(run.payouts.values_list("status").annotate(n=Sum(1)))
     return {"total": run.total, **{status: counts.get(status, 0) for status in Payout.Status}}
+
+
+def licence_payment_error(licence: Licence) -> str:
+    """Why the brand's last attempt to pay the licence fee failed, in plain words ('' if none).
+    Shown to the licence's brand only (the pay panel)."""
+    return (
+        Charge.objects.filter(
+            licence=licence,
+            kind=Charge.Kind.LICENCE_FEE,
+            status__in=[Charge.Status.OPEN, Charge.Status.FAILED, Charge.Status.EXPIRED],
+        )
+        .values_list("payment_error", flat=True)
+        .first()
+        or ""
+    )

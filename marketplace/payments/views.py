@@ -19,6 +19,7 @@ from marketplace.core.api.auth import media_viewer
 from marketplace.core.errors import DomainError, PermissionDenied
 from marketplace.core.storage import picture_response
 from marketplace.licensing import selectors as licensing_selectors
+from marketplace.licensing import usage_rules
 from marketplace.licensing.models import Licence
 
 from . import rules, selectors
@@ -106,10 +107,12 @@ def pay_usage(request: TenantRequest) -> HttpResponse:
 @brand_required
 def report_usage(request: TenantRequest, reference: str) -> HttpResponse:
     licence = _licence_or_404(request, reference)
+    window = usage_rules.report_window(licence, consent_revoked_at=licence.twin.consent_revoked_at)
     form = UsageForm(
         request.POST or None,
         request.FILES or None,
         licence=licence,
+        window=window,
         initial={"idempotency_key": uuid.uuid4().hex},
     )
     if request.method == "POST" and form.is_valid():
@@ -134,6 +137,7 @@ def report_usage(request: TenantRequest, reference: str) -> HttpResponse:
             "form": form,
             "uses": selectors.licence_uses(licence)[:200],
             "can_report": rules.can_report_usage(request.viewer.member, licence),
+            "window": window,
         },
         status=400 if form.errors else 200,
     )
@@ -170,6 +174,7 @@ def payouts(request: TenantRequest) -> HttpResponse:
         {
             "account": account,
             "payouts": selectors.payouts_for(account)[:50],
+            "bank_payouts": selectors.bank_payouts_for(account)[:20],
             "can_manage": can_manage,
         },
     )

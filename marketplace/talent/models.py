@@ -210,6 +210,17 @@ class Twin(TimeStampedModel):
         return self.status == self.Status.PUBLISHED and self.consent_revoked_at is None
 
     @property
+    def state_key(self) -> str:
+        """The badge: the status, unless the model revoked consent (which outranks it)."""
+        return "revoked" if self.consent_revoked_at else self.status
+
+    @property
+    def state_label(self) -> str:
+        if self.consent_revoked_at:
+            return f"Consent revoked {self.consent_revoked_at:%Y-%m-%d}"
+        return self.get_status_display()
+
+    @property
     def is_listed(self) -> bool:
         """In the catalogue (`TwinQuerySet.in_catalogue`), bookable or paused."""
         return self.status in self.LISTED and self.consent_revoked_at is None

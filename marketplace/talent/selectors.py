@@ -7,7 +7,9 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from marketplace.accounts.models import Organisation
+from marketplace.accounts.models import Membership, Organisation
+from marketplace.core.audit import events_for
+from marketplace.core.history import HistoryEntry, describe
 
 from .models import Category, Talent, Twin, TwinImage
 
@@ -104,3 +106,22 @@ def twin_picture(viewer: Any, name: str) -> Picture:
 def category_slugs() -> list[str]:
     """Every category a licence or a catalogue filter may name."""
     return list(Category.objects.values_list("slug", flat=True))
+
+
+def twin_history(twin: Twin, *, limit: int = 20) -> list[HistoryEntry]:
+    """The twin's latest events as sentences, naming who acted for the agency."""
+    events = list(events_for(twin).order_by("-created_at", "-id")[:limit])
+    actor_ids = {e.actor_id for e in events if e.actor_id}
+    people = {
+        m.user_id: f"{m.user.full_name or m.user.email}, {m.role}"
+        for m in Membership.objects.filter(
+            user_id__in=actor_ids, organisation_id=twin.agency_id
+        ).select_related("user")
+    }
+    names = {
+        "agency": twin.agency.name,
+        "model": twin.talent.full_name,
+        "twin": twin.display_name,
+        "currency": twin.currency,
+    }
+    return describe(events, names=names, people=people)

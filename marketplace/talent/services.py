@@ -248,6 +248,8 @@ def change_twin_status(*, by: Membership, twin_id: int, action: str) -> Twin:
     if action not in _TRANSITIONS:
         raise ValidationFailed("Unknown action.")
     twin = _locked_twin(by, twin_id)
+    if twin.consent_revoked_at:
+        raise TransitionError("The model revoked consent for this twin; its status is final.")
     allowed_from, target = _TRANSITIONS[action]
     if twin.status not in allowed_from:
         raise TransitionError(

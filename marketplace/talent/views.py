@@ -11,7 +11,6 @@ from django.views.decorators.http import require_POST, require_safe
 
 from marketplace.accounts.tenancy import TenantRequest, agency_required, talent_required
 from marketplace.core.api.auth import media_viewer
-from marketplace.core.audit import events_for
 from marketplace.core.errors import DomainError
 from marketplace.core.storage import picture_response
 
@@ -89,7 +88,7 @@ def twin_manage(request: TenantRequest, twin_id: int) -> HttpResponse:
             "image_form": TwinImageForm(),
             "processing": _processing(twin),
             "blockers": services.publish_blockers(twin),
-            "events": events_for(twin).order_by("-created_at")[:20],
+            "events": selectors.twin_history(twin),
         },
     )
 
@@ -189,7 +188,7 @@ def twin_image_add(request: TenantRequest, twin_id: int) -> HttpResponse:
             "image_form": form,
             "processing": _processing(twin),
             "blockers": services.publish_blockers(twin),
-            "events": events_for(twin).order_by("-created_at")[:20],
+            "events": selectors.twin_history(twin),
         },
         status=400,
     )

@@ -2,7 +2,7 @@
 lazy imports inside functions included) and fails on one that goes against the layering:
 
     core  <  accounts  <  talent  <  catalogue  <  licensing  <  contracts | payments | webhooks
-          <  dashboards
+          <  provenance  <  dashboards
 
 - **Domain modules** (models, services, selectors, tasks, events, notifications, … — anything
   that is not a front door) import only their own app and the apps *below* them. Apps on the
@@ -14,6 +14,8 @@ lazy imports inside functions included) and fails on one that goes against the l
   build on) sit on top: they may import the domain modules of any app, their own app's front
   doors and the core front-door kit, but never another app's front doors. No domain module
   imports a front door.
+- `UPWARDS` lists the imports that still go the wrong way, each with its reason; the list
+  only shrinks.
 - Annotation-only imports (`if TYPE_CHECKING:`) follow the same rules, except the ones listed
   in `TYPE_ONLY` with the reason.
 """
@@ -34,6 +36,7 @@ LAYERS: list[set[str]] = [
     {"catalogue"},
     {"licensing"},
     {"contracts", "payments", "webhooks"},
+    {"provenance"},
     {"dashboards"},
 ]
 LEVEL = {app: level for level, apps in enumerate(LAYERS) for app in apps}
@@ -50,6 +53,14 @@ FRONT_DOOR_PACKAGES = {"api", "views", "templatetags", "management"}
 # Core's shared front-door kit: the API base classes, authentication and idempotency, and the
 # site's own pages.
 CORE_KIT = {("core", "api"), ("core", "views")}
+
+# Imports that still go the wrong way ("importer module", "imported app"), each with its reason.
+UPWARDS = {
+    # Recording a use asks provenance to credential the picture after commit; provenance
+    # reads the use (a payments row). To become a usage event payments publishes, as
+    # licensing does with `licensing.events`.
+    ("marketplace.payments.services.usage", "provenance"),
+}
 
 # Annotation-only imports against the layering, each with its reason.
 TYPE_ONLY = {
@@ -146,7 +157,7 @@ def layering_violations() -> list[str]:
             if imported is None or (imported.app, line) in seen:
                 continue
             why = violation(module, imported)
-            if why is None:
+            if why is None or (module.name, imported.app) in UPWARDS:
                 continue
             if type_only and any(
                 module.name == importer and (name == target or name.startswith(target + "."))
@@ -168,6 +179,18 @@ def test_every_app_is_on_a_layer():
 
 def test_calls_between_apps_go_one_way():
     assert layering_violations() == []
+
+
+def test_every_known_upward_import_is_still_there():
+    """An exception that is no longer needed is struck off the list."""
+    still = {
+        (module.name, imported.app)
+        for module, path in product_modules()
+        for name, _, _ in imports(path, module)
+        if (imported := module_of(name)) is not None
+    }
+
+    assert still >= UPWARDS
 
 
 def test_nothing_asks_whether_an_app_is_installed():

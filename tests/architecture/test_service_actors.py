@@ -39,9 +39,10 @@ NOT_SERVICES = {
     "marketplace.contracts.services.stored_document",
     "marketplace.licensing.services.can_withdraw",
     "marketplace.licensing.services.consent_statement",
+    "marketplace.licensing.services.revocation_end",
+    "marketplace.licensing.services.same_name",
     "marketplace.licensing.services.valid_consent",
     "marketplace.payments.services.payouts.transfer_params",
-    "marketplace.payments.services.usage.check_usage",
     "marketplace.talent.services.check_rate_card",
     "marketplace.talent.services.publish_blockers",
     "marketplace.talent.services.unique_tag_slug",
@@ -90,7 +91,15 @@ def test_every_public_service_takes_an_actor_or_is_a_system_entry_point():
 
     assert unguarded == []
     apps = {name.split(".")[1] for name in services}
-    assert apps == {"accounts", "contracts", "licensing", "payments", "talent", "webhooks"}
+    assert apps == {
+        "accounts",
+        "contracts",
+        "licensing",
+        "payments",
+        "provenance",
+        "talent",
+        "webhooks",
+    }
 
 
 def test_a_system_entry_point_takes_no_actor():

@@ -29,6 +29,7 @@ from marketplace.contracts.models import Contract
 from marketplace.core.models import AuditEvent
 from marketplace.licensing import services as licensing
 from marketplace.licensing.models import Consent, ExclusivityHold, Licence
+from marketplace.licensing.states import short_date
 from marketplace.payments.models import Charge, Earning, UsageReport, WebhookEvent
 from marketplace.payments.services import checkout
 from marketplace.payments.tasks import run_payouts_task
@@ -235,9 +236,14 @@ def test_brand_requests_an_exclusive_licence_while_the_quote_follows_the_terms(
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Request a licence for Amara O. twin")
     quote = page.locator("#quote")
-    expect(quote).to_have_text(
-        "Complete the form to see the price: Media, Territories, "
-        "Industry / product category, Intended use."
+    expect(quote.locator("#quote-missing")).to_have_text(
+        "To see the price, complete: Media, Territories."
+    )
+    expect(quote.locator("#quote-problems li")).to_have_text(
+        [
+            "Industry / product category: This field is required.",
+            "Intended use: This field is required.",
+        ]
     )
     shot(page, "empty request")
 
@@ -245,9 +251,17 @@ def test_brand_requests_an_exclusive_licence_while_the_quote_follows_the_terms(
     page.evaluate("window.sameDocument = true")
     page.get_by_label("Social media").check()
     page.get_by_label("Territories", exact=True).select_option(["DE"])
+    # The price shows as soon as the terms that set it are chosen; the rest is listed apart.
+    expect(quote_row(page, "Licence fee")).to_contain_text("€1,000.00")
+    expect(quote.locator("#duration-reason")).to_have_text(
+        "91 days: up to 3 months (92 days or fewer) (× 100 %)."
+    )
     page.get_by_label("Industry / product category").select_option(label="Beauty and cosmetics")
-    expect(quote).to_have_text("Complete the form to see the price: Intended use.")
+    expect(quote.locator("#quote-problems li")).to_have_text(
+        ["Intended use: This field is required."]
+    )
     page.get_by_label("Intended use").press_sequentially(USE)
+    expect(quote.locator("#quote-problems")).to_have_count(0)
 
     # Social media 1,000.00 × one country 100 % × up to 3 months 100 %.
     expect(quote_row(page, "Licence fee")).to_contain_text("€1,000.00")
@@ -283,7 +297,7 @@ def test_brand_requests_an_exclusive_licence_while_the_quote_follows_the_terms(
         f"Request {licence.reference} sent to Northlight Models. "
         "The slot is reserved for you while they review it."
     )
-    expect(status_badge(page)).to_have_text("Requested")
+    expect(status_badge(page)).to_have_text("Requested — the agency reviews it")
     terms = page.locator("dl.comp")
     expect(terms).to_contain_text("Social media, Web / e-commerce")
     expect(terms).to_contain_text("Exclusive for this category, territories and window")
@@ -441,7 +455,7 @@ def test_the_agency_approves_and_the_model_consents_in_writing(make_page, signed
     expect(message(model)).to_have_text(
         "Thank you. Your consent is recorded; the contract is prepared next."
     )
-    expect(status_badge(model)).to_have_text("Consented — contract next")
+    expect(status_badge(model)).to_have_text(f"Awaiting {HOLDER}'s signature (the brand)")
     consent_card = model.locator(
         ".card", has=model.get_by_role("heading", name="Consent", exact=True)
     )
@@ -462,7 +476,7 @@ def test_the_agency_approves_and_the_model_consents_in_writing(make_page, signed
     assert "Chrome" in consent.user_agent
 
     agency.reload()
-    expect(status_badge(agency)).to_have_text("Consented — contract next")
+    expect(status_badge(agency)).to_have_text(f"Awaiting {HOLDER}'s signature (the brand)")
     expect(agency.locator(".card", has_text="Given by Amara Okafor")).to_be_visible()
 
 
@@ -543,7 +557,7 @@ def test_brand_agency_and_model_sign_in_turn_while_the_contract_panel_follows(
     # Sealed: the panel tells the page to reload once, and the licence has moved on to payment.
     held_contract_tasks["seal"].run()
     expect(panel_badge(brand)).to_have_text("Executed")
-    expect(status_badge(brand)).to_have_text("Signed — awaiting payment")
+    expect(status_badge(brand)).to_have_text("Signed — awaiting the brand's payment")
     expect(contract_panel(brand)).to_contain_text("sealed by the platform")
     expect(brand.get_by_role("button", name="Pay with Stripe")).to_be_visible()
     assert brand.evaluate("window.sameDocument") is None
@@ -623,11 +637,16 @@ def test_brand_pays_on_the_hosted_checkout_page_and_the_licence_goes_active(
 
     expect(page).to_have_url(re.compile(rf"/licences/{licence.reference}/$"))
     expect(message(page)).to_have_text("Payment received. Thank you.")
-    expect(status_badge(page)).to_have_text("Active")
+    # Paid, but its window starts later: scheduled, and no use can be reported yet.
+    start = licence.current_terms.start_date
+    expect(status_badge(page)).to_have_text(f"Scheduled — starts {short_date(start)}")
     expect(page.locator("ol.progress").first.locator("li.now")).to_have_text("Active")
     uses = page.locator(".card", has=page.get_by_role("heading", name="Uses", exact=True))
     expect(uses).to_contain_text("0 uses reported.")
-    expect(uses.get_by_role("link", name="Report a use")).to_be_visible()
+    expect(uses).to_contain_text(
+        f"Scheduled: uses can be reported from {start.day} {start:%b %Y}, the licence's first day."
+    )
+    expect(uses.get_by_role("link", name="Report a use")).to_have_count(0)
     shot(page, "active")
 
     # The webhook arrived too, was verified and applied (once: the return page got there first
@@ -686,10 +705,56 @@ def test_the_webhook_alone_activates_a_licence_when_the_brand_never_comes_back(
     assert WebhookEvent.objects.filter(type="checkout.session.completed").count() == 1
     page.goto("/")  # the brand comes back later
     open_licence(page, licence, tab="Active")
-    expect(status_badge(page)).to_have_text("Active")
+    expect(status_badge(page)).to_have_text(
+        f"Scheduled — starts {short_date(licence.current_terms.start_date)}"
+    )
     timeline = page.locator(".card", has=page.get_by_role("heading", name="Timeline", exact=True))
-    expect(timeline).to_contain_text("activated")
+    expect(timeline).to_contain_text("The licence is active.")
     shot(page, "active through the webhook")
+
+
+def test_a_declined_card_shows_its_reason_and_a_3d_secure_card_activates_the_licence(
+    signed_in_page, stripe_site
+):
+    c = cast()
+    licence = awaiting_payment(c)
+
+    page = signed_in_page(c.buyer.user)
+    open_licence(page, licence)
+    page.get_by_role("button", name="Pay with Stripe").click()
+    expect(page.get_by_text("Pay Likeness")).to_be_visible()
+
+    # A card with too little on it: Stripe's page says so, and so does ours once she is back.
+    allow_console_error(page, r"status of 402")
+    page.get_by_label("Card number").fill("4000 0000 0000 9995")
+    page.get_by_role("button", name="Pay €2,000.00").click()
+    expect(page.get_by_role("alert")).to_contain_text("insufficient funds")
+    stripe_site.wait_for(
+        lambda: Charge.objects.filter(licence=licence).exclude(payment_error="").exists(),
+        timeout=15,
+    )
+    page.get_by_role("button", name="Cancel and return").click()
+    expect(page).to_have_url(re.compile(rf"/licences/{licence.reference}/$"))
+    expect(status_badge(page)).to_have_text("Signed — awaiting payment")
+    payment = page.locator(".card", has=page.get_by_role("heading", name="Payment", exact=True))
+    expect(payment.get_by_role("status")).to_have_text(
+        "Your last payment did not go through. The card has insufficient funds."
+    )
+    shot(page, "declined, the reason shown")
+
+    # A 3-D Secure card: the bank's challenge, completed, and the licence is active.
+    payment.get_by_role("button", name="Pay with Stripe").click()
+    page.get_by_label("Card number").fill("4000 0000 0000 3220")
+    page.get_by_role("button", name="Pay €2,000.00").click()
+    expect(page.get_by_role("heading", name="Authenticate your payment")).to_be_visible()
+    shot(page, "3-D Secure challenge")
+    page.get_by_role("button", name="Complete authentication").click()
+
+    expect(page).to_have_url(re.compile(rf"/licences/{licence.reference}/$"))
+    expect(message(page)).to_have_text("Payment received. Thank you.")
+    expect(status_badge(page)).to_have_text("Active")
+    charge = Charge.objects.get(licence=licence)
+    assert (charge.status, charge.payment_error) == (Charge.Status.PAID, "")
 
 
 # --- (7) The brand reports uses --------------------------------------------------------------
@@ -752,6 +817,11 @@ def test_brand_reports_uses_and_one_outside_the_licence_is_refused_with_the_reas
     # The day before the licence starts is outside its window: refused, with the reason.
     allow_console_error(page, r"status of 400")
     yesterday = today - timedelta(days=1)
+    # The browser offers only the window's days; past its check, the server refuses too.
+    date_field = page.get_by_label("Date of use")
+    expect(date_field).to_have_value(ymd(today))
+    assert date_field.get_attribute("min") == ymd(today)
+    date_field.evaluate("el => el.removeAttribute('min')")
     report_use(page, on=yesterday, media="Web / e-commerce", territory="FR", asset="pdp/fr-02")
     expect(page.locator(".errorlist")).to_have_text(
         f"{ymd(yesterday)} is outside the licence window {ymd(today)} – {ymd(end)}."
@@ -819,7 +889,7 @@ def test_after_the_payout_run_the_model_sees_earnings_and_the_monthly_chart(
     model.reload()
     payout_row = model.locator("table tbody tr").first
     expect(payout_row).to_contain_text("€3,600.00")
-    expect(payout_row.locator(".badge")).to_have_text("Paid")
+    expect(payout_row.locator(".badge")).to_have_text("Sent to your Stripe account")
     shot(model, "payout paid")
 
     nav(model, "Dashboard")

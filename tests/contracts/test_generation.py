@@ -122,8 +122,8 @@ def test_parties_are_emailed_when_the_contract_is_ready(
         consent_to(licence, parties["talent"])
 
     subjects = {(m.to[0], m.subject) for m in mailoutbox}
-    ready = f"{licence.reference}: the contract is ready to sign"
-    turn = f"{licence.reference}: your signature on the contract is needed"
+    ready = f"{twin.display_name}: {licence.reference}: the contract is ready to sign"
+    turn = f"{twin.display_name}: {licence.reference}: your signature on the contract is needed"
     assert (parties["brand"].user.email, turn) in subjects
     assert (parties["agency"].user.email, ready) in subjects
     assert (parties["talent"].user.email, ready) in subjects

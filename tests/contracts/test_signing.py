@@ -56,7 +56,10 @@ def test_brand_then_agency_then_model_sign_and_the_licence_awaits_payment(
         contract.document_sha256,
     )
     assert first.organisation == parties["brand"].organisation
-    executed = f"{contract.licence.reference}: the contract is signed by all parties"
+    executed = (
+        f"{contract.licence.twin.display_name}: "
+        f"{contract.licence.reference}: the contract is signed by all parties"
+    )
     assert {m.to[0] for m in mailoutbox if m.subject == executed} == {
         parties["brand"].user.email,
         parties["agency"].user.email,

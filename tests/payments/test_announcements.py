@@ -81,7 +81,7 @@ def test_each_party_hears_of_each_event_once_over_a_whole_licence(
     assert set(emails.values()) == {1}
     assert set(notifications.values()) == {1}
     # and the activation, announced to all three parties, once each.
-    activated = f"{licence.reference} is active"
+    activated = f"{licence.twin.display_name}: {licence.reference} is active"
     people = [brand_manager.user.email, agency_manager.user.email, talent.user.email]
     assert sorted(to for (subject, (to,)) in emails if subject == activated) == sorted(people)
     assert sorted(to for (title, to) in notifications if title == activated) == sorted(people)

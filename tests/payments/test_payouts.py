@@ -246,7 +246,7 @@ def test_a_payout_whose_worker_died_after_the_transfer_is_settled_within_minutes
     }
     assert ledger.balance(ledger.account(K.TALENT_PAYABLE, "EUR", talent=account.talent)) == 0
     assert reconciliation.reconcile().differences == []
-    assert "Paid" in client.get("/payouts/").content.decode()
+    assert "Sent to your Stripe account" in client.get("/payouts/").content.decode()
     # and a second sweep, or the worker's task delivered late, changes nothing.
     assert payouts.settle_sending_payouts() == 0
     payouts.send_payout(payout_id=payout.pk)

@@ -27,3 +27,8 @@ def can_report_usage(membership: Membership | None, licence: Licence | Any = Non
 @register.filter
 def can_manage_payouts(membership: Membership | None) -> bool:
     return rules.can_manage_payouts(membership)
+
+
+@register.simple_tag
+def revocation_money_rule(licence: Licence) -> str:
+    return rules.revocation_money_rule(licence)
