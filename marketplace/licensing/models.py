@@ -10,6 +10,8 @@ from marketplace.accounts.models import Organisation
 from marketplace.core.models import TimeStampedModel
 from marketplace.talent.models import Category, MediaType, Talent, Twin
 
+from .quotes import REVOCATION_REFUND_RULE
+
 ALTERATION_LIMITS = [
     ("no_body_reshaping", "No retouching of body shape or proportions"),
     ("no_compositing", "No compositing with other people"),
@@ -182,6 +184,10 @@ class LicenceTerms(models.Model):
     @property
     def duration_days(self) -> int:
         return (self.end_date - self.start_date).days + 1
+
+    @property
+    def revocation_refund_rule(self) -> str:
+        return REVOCATION_REFUND_RULE
 
 
 class ExclusivityHoldQuerySet(models.QuerySet["ExclusivityHold"]):

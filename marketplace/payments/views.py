@@ -167,6 +167,7 @@ def payouts(request: TenantRequest) -> HttpResponse:
         "payments/payouts.html",
         {
             "account": account,
+            "requirements": selectors.account_requirements(account),
             "payouts": selectors.payouts_for(account)[:50],
             "can_manage": can_manage,
         },
