@@ -25,12 +25,15 @@ from marketplace.payments.models import (
 )
 from marketplace.payments.services import checkout, payouts, refunds, stripe_events
 from marketplace.payments.tasks import refund_revoked_licence_task
+from tests.contracts.test_worker import wait_for
 from tests.factories import MembershipFactory
 from tests.flows import CTX
+from tests.payments import test_faults
 from tests.payments.conftest import pay, signed_licence
 from tests.payments.test_payouts import onboard
 
 pytestmark = pytest.mark.django_db
+workers = test_faults.workers  # kill-able `celery worker` processes on real Redis
 K = LedgerAccount.Kind
 
 # A 90-day licence for €900.00: the platform 15 %, the agency 20 % of the rest, the model the rest.
@@ -234,3 +237,33 @@ def test_the_rule_is_stated_on_the_licence_page(stripe_env, paid_90_days, client
 
     assert "refunded the licence fee pro rata for the days" in page
     assert "rounded half to even" in page
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_refunds_a_revocation_once_with_the_ledger_balanced(
+    workers, stripe_env, paid_90_days
+):
+    licence = paid(paid_90_days, stripe_env)
+    workers.start(1)
+
+    # The revocation commits; its refund task goes to the worker, and is delivered twice more.
+    licensing.revoke_twin_consent(
+        talent=licence.talent,
+        user=licence.talent.user,
+        twin_id=licence.twin_id,
+        reason="No more",
+        context=CTX,
+    )
+    results = [refund_revoked_licence_task.delay(licence_id=licence.pk) for _ in range(2)]
+    for result in results:
+        result.get(timeout=60)
+
+    refund = wait_for(
+        lambda: Refund.objects.filter(status=Refund.Status.REFUNDED).first(), timeout=60
+    )
+    assert (refund.amount, refund.days_lost) == (40_000, 40)
+    assert [r["amount"] for r in stripe_env.state("refund")] == [40_000]
+    assert sorted(Earning.objects.values_list("reversed_amount", flat=True)) == [6_800, 27_200]
+    assert ledger.unbalanced_transactions() == []
+    assert reconciliation.reconcile().differences == []
