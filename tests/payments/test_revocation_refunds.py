@@ -267,3 +267,35 @@ def test_a_real_worker_refunds_a_revocation_once_with_the_ledger_balanced(
     assert sorted(Earning.objects.values_list("reversed_amount", flat=True)) == [6_800, 27_200]
     assert ledger.unbalanced_transactions() == []
     assert reconciliation.reconcile().differences == []
+
+
+def test_a_refund_the_balance_cannot_cover_waits_at_stripe_then_succeeds(
+    stripe_env, paid_90_days, django_capture_on_commit_callbacks
+):
+    # Given: the brand's funds available and most of them paid out to the model and agency.
+    licence = paid(paid_90_days, stripe_env)
+    onboard(stripe_env, talent=licence.talent)
+    onboard(stripe_env, organisation=licence.agency)
+    stripe_env.advance_clock(3 * 86_400)
+    payouts.plan_payout_run()
+
+    # When: the revocation's €400.00 refund meets a platform balance of less than that.
+    revoke(licence, django_capture_on_commit_callbacks)
+
+    # Then: Stripe holds it pending; the reversals are made and booked all the same.
+    refund = Refund.objects.get()
+    assert (refund.amount, refund.stripe_status) == (40_000, "pending")
+    assert sorted(TransferReversal.objects.values_list("amount", flat=True)) == [6_800, 27_200]
+    assert TransferReversal.objects.filter(stripe_id="").count() == 0
+
+    # Once the reversals' money covers it, Stripe makes the refund and says so.
+    stripe_env.advance_clock(60)
+    for event in stripe_env.events("refund.updated"):
+        stored = WebhookEvent.objects.create(
+            stripe_id=event["id"], type=event["type"], payload=event
+        )
+        stripe_events.process_webhook_event(event_id=stored.pk)
+    refund.refresh_from_db()
+    assert refund.stripe_status == "succeeded"
+    assert ledger.unbalanced_transactions() == []
+    assert reconciliation.reconcile().differences == []
