@@ -242,7 +242,7 @@ def test_the_rule_is_stated_on_the_licence_page(stripe_env, paid_90_days, client
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_refunds_a_revocation_once_with_the_ledger_balanced(
-    workers, stripe_env, paid_90_days
+    migrated_categories, workers, stripe_env, paid_90_days
 ):
     licence = paid(paid_90_days, stripe_env)
     workers.start(1)
