@@ -31,14 +31,14 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/mypy marketplace config stripe_sandbox
+	$(BIN)/mypy marketplace config stripe_sandbox tests benchmarks
 
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
 bench: install
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python -m benchmarks.run_all
 
 clean-demo:
 	rm -rf var/

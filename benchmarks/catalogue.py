@@ -27,7 +27,7 @@ How:
    Latency is measured per request, from sending to the last byte of the body.
 5. Print the table (and `--json PATH`); exit 1 when more than 0.1 % of requests failed.
 
-Run:  .venv/bin/python benchmarks/catalogue.py [--twins 10000 --agencies 100 --duration 15
+Run:  .venv/bin/python -m benchmarks.catalogue [--twins 10000 --agencies 100 --duration 15
       --concurrency 8 --workers 2 --json out.json]
 Needs DATABASE_URL pointing at PostgreSQL (default: the local `likeness_bench` database).
 """
@@ -35,38 +35,43 @@ Needs DATABASE_URL pointing at PostgreSQL (default: the local `likeness_bench` d
 from __future__ import annotations
 
 import argparse
-import contextlib
-import http.client
-import json
-import math
-import multiprocessing
 import os
 import random
-import socket
-import subprocess
 import sys
-import tempfile
-import threading
 import time
-import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from importlib.metadata import version
-from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from benchmarks.harness import (
+    WARMUP_SECONDS,
+    Figures,
+    Phase,
+    alternating_phases,
+    check_sizes,
+    configure_django,
+    database_version,
+    generate_load,
+    machine,
+    migrate,
+    queries_per_request,
+    serving,
+    session_cookie,
+    summarise,
+    vacuum_analyse,
+    write_json,
+)
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/likeness_bench"
-SETTINGS_MODULE = "benchmarks.bench_settings"
 AGENCY_SLUG_PREFIX = "bench-agency-"
 BRAND_SLUG = "bench-brand"
 BRAND_EMAIL = "brand@bench.test"
 BRAND_PASSWORD = "likeness-bench"
 GOAL_RPS_RATIO = 0.4
 MAX_ERROR_RATE = 0.001
-WARMUP_SECONDS = 3.0
 SEED_BATCH = 2000
 
 # What brands do: mostly the first page, then searches, filters, sorts and deep pages.
@@ -86,51 +91,6 @@ QUERY_STRINGS = [
 ]
 CATALOGUE_PATHS = [f"/catalogue/{q}" for q in QUERY_STRINGS]
 BARE_PATHS = [f"/bench/bare/{q}" for q in QUERY_STRINGS]
-
-
-# --- Setup ---------------------------------------------------------------------------------
-
-
-def configure_django(settings_module: str = SETTINGS_MODULE) -> None:
-    """Point Django at the benchmark settings and the benchmark database, then set it up."""
-    sys.path.insert(0, str(REPO_ROOT))
-    os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
-    os.environ["DJANGO_SETTINGS_MODULE"] = settings_module
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    ensure_database(os.environ["DATABASE_URL"])
-    import django
-
-    django.setup()
-
-
-def ensure_database(url: str) -> None:
-    """Create the PostgreSQL database named in `url` if it does not exist yet."""
-    import dj_database_url
-    import psycopg
-    from psycopg import sql
-    from psycopg.conninfo import make_conninfo
-
-    config = dj_database_url.parse(url)
-    if "postgresql" not in config["ENGINE"]:
-        sys.exit(f"DATABASE_URL must point at PostgreSQL, not {config['ENGINE']}")
-    server = make_conninfo(
-        dbname="postgres",
-        host=config["HOST"] or None,
-        port=config["PORT"] or None,
-        user=config["USER"] or None,
-        password=config["PASSWORD"] or None,
-    )
-    with psycopg.connect(server, autocommit=True) as conn:
-        name = config["NAME"]
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            return
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def migrate() -> None:
-    from django.core.management import call_command
-
-    call_command("migrate", interactive=False, verbosity=0)
 
 
 # --- Seeding -------------------------------------------------------------------------------
@@ -364,21 +324,11 @@ def write_thumbnail() -> None:
     from PIL import Image
 
     # Where the twins' pictures are stored (private, served by the picture view).
-    folder = Path(storages["media"].location) / "twins" / "bench"
+    folder = Path(storages["media"].path("twins/bench"))
     folder.mkdir(parents=True, exist_ok=True)
     for name, size in (("thumb.jpg", (480, 600)), ("cover.jpg", (1600, 2000))):
         if not (folder / name).exists():
             Image.new("RGB", size, (214, 205, 196)).save(folder / name, "JPEG", quality=70)
-
-
-def vacuum_analyse() -> None:
-    """Bring the database to the steady state autovacuum keeps a live one in: planner
-    statistics for every column (a freshly added one has none, and is then misestimated)
-    and a visibility map for index-only scans. Runs every time, seeded now or not."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM (ANALYZE)")
 
 
 def brand_session_cookie() -> str:
@@ -406,272 +356,19 @@ def brand_session_cookie() -> str:
     return session_cookie(user)
 
 
-def session_cookie(user: Any) -> str:
-    """A signed-in session for `user`, written straight to the store, as a Cookie value."""
-    from importlib import import_module
+def bench_rows() -> dict[str, int]:
+    """The bench agencies and their twins, as the database holds them now."""
+    from marketplace.accounts.models import Organisation
+    from marketplace.talent.models import Twin
 
-    from django.conf import settings
-    from django.contrib.auth import (
-        BACKEND_SESSION_KEY,
-        HASH_SESSION_KEY,
-        SESSION_KEY,
-        load_backend,
-    )
-
-    # As Client.force_login: the first backend that can load users (not e.g. django-axes').
-    backend = next(
-        path for path in settings.AUTHENTICATION_BACKENDS if hasattr(load_backend(path), "get_user")
-    )
-    store = import_module(settings.SESSION_ENGINE).SessionStore()
-    store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = backend
-    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    store.create()
-    return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
+    agencies = Organisation.objects.filter(slug__startswith=AGENCY_SLUG_PREFIX)
+    return {
+        "twins": Twin.objects.filter(agency__in=agencies).count(),
+        "agencies": agencies.count(),
+    }
 
 
-# --- Queries per request -------------------------------------------------------------------
-
-
-def queries_per_request(paths: Sequence[str], cookie: str = "") -> dict[str, int]:
-    """SQL queries of one request to each path, measured in process after one warm call."""
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-
-    # No collectstatic for a benchmark; WhiteNoise warns once per handler about it.
-    warnings.filterwarnings("ignore", message="No directory at")
-    client = Client()
-    if cookie:
-        client.cookies.load(cookie)
-    counts = {}
-    for path in paths:
-        client.get(path)
-        with CaptureQueriesContext(connection) as captured:
-            response = client.get(path)
-        if response.status_code != 200:
-            sys.exit(f"{path} answered {response.status_code} in process; not benchmarking")
-        counts[path] = len(captured.captured_queries)
-    return counts
-
-
-# --- Server --------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_gunicorn(
-    *, port: int, workers: int, log: Any, settings_module: str = SETTINGS_MODULE
-) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "config.wsgi:application",
-        "--workers",
-        str(workers),
-        "--worker-class",
-        "sync",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--log-level",
-        "warning",
-    ]
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings_module}
-    return subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=log)
-
-
-def wait_until_ready(server: subprocess.Popen[bytes], port: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {server.returncode}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/health/")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("gunicorn did not answer /health/ in time")
-
-
-@contextlib.contextmanager
-def serving(
-    *, workers: int, settings_module: str = SETTINGS_MODULE
-) -> Iterator[tuple[int, IO[bytes]]]:
-    """gunicorn on a free port, ready to answer: yields (port, log). Its log's tail goes to
-    stderr if the body fails; the server is stopped afterwards."""
-    port = free_port()
-    with tempfile.TemporaryFile() as log:
-        server = start_gunicorn(
-            port=port, workers=workers, log=log, settings_module=settings_module
-        )
-        try:
-            wait_until_ready(server, port)
-            yield port, log
-        except Exception:
-            log.seek(0)
-            sys.stderr.write(log.read().decode(errors="replace")[-4000:])
-            raise
-        finally:
-            stop(server)
-
-
-def stop(server: subprocess.Popen[bytes]) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
-
-
-# --- Load generation (runs in a separate process) ------------------------------------------
-
-Sample = tuple[float, int]  # (seconds, HTTP status or 0 for a failed request)
-
-
-@dataclass(frozen=True)
-class Phase:
-    name: str
-    paths: list[str]
-    cookie: str  # empty for the bare view: no session, so authentication never queries
-    seconds: float
-    recorded: bool
-
-
-def client_loop(
-    port: int,
-    paths: Sequence[str],
-    cookie: str,
-    deadline: float,
-    offset: int,
-    samples: list[Sample],
-) -> None:
-    """Send requests back to back on one connection (reopened whenever the server closes)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    headers = {"Accept": "text/html", **({"Cookie": cookie} if cookie else {})}
-    n = offset
-    while time.perf_counter() < deadline:
-        path = paths[n % len(paths)]
-        n += 1
-        started = time.perf_counter()
-        try:
-            conn.request("GET", path, headers=headers)
-            response = conn.getresponse()
-            response.read()
-            status = response.status
-        except (OSError, http.client.HTTPException):
-            conn.close()
-            status = 0
-        samples.append((time.perf_counter() - started, status))
-    conn.close()
-
-
-def run_phase(port: int, phase: Phase, concurrency: int) -> tuple[list[Sample], float]:
-    samples: list[Sample] = []  # list.append is atomic under the GIL
-    started = time.perf_counter()
-    deadline = started + phase.seconds
-    threads = [
-        threading.Thread(
-            target=client_loop, args=(port, phase.paths, phase.cookie, deadline, i * 5, samples)
-        )
-        for i in range(concurrency)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return samples, time.perf_counter() - started
-
-
-def load_process(results: Connection, port: int, phases: list[Phase], concurrency: int) -> None:
-    """Entry point of the load-generating process: run each phase, send back its samples."""
-    for phase in phases:
-        samples, elapsed = run_phase(port, phase, concurrency)
-        if phase.recorded:
-            results.send((phase.name, samples, elapsed))
-    results.close()
-
-
-def generate_load(
-    *, port: int, phases: list[Phase], concurrency: int
-) -> dict[str, tuple[list[Sample], float]]:
-    context = multiprocessing.get_context("spawn")
-    receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=load_process, args=(sender, port, phases, concurrency))
-    process.start()
-    sender.close()
-    collected: dict[str, tuple[list[Sample], float]] = {}
-    for _ in [p for p in phases if p.recorded]:
-        name, samples, elapsed = receiver.recv()
-        so_far, seconds = collected.get(name, ([], 0.0))
-        collected[name] = (so_far + samples, seconds + elapsed)
-    process.join()
-    if process.exitcode != 0:
-        raise RuntimeError(f"the load generator exited with {process.exitcode}")
-    return collected
-
-
-# --- Figures -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Figures:
-    requests: int
-    errors: int
-    requests_per_second: float
-    p50_ms: float
-    p95_ms: float
-
-    @property
-    def error_rate(self) -> float:
-        return self.errors / self.requests if self.requests else 1.0
-
-
-def percentile(sorted_values: Sequence[float], fraction: float) -> float:
-    """Nearest-rank percentile of an ascending sequence."""
-    if not sorted_values:
-        return math.nan
-    rank = max(1, math.ceil(fraction * len(sorted_values)))
-    return sorted_values[rank - 1]
-
-
-def summarise(samples: list[Sample], elapsed: float, *, ok_status: int = 200) -> Figures:
-    """Throughput and latency; every answer but `ok_status` counts as an error."""
-    latencies = sorted(seconds for seconds, _ in samples)
-    return Figures(
-        requests=len(samples),
-        errors=sum(1 for _, status in samples if status != ok_status),
-        requests_per_second=len(samples) / elapsed,
-        p50_ms=percentile(latencies, 0.50) * 1000,
-        p95_ms=percentile(latencies, 0.95) * 1000,
-    )
-
-
-def machine() -> dict[str, Any]:
-    model = "unknown"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {"nproc": nproc, "cpu": model, "python": sys.version.split()[0]}
-
-
-def database_version() -> str:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        return f"PostgreSQL {cursor.fetchone()[0]}"
+# --- Report --------------------------------------------------------------------------------
 
 
 def print_report(report: dict[str, Any]) -> None:
@@ -743,11 +440,7 @@ def plan(duration: float, rounds: int, cookie: str) -> list[Phase]:
     """Warm-up, then the two endpoints in alternating slices (ABBA…), so that a change in
     background load during the run weighs on both alike."""
     pair = [("catalogue", CATALOGUE_PATHS, cookie), ("bare", BARE_PATHS, "")]
-    phases = [Phase(name, paths, sent, WARMUP_SECONDS / 2, False) for name, paths, sent in pair]
-    for n in range(rounds):
-        for name, paths, sent in pair if n % 2 == 0 else reversed(pair):
-            phases.append(Phase(name, paths, sent, duration / rounds, recorded=True))
-    return phases
+    return alternating_phases(pair, duration=duration, rounds=rounds)
 
 
 def measure(args: argparse.Namespace, cookie: str) -> dict[str, Figures]:
@@ -799,9 +492,10 @@ def build_report(
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    configure_django()
+    configure_django(database_url=DEFAULT_DATABASE_URL)
     migrate()
     seeded = seed(twins=args.twins, agencies=args.agencies)
+    check_sizes(bench_rows(), {"twins": args.twins, "agencies": args.agencies})
     vacuum_analyse()
     cookie = brand_session_cookie()
     queries = {
@@ -821,9 +515,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     load = {"before": load_before, "after": os.getloadavg()[0]}
     report = build_report(args, seeded, queries, figures, load)
     print_report(report)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    write_json(args.json, report)
     failed = [name for name, f in figures.items() if f.error_rate > MAX_ERROR_RATE]
     if failed:
         print(f"  FAILED: more than {MAX_ERROR_RATE:.1%} errors on {', '.join(failed)}")

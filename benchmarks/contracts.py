@@ -19,7 +19,7 @@ How:
    stored. Stop the worker.
 4. Print the table (and `--json PATH`); exit 1 if a contract is missing or duplicated.
 
-Run:  .venv/bin/python benchmarks/contracts.py [--licences 40 --json out.json]
+Run:  .venv/bin/python -m benchmarks.contracts [--licences 40 --json out.json]
 Needs DATABASE_URL pointing at PostgreSQL (default: the local `likeness_bench_contracts`
 database) and REDIS_URL (default redis://127.0.0.1:6379/0).
 """
@@ -27,7 +27,6 @@ database) and REDIS_URL (default redis://127.0.0.1:6379/0).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import resource
@@ -42,7 +41,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from benchmarks import harness
+from benchmarks.harness import check_sizes, write_json
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/likeness_bench_contracts"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 BRAND_SLUG = "bench-contracts-brand"
@@ -54,40 +55,12 @@ INTENDED_USE = (
 
 
 def configure_django(media_root: Path) -> None:
-    sys.path.insert(0, str(REPO_ROOT))
-    os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
-    os.environ.setdefault("REDIS_URL", DEFAULT_REDIS_URL)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ["LIKENESS_MEDIA_ROOT"] = str(media_root)
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    ensure_database(os.environ["DATABASE_URL"])
-    import django
-
-    django.setup()
-
-
-def ensure_database(url: str) -> None:
-    """Create the PostgreSQL database named in `url` if it does not exist yet."""
-    import dj_database_url
-    import psycopg
-    from psycopg import sql
-    from psycopg.conninfo import make_conninfo
-
-    config = dj_database_url.parse(url)
-    if "postgresql" not in config["ENGINE"]:
-        sys.exit(f"DATABASE_URL must point at PostgreSQL, not {config['ENGINE']}")
-    server = make_conninfo(
-        dbname="postgres",
-        host=config["HOST"] or None,
-        port=config["PORT"] or None,
-        user=config["USER"] or None,
-        password=config["PASSWORD"] or None,
+    harness.configure_django(
+        "config.settings",
+        database_url=DEFAULT_DATABASE_URL,
+        redis_url=DEFAULT_REDIS_URL,
+        env={"LIKENESS_MEDIA_ROOT": str(media_root)},
     )
-    with psycopg.connect(server, autocommit=True) as conn:
-        name = config["NAME"]
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            return
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 # --- Seeding -------------------------------------------------------------------------------
@@ -198,6 +171,16 @@ def seed(count: int) -> list[int]:
     return existing[:count]
 
 
+def consented_licences(licence_ids: list[int]) -> dict[str, int]:
+    """The licences to generate contracts for, consented, as the database holds them now."""
+    from marketplace.licensing.models import Licence
+
+    licences = Licence.objects.filter(
+        pk__in=licence_ids, brand__slug=BRAND_SLUG, status=Licence.Status.CONSENTED
+    )
+    return {"licences": licences.count()}
+
+
 def reset_contracts(licence_ids: list[int]) -> None:
     from marketplace.contracts.models import Contract
 
@@ -224,7 +207,7 @@ def start_worker(concurrency: int, queue: str, log: Any) -> subprocess.Popen:
     command += ["--without-heartbeat", "-l", "WARNING", "-n", f"{queue}@%h"]
     return subprocess.Popen(
         command,
-        cwd=REPO_ROOT,
+        cwd=harness.REPO_ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=log,
@@ -305,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     licence_ids = seed(args.licences)
     seeded = time.perf_counter() - started
+    check_sizes(consented_licences(licence_ids), {"licences": args.licences})
     rows = [measure(n, licence_ids, args.timeout) for n in (1, 2)]
     reset_contracts(licence_ids)
     shutil.rmtree(media.parent, ignore_errors=True)
@@ -327,18 +311,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"2 workers / 1 worker: {ratio:.2f}×")
     load = os.getloadavg()[0]
     print(f"load average during the run: {load:.2f} on {os.cpu_count()} CPUs")
-    if args.json:
-        args.json.write_text(
-            json.dumps(
-                {
-                    "licences": args.licences,
-                    "rows": rows,
-                    "ratio_2_over_1": round(ratio, 3),
-                    "load_average": os.getloadavg()[0],
-                },
-                indent=2,
-            )
-        )
+    write_json(
+        args.json,
+        {
+            "licences": args.licences,
+            "rows": rows,
+            "ratio_2_over_1": round(ratio, 3),
+            "load_average": os.getloadavg()[0],
+        },
+    )
     complete = all(r["contracts"] == r["rows"] == args.licences for r in rows)
     if not complete:
         print("FAIL: a contract is missing or duplicated", file=sys.stderr)

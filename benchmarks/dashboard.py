@@ -27,11 +27,11 @@ How:
    context for the bare view, and check that the bare view makes no query and renders the
    same page (apart from the CSRF token).
 3. Start gunicorn (sync workers, settings `benchmarks.dashboard_settings`), load it from a
-   separate process with `--concurrency` connections (the harness of benchmarks/catalogue.py)
+   separate process with `--concurrency` connections (benchmarks/harness.py)
    cycling through the URL mix; every non-200 answer or failed request counts as an error.
 4. Print the table (and `--json PATH`); exit 1 when more than 0.1 % of requests failed.
 
-Run:  .venv/bin/python benchmarks/dashboard.py [--uses 100000 --earnings 2000 --duration 15
+Run:  .venv/bin/python -m benchmarks.dashboard [--uses 100000 --earnings 2000 --duration 15
       --concurrency 8 --workers 2 --explain --json out.json]
 Needs DATABASE_URL pointing at PostgreSQL (default: the local `likeness_bench_dashboard`
 database); REDIS_URL defaults to the local Redis, as the product runs.
@@ -40,7 +40,6 @@ database); REDIS_URL defaults to the local Redis, as the product runs.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import pickle
 import random
@@ -58,14 +57,12 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-from benchmarks.catalogue import (  # noqa: E402
+from benchmarks.harness import (
     WARMUP_SECONDS,
     Figures,
     Phase,
+    alternating_phases,
+    check_sizes,
     configure_django,
     database_version,
     generate_load,
@@ -76,6 +73,7 @@ from benchmarks.catalogue import (  # noqa: E402
     session_cookie,
     summarise,
     vacuum_analyse,
+    write_json,
 )
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/likeness_bench_dashboard"
@@ -263,6 +261,21 @@ def report(
         background_uses=args.background_uses,
         **how,
     )
+
+
+def seeded_rows() -> dict[str, int]:
+    """The model's uses, the other models of the agency and theirs, as the database holds
+    them now."""
+    from marketplace.payments.models import UsageReport
+    from marketplace.talent.models import Talent
+
+    bench_talent = Talent.objects.filter(agency__slug=AGENCY_SLUG)
+    uses = UsageReport.objects.filter(talent__in=bench_talent)
+    return {
+        "the model's uses": uses.filter(talent__email=TALENT_EMAIL).count(),
+        "other models": bench_talent.exclude(email=TALENT_EMAIL).count(),
+        "their uses": uses.exclude(talent__email=TALENT_EMAIL).count(),
+    }
 
 
 def wipe() -> None:
@@ -782,11 +795,7 @@ def compare_pages(real: str, bare: str, cookie: str) -> dict[str, Any]:
 def plan(args: argparse.Namespace, cookie: str, paths: list[str], bare: list[str]) -> list[Phase]:
     """Warm-up, then the two endpoints in alternating slices (ABBA…), as the catalogue's."""
     pair = [("dashboard", paths, cookie), ("bare", bare, "")]
-    phases = [Phase(name, urls, sent, WARMUP_SECONDS / 2, False) for name, urls, sent in pair]
-    for n in range(args.rounds):
-        for name, urls, sent in pair if n % 2 == 0 else reversed(pair):
-            phases.append(Phase(name, urls, sent, args.duration / args.rounds, recorded=True))
-    return phases
+    return alternating_phases(pair, duration=args.duration, rounds=args.rounds)
 
 
 def measure(args: argparse.Namespace, phases: list[Phase]) -> dict[str, Figures]:
@@ -929,11 +938,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
-    os.environ.setdefault("REDIS_URL", DEFAULT_REDIS_URL)
-    configure_django(SETTINGS_MODULE)
+    configure_django(
+        SETTINGS_MODULE, database_url=DEFAULT_DATABASE_URL, redis_url=DEFAULT_REDIS_URL
+    )
     migrate()
     seeded = seed(args)
+    check_sizes(
+        seeded_rows(),
+        {
+            "the model's uses": args.uses,
+            "other models": args.background_talents,
+            "their uses": args.background_uses,
+        },
+    )
     vacuum_analyse()
     cookie = talent_cookie()
     paths, bare_paths = url_mix()
@@ -963,9 +980,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         load = {"before": load_before, "after": os.getloadavg()[0]}
     report = build_report(args, seeded, queries, slow, page, figures, load)
     print_report(report, explain=args.explain)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    write_json(args.json, report, default=str)
     failed = [name for name, f in figures.items() if f.error_rate > MAX_ERROR_RATE]
     if failed:
         print(f"  FAILED: more than {MAX_ERROR_RATE:.1%} errors on {', '.join(failed)}")

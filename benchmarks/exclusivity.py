@@ -16,9 +16,10 @@ smallest; the goal is at most 2x. Server-side execution time and buffers of the 
 the machine is.
 
 How:
-1. Create the database if missing. Each size lives in its own schema (`holds_1000`, ...),
-   migrated like the product's; the extension btree_gist lives in `public`.
-2. Seed each schema once (reused by later runs while size, share and date match; `--reseed`
+1. Each size lives in a database of its own, named after DATABASE_URL's with the size
+   appended (`likeness_bench_excl_holds_1000`, ...), created if missing and migrated like
+   the product's, so no size can read another's rows whatever DATABASE_URL names.
+2. Seed each size's database once (reused by later runs while size, share and date match; `--reseed`
    forces it): agencies, `--twins` other twins, a target twin with a rate card, brands and
    the benchmarking brand with a manager; then holds with `INSERT ... SELECT
    generate_series`, with the exclusion constraint and secondary indexes dropped and built
@@ -33,12 +34,16 @@ How:
    alike. Each visit warms up, then times `--requests / --rounds` calls of each kind,
    interleaved; the holds a free request wrote are deleted after the call (untimed) and
    free requests rotate over the categories, so every call sees the same data.
-4. Print the table, the ratios and EXPLAIN (ANALYZE, BUFFERS) of the pre-check at the largest
-   size; `--json PATH` writes the figures. Exit 1 when the goal is missed.
+4. Count the holds each size's database holds, print them beside the sizes named and fail
+   (before timing, and again before reporting) unless each is exactly its size, in a
+   database of its own. Print the table, the ratios and EXPLAIN (ANALYZE, BUFFERS) of the
+   pre-check at the largest size; `--json PATH` writes the figures. Exit 1 when the goal is
+   missed.
 
-Run:  .venv/bin/python benchmarks/exclusivity.py [--sizes 1000,100000,1000000
+Run:  .venv/bin/python -m benchmarks.exclusivity [--sizes 1000,100000,1000000
       --requests 200 --rounds 4 --twins 5000 --target-share 0.01 --reseed --json out.json]
-Needs DATABASE_URL pointing at PostgreSQL (default: the local `likeness_bench_excl`).
+Needs DATABASE_URL pointing at PostgreSQL (default: the local `likeness_bench_excl`), whose
+user may create databases.
 """
 
 from __future__ import annotations
@@ -46,7 +51,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
-import json
 import os
 import platform
 import re
@@ -56,10 +60,10 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from benchmarks import harness
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/likeness_bench_excl"
 DEFAULT_SIZES = (1_000, 100_000, 1_000_000)
 GOAL_RATIO = 2.0
@@ -97,60 +101,39 @@ COLUMNS = ("request_free", "request_conflict", "precheck_free", "precheck_confli
 
 
 def configure_django() -> None:
-    sys.path.insert(0, str(REPO_ROOT))
-    os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    # Follow-up email runs inline into a dummy backend: no broker, nothing leaves the machine.
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
-    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.dummy.EmailBackend"
-    ensure_database(os.environ["DATABASE_URL"])
-    import django
-
-    django.setup()
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        # In `public`, where every size's schema finds it (migration 0002 would otherwise
-        # create it in the first schema it runs in).
-        cursor.execute("CREATE EXTENSION IF NOT EXISTS btree_gist SCHEMA public")
-
-
-def ensure_database(url: str) -> None:
-    """Create the PostgreSQL database named in `url` if it does not exist yet."""
-    import dj_database_url
-    import psycopg
-    from psycopg import sql
-
-    config = dj_database_url.parse(url)
-    if "postgresql" not in config["ENGINE"]:
-        sys.exit(f"DATABASE_URL must point at PostgreSQL, not {config['ENGINE']}")
-    params = {
-        "host": config["HOST"] or None,
-        "port": config["PORT"] or None,
-        "user": config["USER"] or None,
-        "password": config["PASSWORD"] or None,
-    }
-    with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
-        name = config["NAME"]
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def schema_for(size: int) -> str:
-    return f"holds_{size}"
-
-
-def use_schema(schema: str) -> None:
-    """Point the default connection at one size's schema (reconnects on the next query)."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-    connection.close()
-    connection.settings_dict.setdefault("OPTIONS", {})["options"] = (
-        f"-c search_path={schema},public"
+    harness.configure_django(
+        "config.settings",
+        database_url=DEFAULT_DATABASE_URL,
+        env={
+            # Follow-up email runs inline into a dummy backend: no broker, nothing leaves
+            # the machine.
+            "CELERY_TASK_ALWAYS_EAGER": "true",
+            "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+        },
     )
+
+
+def database_for(size: int) -> str:
+    """The database of one size: DATABASE_URL's name with the size appended."""
+    base = harness.database_config(os.environ["DATABASE_URL"])["NAME"]
+    return f"{base}_holds_{size}"
+
+
+def use_database(name: str) -> None:
+    """Point the default connection at one size's database (reconnects on the next query)."""
+    from django.db import connection
+
+    if connection.settings_dict["NAME"] != name:
+        connection.close()
+        connection.settings_dict["NAME"] = name
+
+
+def current_database() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_database()")
+        return str(cursor.fetchone()[0])
 
 
 @dataclass(frozen=True)
@@ -164,7 +147,7 @@ class World:
 
 
 def build_world(*, twins: int, brands: int = 300) -> World:
-    """Agencies, twins and brands, created once per schema and reused."""
+    """Agencies, twins and brands, created once per database and reused."""
     from django.db import transaction
 
     from marketplace.accounts.models import Membership, Organisation, Role, User
@@ -337,19 +320,18 @@ def seed_label(size: int, share: float, twins: int) -> str:
     )
 
 
-def seeded_as(schema: str) -> str | None:
+def seeded_as() -> str | None:
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT obj_description(to_regclass(%s), 'pg_class')",
-            [f'"{schema}".licensing_exclusivityhold'],
+            "SELECT obj_description(to_regclass('licensing_exclusivityhold'), 'pg_class')"
         )
         return cursor.fetchone()[0]
 
 
 def seed(size: int, world: World, *, share: float, label: str) -> None:
-    """Replace this schema's licences with `size` seeded holds."""
+    """Replace this database's licences with `size` seeded holds."""
     from django.db import connection, transaction
 
     with connection.cursor() as cursor:
@@ -361,7 +343,7 @@ def seed(size: int, world: World, *, share: float, label: str) -> None:
     with bulk_load():
         while have < size:
             rows = min(SEED_CHUNK, size - have)
-            params = {
+            params: dict[str, Any] = {
                 "share": share,
                 "target": world.target_twin_id,
                 "others": world.other_twin_ids,
@@ -492,7 +474,7 @@ def scenario(world: World) -> Scenario:
 
 
 class Probes:
-    """The four timed calls on one schema's data."""
+    """The four timed calls on one size's data."""
 
     def __init__(self, world: World) -> None:
         from marketplace.accounts.models import Membership
@@ -662,14 +644,6 @@ def indexes_in(plan: str) -> list[str]:
 # --- Report --------------------------------------------------------------------------------
 
 
-def database_version() -> str:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        return cursor.fetchone()[0]
-
-
 def human(n: int) -> str:
     if n >= 1_000_000 and n % 1_000_000 == 0:
         return f"{n // 1_000_000}M"
@@ -779,22 +753,36 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def prepare(size: int, args: argparse.Namespace) -> World:
-    """Migrate the size's schema and seed it unless it already holds exactly these data."""
-    from django.core.management import call_command
-
-    schema = schema_for(size)
-    use_schema(schema)
-    call_command("migrate", interactive=False, verbosity=0)
+    """Migrate the size's database and seed it unless it already holds exactly these data."""
+    name = database_for(size)
+    harness.ensure_database(os.environ["DATABASE_URL"], name)
+    use_database(name)
+    harness.migrate()
     world = build_world(twins=args.twins)
     remove_bench_licences(world)
     label = seed_label(size, args.target_share, args.twins)
-    if args.reseed or seeded_as(schema) != label:
+    if args.reseed or seeded_as() != label:
         started = time.perf_counter()
         seed(size, world, share=args.target_share, label=label)
-        log(f"{schema}: seeded {size:,} holds in {time.perf_counter() - started:.1f} s")
+        log(f"{name}: seeded {size:,} holds in {time.perf_counter() - started:.1f} s")
     else:
-        log(f"{schema}: reusing {size:,} seeded holds")
+        log(f"{name}: reusing {size:,} seeded holds")
     return world
+
+
+def check_holds(worlds: dict[int, World]) -> dict[int, tuple[str, tuple[int, int, int]]]:
+    """Each size's database and (holds, active, on the target twin), after checking that
+    every size holds exactly its number of holds in a database of its own."""
+    found = {}
+    for size, world in worlds.items():
+        use_database(database_for(size))
+        found[size] = (current_database(), hold_count(world.target_twin_id))
+    harness.check_sizes(
+        {human(size): counts[0] for size, (_, counts) in found.items()},
+        {human(size): size for size in worlds},
+        places={human(size): place for size, (place, _) in found.items()},
+    )
+    return found
 
 
 def log(message: str) -> None:
@@ -806,6 +794,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_django()
     started = time.perf_counter()
     worlds = {size: prepare(size, args) for size in args.sizes}
+    check_holds(worlds)
     samples: dict[int, dict[str, list[float]]] = {
         size: {c: [] for c in COLUMNS} for size in args.sizes
     }
@@ -815,22 +804,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     for round_no, calls in enumerate(per_round):
         order = args.sizes if round_no % 2 == 0 else args.sizes[::-1]
         for size in order:
-            use_schema(schema_for(size))
+            use_database(database_for(size))
             for name, values in visit(worlds[size], calls).items():
                 samples[size][name].extend(values)
         log(f"round {round_no + 1}/{args.rounds} done")
     rows: list[dict[str, Any]] = []
+    plans = {}
     for size in args.sizes:
-        use_schema(schema_for(size))
+        use_database(database_for(size))
         world = worlds[size]
         probes = Probes(world)
-        statements = probes.statements()
-        explain = probes.explain()
+        plans[size] = (probes.statements(), probes.explain())
         remove_bench_licences(world)
-        holds, active, target = hold_count(world.target_twin_id)
+    for size, (database, (holds, active, target)) in check_holds(worlds).items():
+        statements, explain = plans[size]
         rows.append(
             {
-                "schema": schema_for(size),
+                "database": database,
                 "holds": holds,
                 "active": active,
                 "target_twin_holds": target,
@@ -849,7 +839,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     report = {
         "benchmark": "exclusivity",
-        "postgresql": database_version(),
+        "postgresql": harness.database_version().removeprefix("PostgreSQL "),
         "python": platform.python_version(),
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
@@ -866,8 +856,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     print_report(report)
     log(f"total {report['seconds']:.0f} s")
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
+    harness.write_json(args.json, report)
     return 0 if report["goal_met"] else 1
 
 

@@ -25,7 +25,7 @@ How:
    the sandbox's limit on, enqueue the run, and poll the database until every payout is paid.
 5. Lift the limit again, verify, print the table (and `--json PATH`). Exit 1 if a check fails.
 
-Run:  .venv/bin/python benchmarks/payouts.py [--accounts 1000 --earnings 100000 --rate 20
+Run:  .venv/bin/python -m benchmarks.payouts [--accounts 1000 --earnings 100000 --rate 20
       --workers 2 --concurrency 2 --json out.json]
 Needs PostgreSQL (DATABASE_URL, default the local `likeness_bench_payouts`) and Redis
 (REDIS_URL, default the local one).
@@ -52,7 +52,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from benchmarks import harness
+from benchmarks.harness import check_sizes, write_json
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/likeness_bench_payouts"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 STRIPE_TEST_MODE_LIMIT = 25
@@ -67,14 +69,11 @@ SEED_BATCH = 5000
 
 def configure(args: argparse.Namespace, sandbox_url: str, queue: str) -> None:
     """Environment for this process and the workers, then Django."""
-    sys.path.insert(0, str(REPO_ROOT))
-    from benchmarks.catalogue import ensure_database
-
-    os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
-    os.environ.setdefault("REDIS_URL", DEFAULT_REDIS_URL)
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "config.settings",
+    harness.configure_django(
+        "config.settings",
+        database_url=DEFAULT_DATABASE_URL,
+        redis_url=DEFAULT_REDIS_URL,
+        env={
             "LOG_LEVEL": "WARNING",
             "CELERY_TASK_ALWAYS_EAGER": "false",
             "CELERY_TASK_DEFAULT_QUEUE": queue,
@@ -83,12 +82,8 @@ def configure(args: argparse.Namespace, sandbox_url: str, queue: str) -> None:
             "STRIPE_MAX_REQUESTS_PER_SECOND": str(args.rate),
             # Payout emails are rendered and sent by the workers, to memory.
             "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-        }
+        },
     )
-    ensure_database(os.environ["DATABASE_URL"])
-    import django
-
-    django.setup()
 
 
 def migrate_and_empty() -> None:
@@ -229,7 +224,8 @@ def create_earnings(sandbox: Any, accounts: Sequence[Any], earnings: int) -> tup
             params={
                 "amount": amount,
                 "currency": "eur",
-                "source": "tok_visa",
+                # Paid days before the run: funds available, one transfer per payee.
+                "source": "tok_bypassPending",
                 "expand": ["balance_transaction"],
             }
         )
@@ -316,6 +312,17 @@ def bench_licence() -> Any:
     )
 
 
+def owed_rows() -> dict[str, int]:
+    """The payees' connected accounts able to receive payouts and the earnings owed to them,
+    as the database holds them now (it was emptied before seeding)."""
+    from marketplace.payments.models import ConnectedAccount, Earning
+
+    return {
+        "accounts": ConnectedAccount.objects.filter(payouts_enabled=True).count(),
+        "earnings": Earning.objects.count(),
+    }
+
+
 # --- Workers -------------------------------------------------------------------------------
 
 
@@ -348,7 +355,7 @@ class Workers:
             ]
             proc = subprocess.Popen(
                 command,
-                cwd=REPO_ROOT,
+                cwd=harness.REPO_ROOT,
                 env=dict(os.environ),
                 stdout=log,
                 stderr=log,
@@ -511,7 +518,7 @@ def verify(sandbox: Any, *, accounts: int, earnings: int, owed: int) -> dict[str
 def build_report(
     args: argparse.Namespace, seeded: Seeded, run: Run, checks: dict[str, Any]
 ) -> dict[str, Any]:
-    from benchmarks.catalogue import database_version, machine
+    from benchmarks.harness import database_version, machine
 
     minimum = checks["transfers"] / args.rate
     return {
@@ -624,7 +631,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    sys.path.insert(0, str(REPO_ROOT))
     from stripe_sandbox.testing import run_sandbox
 
     queue = f"likeness-bench-payouts-{uuid.uuid4().hex[:8]}"
@@ -636,6 +642,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         migrate_and_empty()
         print(f"seeding {args.earnings:,} earnings for {args.accounts:,} accounts…", flush=True)
         seeded = seed(sandbox, accounts=args.accounts, earnings=args.earnings)
+        check_sizes(owed_rows(), {"accounts": args.accounts, "earnings": args.earnings})
         workers = Workers(
             queue=queue, count=args.workers, concurrency=args.concurrency, log=worker_log
         )
@@ -654,9 +661,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         checks = verify(sandbox, accounts=args.accounts, earnings=args.earnings, owed=seeded.owed)
     report = build_report(args, seeded, run, checks)
     print_report(report)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    write_json(args.json, report)
     return 0 if checks["ok"] else 1
 
 

@@ -1,8 +1,9 @@
 """Every benchmark, one after another, and one table of their headline figures (`make bench`).
 
 Runs each benchmark script of this folder that exists (a `*.py` with a `main()` that takes
-`--json PATH`; the helpers — settings, URL modules, this file — are skipped), in a fixed
-order, each in its own process with `--json` to a temporary file and, unless `--full` is
+`--json PATH`; the helpers — harness, settings, URL modules, this file — are skipped), in a
+fixed order, each in its own process (`python -m benchmarks.<name>`, from the repository's
+root) with `--json` to a temporary file and, unless `--full` is
 given, quick sizes that still say something (the full sizes are each script's defaults,
 which are what the issues ask for). Each script picks its own PostgreSQL database (and
 Redis) from DATABASE_URL / REDIS_URL or its own default, as when run alone; nothing runs
@@ -14,7 +15,7 @@ Markdown to `benchmarks/results/latest.md`. A script that fails (non-zero exit, 
 is reported as FAILED with its exit code, with its figures when it wrote them; the exit
 status is then 1.
 
-Run:  .venv/bin/python benchmarks/run_all.py [--full] [--only dashboard,catalogue]
+Run:  .venv/bin/python -m benchmarks.run_all [--full] [--only dashboard,catalogue]
       [--timeout 1800] [--results benchmarks/results]
 """
 
@@ -33,14 +34,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-BENCH_DIR = Path(__file__).resolve().parent
-REPO_ROOT = BENCH_DIR.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+from benchmarks.harness import REPO_ROOT, machine
 
-from benchmarks.catalogue import machine  # noqa: E402
-
-HELPERS = {"__init__", "run_all", "bench_settings", "bench_urls"}
+BENCH_DIR = REPO_ROOT / "benchmarks"
+HELPERS = {"__init__", "run_all", "harness", "bench_settings", "bench_urls"}
 HELPER_SUFFIXES = ("_settings", "_urls")
 ORDER = ["catalogue", "exclusivity", "contracts", "payouts", "usage", "dashboard"]
 
@@ -113,7 +110,7 @@ def run(path: Path, args: list[str], timeout: float) -> Outcome:
     """Run one script in its own process, its output going straight to ours."""
     with tempfile.TemporaryDirectory() as folder:
         target = Path(folder) / f"{path.stem}.json"
-        command = [sys.executable, str(path), *args, "--json", str(target)]
+        command = [sys.executable, "-m", f"benchmarks.{path.stem}", *args, "--json", str(target)]
         print(f"\n=== {path.stem}: {' '.join(args) or '(default sizes)'}", flush=True)
         started = time.perf_counter()
         try:
@@ -354,7 +351,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
         "mode": "full" if args.full else "quick",
-        "command": "benchmarks/run_all.py"
+        "command": "python -m benchmarks.run_all"
         + (" --full" if args.full else "")
         + (f" --only {','.join(only)}" if only else ""),
         "not_present": [n for n in ORDER if n not in present],

@@ -29,7 +29,7 @@ How:
 5. Print the table (and `--json PATH`); exit 1 when more than 0.1 % of requests failed or a
    use is missing.
 
-Run:  .venv/bin/python benchmarks/usage.py [--duration 15 --concurrency 8 --workers 2
+Run:  .venv/bin/python -m benchmarks.usage [--duration 15 --concurrency 8 --workers 2
       --licences 4 --json out.json]
 Needs PostgreSQL (DATABASE_URL, default the local `likeness_bench_usage`); Redis from
 REDIS_URL (default the local one).
@@ -55,12 +55,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-from benchmarks.catalogue import Figures  # noqa: E402
-from benchmarks.catalogue import summarise as catalogue_summarise  # noqa: E402
+from benchmarks import harness
+from benchmarks.harness import Figures, check_sizes, write_json
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/likeness_bench_usage"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -75,22 +71,17 @@ BARE_PATH = "/bench/api/licences/{}/uses"
 
 
 def configure_django() -> None:
-    sys.path.insert(0, str(REPO_ROOT))
-    from benchmarks.catalogue import SETTINGS_MODULE, ensure_database
-
-    os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
-    os.environ.setdefault("REDIS_URL", DEFAULT_REDIS_URL)
-    os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    # The per-key API rate (600/min by default) would measure the throttle, not the endpoint;
-    # the throttle itself still runs on both endpoints.
-    os.environ["LIKENESS_API_KEY_RATE"] = "100000000/min"
-    # Its own queue: the sealing tasks of this run go to this run's worker only.
-    os.environ["CELERY_TASK_DEFAULT_QUEUE"] = "likeness-bench-usage"
-    ensure_database(os.environ["DATABASE_URL"])
-    import django
-
-    django.setup()
+    harness.configure_django(
+        database_url=DEFAULT_DATABASE_URL,
+        redis_url=DEFAULT_REDIS_URL,
+        env={
+            # The per-key API rate (600/min by default) would measure the throttle, not the
+            # endpoint; the throttle itself still runs on both endpoints.
+            "LIKENESS_API_KEY_RATE": "100000000/min",
+            # Its own queue: the sealing tasks of this run go to this run's worker only.
+            "CELERY_TASK_DEFAULT_QUEUE": "likeness-bench-usage",
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -187,6 +178,16 @@ def seed(*, licences: int) -> World:
     return World(
         token=issued.token, references=references, brand_id=brand.pk, used_on=today.isoformat()
     )
+
+
+def active_licences(world: World) -> dict[str, int]:
+    """The brand's active licences the uses rotate over, as the database holds them now."""
+    from marketplace.licensing.models import Licence
+
+    licences = Licence.objects.filter(
+        brand_id=world.brand_id, reference__in=world.references, status=Licence.Status.ACTIVE
+    )
+    return {"licences": licences.count()}
 
 
 def use_body(world: World, key: str) -> bytes:
@@ -340,7 +341,7 @@ def plan(duration: float, rounds: int) -> list[Phase]:
 
 
 def summarise(samples: list[Sample], elapsed: float) -> Figures:
-    return catalogue_summarise(samples, elapsed, ok_status=201)
+    return harness.summarise(samples, elapsed, ok_status=201)
 
 
 def stored_exactly_once(world: World, accepted: list[str]) -> dict[str, int]:
@@ -364,7 +365,7 @@ def start_celery_worker(*, log: Any) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue]
     command += ["-c", "1", "--without-gossip", "--without-mingle", "--loglevel", "WARNING"]
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
-    return subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=log)
+    return subprocess.Popen(command, cwd=harness.REPO_ROOT, env=env, stdout=log, stderr=log)
 
 
 def seal_lag(timeout: float = 120.0) -> float:
@@ -380,7 +381,7 @@ def seal_lag(timeout: float = 120.0) -> float:
 
 
 def measure(args: argparse.Namespace, world: World) -> tuple[dict[str, Figures], list[str], float]:
-    from benchmarks.catalogue import serving, stop
+    from benchmarks.harness import serving, stop
 
     phases = plan(args.duration, args.rounds)
     with serving(workers=args.workers) as (port, log):
@@ -404,7 +405,7 @@ def build_report(
 ) -> dict[str, Any]:
     from django.conf import settings
 
-    from benchmarks.catalogue import database_version, machine
+    from benchmarks.harness import database_version, machine
 
     usage, bare = figures["usage"], figures["bare"]
     ratio = usage.requests_per_second / bare.requests_per_second
@@ -510,6 +511,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     configure_django()
     world = seed(licences=args.licences)
+    check_sizes(active_licences(world), {"licences": args.licences})
     queries = queries_per_request(world)
     from django.db import connection, connections
 
@@ -523,9 +525,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = build_report(args, queries, figures, stored, load)
     report["audit_chain"] = audit_chain_after(lag)
     print_report(report)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    write_json(args.json, report)
     failed = [name for name, f in figures.items() if f.error_rate > MAX_ERROR_RATE]
     if failed:
         print(f"  FAILED: more than {MAX_ERROR_RATE:.1%} errors on {', '.join(failed)}")

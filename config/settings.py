@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "marketplace.payments",
     "marketplace.dashboards",
     "marketplace.webhooks",
+    "marketplace.provenance",
 ]
 
 MIDDLEWARE = [

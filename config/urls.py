@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("marketplace.contracts.urls")),
     path("catalogue/", include("marketplace.catalogue.urls")),
     path("", include("marketplace.talent.urls")),
+    path("", include("marketplace.provenance.urls")),
 ]
 
 # Uploaded pictures are private files: each is served by a view that checks who asks (a

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Protocol, TypeVar
+
 import factory
 from django.core.files.base import ContentFile
 from django.utils import timezone
@@ -20,8 +22,23 @@ from marketplace.talent.models import (
 
 PASSWORD = "correct-horse-battery"
 
+M = TypeVar("M")
+M_co = TypeVar("M_co", covariant=True)
 
-class UserFactory(factory.django.DjangoModelFactory):
+
+class ModelFactory(Protocol[M_co]):
+    """A factory as the tests call it: calling one creates and returns a model instance."""
+
+    def __call__(self, **kwargs: Any) -> M_co: ...
+
+
+def model_factory(cls: type[factory.django.DjangoModelFactory[M]]) -> ModelFactory[M]:
+    """`cls` itself. factory_boy types calling a factory class as making an instance of the
+    factory; at run time its metaclass creates and returns the model instance instead."""
+    return cls  # type: ignore[return-value]  # the call is the metaclass's, see above
+
+
+class _UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -31,12 +48,15 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):
+    def _save(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:
         if create:
             obj.save()
 
 
-class OrganisationFactory(factory.django.DjangoModelFactory):
+UserFactory = model_factory(_UserFactory)
+
+
+class _OrganisationFactory(factory.django.DjangoModelFactory[Organisation]):
     class Meta:
         model = Organisation
 
@@ -47,43 +67,58 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
     commission_bps = 2000
 
 
-class AgencyFactory(OrganisationFactory):
+OrganisationFactory = model_factory(_OrganisationFactory)
+
+
+class _AgencyFactory(_OrganisationFactory):
     kind = Organisation.Kind.AGENCY
     name = factory.Sequence(lambda n: f"Agency {n}")
 
 
-class BrandFactory(OrganisationFactory):
+AgencyFactory = model_factory(_AgencyFactory)
+
+
+class _BrandFactory(_OrganisationFactory):
     kind = Organisation.Kind.BRAND
     name = factory.Sequence(lambda n: f"Brand {n}")
     commission_bps = 0
 
 
-class MembershipFactory(factory.django.DjangoModelFactory):
+BrandFactory = model_factory(_BrandFactory)
+
+
+class _MembershipFactory(factory.django.DjangoModelFactory[Membership]):
     class Meta:
         model = Membership
 
-    user = factory.SubFactory(UserFactory)
-    organisation = factory.SubFactory(AgencyFactory)
+    user = factory.SubFactory(_UserFactory)
+    organisation = factory.SubFactory(_AgencyFactory)
     role = Role.MANAGER
 
 
-class TalentFactory(factory.django.DjangoModelFactory):
+MembershipFactory = model_factory(_MembershipFactory)
+
+
+class _TalentFactory(factory.django.DjangoModelFactory[Talent]):
     class Meta:
         model = Talent
 
-    agency = factory.SubFactory(AgencyFactory)
+    agency = factory.SubFactory(_AgencyFactory)
     full_name = factory.Faker("name")
     email = factory.Sequence(lambda n: f"talent{n}@example.test")
 
 
-class TwinFactory(factory.django.DjangoModelFactory):
+TalentFactory = model_factory(_TalentFactory)
+
+
+class _TwinFactory(factory.django.DjangoModelFactory[Twin]):
     """A published twin with a rate card (social 1,000.00, web 1,500.00) and a ready image."""
 
     class Meta:
         model = Twin
         skip_postgeneration_save = True
 
-    talent = factory.SubFactory(TalentFactory)
+    talent = factory.SubFactory(_TalentFactory)
     agency = factory.SelfAttribute("talent.agency")
     display_name = factory.Sequence(lambda n: f"Twin {n}")
     slug = factory.Sequence(lambda n: f"twin-{n}")
@@ -98,7 +133,7 @@ class TwinFactory(factory.django.DjangoModelFactory):
     search_document = factory.LazyAttribute(lambda o: f"{o.display_name} {o.description}".lower())
 
     @factory.post_generation
-    def rate_card(obj, create, extracted, **kwargs):
+    def rate_card(obj: Twin, create: bool, extracted: Any, **kwargs: Any) -> None:
         if not create:
             return
         card = RateCard.objects.create(twin=obj, currency=obj.currency)
@@ -110,20 +145,20 @@ class TwinFactory(factory.django.DjangoModelFactory):
         )
 
     @factory.post_generation
-    def categories(obj, create, extracted, **kwargs):
+    def categories(obj: Twin, create: bool, extracted: Any, **kwargs: Any) -> None:
         if create:
             slugs = extracted if extracted is not None else ["fast-fashion", "beauty"]
             obj.permitted_categories.set(Category.objects.filter(slug__in=slugs))
 
     @factory.post_generation
-    def tags(obj, create, extracted, **kwargs):
+    def tags(obj: Twin, create: bool, extracted: Any, **kwargs: Any) -> None:
         if create and extracted:
             obj.tags.set(
                 [StyleTag.objects.get_or_create(slug=t, defaults={"name": t})[0] for t in extracted]
             )
 
     @factory.post_generation
-    def with_image(obj, create, extracted, **kwargs):
+    def with_image(obj: Twin, create: bool, extracted: Any, **kwargs: Any) -> None:
         if create and extracted:
             data = studio_portrait(obj.pk, size=(240, 300))
             image = TwinImage(twin=obj, status=TwinImage.Status.READY, width=240, height=300)
@@ -132,3 +167,6 @@ class TwinFactory(factory.django.DjangoModelFactory):
             image.save()
             Twin.objects.filter(pk=obj.pk).update(cover=image)
             obj.cover = image
+
+
+TwinFactory = model_factory(_TwinFactory)

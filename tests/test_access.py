@@ -41,7 +41,7 @@ def world(db):
     """Agency A's twin (with an image) and everyone who might try to reach it."""
     agency_a, agency_b = AgencyFactory(name="Agency A"), AgencyFactory(name="Agency B")
     brand_a, brand_b = BrandFactory(name="Brand A"), BrandFactory(name="Brand B")
-    people = {}
+    people: dict[str, User | None] = {}
     for key, org in [
         ("agency_a", agency_a),
         ("agency_b", agency_b),

@@ -153,6 +153,9 @@ class Charge(TimeStampedModel):
         OPEN = "open", "Awaiting payment"
         PAID = "paid", "Paid"
         EXPIRED = "expired", "Expired"
+        # The bank refused a payment it had first accepted (Checkout's asynchronous failure):
+        # the session is spent, so the brand's next attempt opens a new one.
+        FAILED = "failed", "Payment failed"
         REFUNDED = "refunded", "Refunded"
         PARTIALLY_REFUNDED = "partially_refunded", "Partly refunded"
 
@@ -169,6 +172,11 @@ class Charge(TimeStampedModel):
     payment_intent_id = models.CharField(max_length=100, blank=True)
     stripe_charge_id = models.CharField(max_length=100, blank=True, db_index=True)
     processing_fee = models.BigIntegerField(default=0)
+    # When Stripe makes the charge's funds available (balance_transaction.available_on): until
+    # then a transfer of them must name the charge as its source_transaction.
+    funds_available_at = models.DateTimeField(null=True, blank=True)
+    # Why the brand's last attempt to pay failed, in plain words (declines, 3-D Secure).
+    payment_error = models.CharField(max_length=300, blank=True)
     refunded_amount = models.PositiveBigIntegerField(default=0)
     paid_at = models.DateTimeField(null=True, blank=True)
 
@@ -251,8 +259,15 @@ class Payout(TimeStampedModel):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         SENDING = "sending", "Sending"
-        PAID = "paid", "Paid"
+        # The transfer reached the payee's Stripe account; Stripe then pays it to the bank
+        # (BankPayout).
+        PAID = "paid", "Sent to your Stripe account"
+        # Stripe refused the transfer for lack of available funds: the earnings went back to
+        # be paid by a later run, once the funds are available (`funds_available_at`).
+        WAITING = "waiting", "Waiting for funds"
         FAILED = "failed", "Failed"
+
+    FINISHED = frozenset({Status.PAID, Status.WAITING, Status.FAILED})
 
     run = models.ForeignKey(
         "PayoutRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="payouts"
@@ -268,6 +283,7 @@ class Payout(TimeStampedModel):
     first_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    funds_available_at = models.DateTimeField(null=True, blank=True)
 
     # A claim this old still sending has most likely been made at Stripe by a worker that died
     # before writing it down; a sweep (settle_sending_payouts) looks it up and settles it.
@@ -295,6 +311,34 @@ class Payout(TimeStampedModel):
     @property
     def transfer_group(self) -> str:
         return f"payout-{self.pk}"
+
+
+class BankPayout(TimeStampedModel):
+    """Stripe's payout from a payee's Stripe account to their bank, followed from Stripe's
+    `payout.*` events on the connected account. Stripe makes these on the account's schedule
+    from its balance, so one may carry several of our transfers (or part of one). When it
+    fails, Stripe returns the money to that Stripe balance, not to us: nothing is owed again."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "On its way to your bank"
+        IN_TRANSIT = "in_transit", "On its way to your bank"
+        PAID = "paid", "Paid to your bank"
+        FAILED = "failed", "Refused by your bank"
+        CANCELED = "canceled", "Cancelled"
+
+    account = models.ForeignKey(
+        ConnectedAccount, on_delete=models.PROTECT, related_name="bank_payouts"
+    )
+    stripe_id = models.CharField(max_length=100, unique=True)
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=12, choices=Status.choices)
+    arrival_date = models.DateTimeField(null=True, blank=True)
+    failure_code = models.CharField(max_length=60, blank=True)
+    failure_reason = models.CharField(max_length=300, blank=True)
+
+    def __str__(self) -> str:
+        return self.stripe_id
 
 
 class Earning(TimeStampedModel):

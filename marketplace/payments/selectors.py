@@ -13,6 +13,7 @@ from marketplace.talent.models import Talent
 
 from . import requirements
 from .models import (
+    BankPayout,
     Charge,
     ConnectedAccount,
     LedgerAccount,
@@ -67,6 +68,13 @@ def payouts_for(account: ConnectedAccount | None) -> QuerySet[Payout]:
     if account is None:
         return Payout.objects.none()
     return Payout.objects.filter(account=account).order_by("-created_at")
+
+
+def bank_payouts_for(account: ConnectedAccount | None) -> QuerySet[BankPayout]:
+    """Stripe's payouts of the payee's Stripe balance to their bank, newest first."""
+    if account is None:
+        return BankPayout.objects.none()
+    return BankPayout.objects.filter(account=account).order_by("-created_at")
 
 
 def run_progress(run: PayoutRun) -> dict[str, int]:
@@ -147,4 +155,19 @@ def account_requirements(account: ConnectedAccount | None) -> AccountRequirement
             for s in requirements.sentences_for(account.requirements_eventually_due)
             if s not in requirements.sentences_for(account.requirements_due)
         ],
+    )
+
+
+def licence_payment_error(licence: Licence) -> str:
+    """Why the brand's last attempt to pay the licence fee failed, in plain words ('' if none).
+    Shown to the licence's brand only (the pay panel)."""
+    return (
+        Charge.objects.filter(
+            licence=licence,
+            kind=Charge.Kind.LICENCE_FEE,
+            status__in=[Charge.Status.OPEN, Charge.Status.FAILED, Charge.Status.EXPIRED],
+        )
+        .values_list("payment_error", flat=True)
+        .first()
+        or ""
     )

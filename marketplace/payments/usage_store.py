@@ -1,28 +1,31 @@
-"""Writing an accepted use: one more on the licence's count, the report, and its audit event.
+"""Writing accepted uses: as many more on the licence's count, the reports, and their audit
+events.
 
 These writes are the hot path of usage reporting. On PostgreSQL, `store_use_if_unchanged`
-sends them as one statement (data-modifying CTEs: the count, the report returning its id, the
-audit event carrying that id): one round trip, its own transaction, no ORM compilation and no
-row lock held while Python checks the use. Instead, the count only moves if the licence is
-still as the use was checked against: active, the same terms, the same early end, its model's
-consent unchanged, under its cap (checked on the row as it is when the statement runs, so
-concurrent uses never pass the cap). Otherwise nothing is written and `record_usage` checks
-the use again under the licence's lock, then writes with the ORM (`store_use_with_orm`), as it
-always does on SQLite and for a report with a picture (the ORM stores the file).
+sends one use's writes as one statement (data-modifying CTEs: the count, the report returning
+its id, the audit event carrying that id): one round trip, its own transaction, and no row
+lock held while Python checks the use. Instead, the count only moves on the condition
+licensing derives from what its checks read (`usage_rules.usable_licence_q`: the licence
+still as read, under its cap, checked on the row as it is when the statement runs, so
+concurrent uses never pass the cap); the statement is the ORM's UPDATE for that condition,
+the report's INSERT built from its model, and the audit module's INSERT. Otherwise nothing is
+written and `record_usage` checks the use again under the licence's lock, then writes with
+the ORM (`store_uses`), as it always does on SQLite, for a report with a picture (the ORM
+stores the file) and for a batch (a constant number of statements for any number of uses).
 
 Both paths write the same rows: tests/payments/test_usage_store.py compares them.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.db.models.sql.subqueries import UpdateQuery
 
 from marketplace.core import audit
-from marketplace.core.models import AuditEvent
+from marketplace.licensing import usage_rules
 from marketplace.licensing.models import Licence, LicenceTerms
 from marketplace.talent.models import Twin
 
@@ -132,54 +135,66 @@ def _converted(fields: list[Any], values: Any) -> list[Any]:
 def store_use_with_orm(report: UsageReport) -> UsageReport:
     """Save `report` (unsaved; its licence locked by the caller's transaction), count it on
     the licence and audit it."""
-    Licence.objects.filter(pk=report.licence_id).update(uses_count=F("uses_count") + 1)
-    report.save()
-    audit.record(report.licence, VERB, actor=report.reported_by, data=audit_data(report))
+    store_uses(report.licence, [report])
     return report
 
 
-# Every value is a parameter; table names come from the models.
-ONE_STATEMENT = f"""
-WITH counted AS (
-    UPDATE {Licence._meta.db_table} AS licence SET uses_count = licence.uses_count + 1
-    WHERE licence.id = %(licence)s
-        AND licence.brand_id = %(brand)s
-        AND licence.status = %(active)s
-        AND licence.terms_id = %(terms)s
-        AND licence.ends_early_on IS NOT DISTINCT FROM %(ends_early_on)s::date
-        AND (%(max_uses)s::bigint IS NULL OR licence.uses_count < %(max_uses)s::bigint)
-        AND (
-            SELECT twin.consent_revoked_at FROM {Twin._meta.db_table} AS twin
-            WHERE twin.id = licence.twin_id
-        ) IS NOT DISTINCT FROM %(consent_revoked_at)s::timestamptz
-    RETURNING licence.id
-), recorded AS (
-    INSERT INTO {UsageReport._meta.db_table} (
-        created_at, updated_at, licence_id, brand_id, talent_id, reported_by_id,
-        idempotency_key, used_on, media_type, territory, asset_reference, image,
-        fee, talent_share, agency_share, currency
+def store_uses(licence: Licence, reports: list[UsageReport]) -> list[UsageReport]:
+    """Save `reports` (unsaved, all of `licence`, locked by the caller's transaction, and all
+    by one member), count them on the licence and audit them: three statements, however many
+    reports (on SQLite the inserts go in chunks of its variable limit)."""
+    if not reports:
+        return reports
+    Licence.objects.filter(pk=licence.pk).update(uses_count=F("uses_count") + len(reports))
+    UsageReport.objects.bulk_create(reports)  # a picture's file is stored already
+    audit.record_many(
+        licence,
+        VERB,
+        actor=reports[0].reported_by,
+        data=[audit_data(report) for report in reports],
     )
-    SELECT %(now)s, %(now)s, counted.id, %(brand)s, %(talent)s, %(user)s,
-        %(key)s, %(used_on)s, %(media)s, %(territory)s, %(asset)s, '',
-        %(fee)s, %(talent_share)s, %(agency_share)s, %(currency)s
-    FROM counted
-    RETURNING id
-), audited AS (
-    INSERT INTO {AuditEvent._meta.db_table} (
-        organisation_id, actor_id, verb, target_type, target_id, data, created_at,
-        prev_hash, hash
+    return reports
+
+
+def one_statement(report: UsageReport, licence: Licence) -> tuple[str, list[Any]]:
+    """The statement of `store_use_if_unchanged`, with its parameters."""
+    guarded = cast(
+        UpdateQuery,
+        Licence.objects.filter(usage_rules.usable_licence_q(licence)).query.chain(UpdateQuery),
     )
-    SELECT NULL, %(user)s, %(verb)s, %(target_type)s, %(licence)s,
-        jsonb_build_object(
-            'usage_id', recorded.id, 'fee', %(fee)s::bigint,
-            'media', %(media)s::text, 'territory', %(territory)s::text
-        ),
-        %(now)s, '', ''
-    FROM recorded
-    RETURNING id
-)
-SELECT recorded.id FROM recorded, audited
-"""  # noqa: S608
+    guarded.add_update_values({"uses_count": F("uses_count") + 1})
+    update_sql, update_params = guarded.get_compiler(connection.alias).as_sql()
+    table = connection.ops.quote_name(Licence._meta.db_table)
+    columns, values, insert_params = [], [], []
+    for field in UsageReport._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(connection.ops.quote_name(field.column))
+        if field.name == "licence":
+            values.append("counted.id")
+            continue
+        values.append("%s")
+        value = field.pre_save(report, add=True)
+        insert_params.append(field.get_db_prep_save(value, connection))
+    audit_sql, audit_params = audit.insert_per_row(
+        "recorded",
+        licence,
+        VERB,
+        actor_id=report.reported_by_id,
+        data={k: v for k, v in audit_data(report).items() if k != "usage_id"},
+        data_from_source={"usage_id": "id"},
+    )
+    report_table = connection.ops.quote_name(UsageReport._meta.db_table)
+    sql = " ".join(
+        [
+            f"WITH counted AS ({update_sql} RETURNING {table}.id),",
+            f"recorded AS (INSERT INTO {report_table} ({', '.join(columns)})",
+            f"SELECT {', '.join(values)} FROM counted RETURNING id),",  # noqa: S608
+            f"audited AS ({audit_sql})",
+            "SELECT recorded.id FROM recorded, audited",
+        ]
+    )
+    return sql, [*update_params, *insert_params, *audit_params]
 
 
 def store_use_if_unchanged(report: UsageReport, licence: Licence) -> bool:
@@ -189,47 +204,22 @@ def store_use_if_unchanged(report: UsageReport, licence: Licence) -> bool:
 
     Outside a transaction the statement is its own; inside one (a caller's, or a test's) it
     runs in a savepoint, so a clash on the idempotency key leaves that transaction usable."""
-    terms = licence.current_terms
-    now = timezone.now()
-    params = {
-        "licence": licence.pk,
-        "brand": report.brand_id,
-        "active": Licence.Status.ACTIVE,
-        "terms": terms.pk,
-        "ends_early_on": licence.ends_early_on,
-        "max_uses": terms.max_uses,
-        "consent_revoked_at": licence.consent_revoked_at,  # type: ignore[attr-defined]
-        "now": now,
-        "talent": report.talent_id,
-        "user": report.reported_by_id,
-        "key": report.idempotency_key,
-        "used_on": report.used_on,
-        "media": report.media_type,
-        "territory": report.territory,
-        "asset": report.asset_reference,
-        "fee": report.fee,
-        "talent_share": report.talent_share,
-        "agency_share": report.agency_share,
-        "currency": report.currency,
-        "verb": VERB,
-        "target_type": _TARGET_TYPE,
-    }
+    sql, params = one_statement(report, licence)
     if connection.in_atomic_block:
         with transaction.atomic():
-            row = _execute(params)
+            row = _execute(sql, params)
     else:
-        row = _execute(params)
+        row = _execute(sql, params)
     if row is None:
         return False
     report.pk = row[0]
-    report.created_at = report.updated_at = now
     report._state.adding = False
     report._state.db = connection.alias
     audit.announce(VERB, _TARGET_TYPE, licence.pk, actor_id=report.reported_by_id)
     return True
 
 
-def _execute(params: dict[str, Any]) -> tuple[Any, ...] | None:
+def _execute(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
     with connection.cursor() as cursor:
-        cursor.execute(ONE_STATEMENT, params)
+        cursor.execute(sql, params)
         return cursor.fetchone()

@@ -169,6 +169,7 @@ def payouts(request: TenantRequest) -> HttpResponse:
             "account": account,
             "requirements": selectors.account_requirements(account),
             "payouts": selectors.payouts_for(account)[:50],
+            "bank_payouts": selectors.bank_payouts_for(account)[:20],
             "can_manage": can_manage,
         },
     )

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _token(url: str) -> str:
-    return re.search(r"/invite/([^/]+)/", url).group(1)
+    match = re.search(r"/invite/([^/]+)/", url)
+    assert match is not None
+    return match.group(1)
 
 
 def test_owner_invites_a_colleague_who_joins_with_the_role(
@@ -93,6 +95,7 @@ def test_talent_claims_their_profile(
     client.post(f"/invite/{token}/", {"full_name": "Maja Berg", "password": "a-long-passphrase-9"})
 
     talent.refresh_from_db()
+    assert talent.user is not None
     assert talent.user.email == "maja@example.test"
     assert not Membership.objects.filter(user=talent.user).exists()
     assert client.get("/").url == "/me/dashboard/"

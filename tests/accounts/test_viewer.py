@@ -41,6 +41,7 @@ def test_a_member_who_is_also_a_model_is_both(django_assert_num_queries):
 
 def test_a_model_without_a_team_is_looked_up_as_before():
     talent = TalentFactory(agency=AgencyFactory(), user=MembershipFactory().user)
+    assert talent.user is not None
     talent.user.memberships.all().delete()
 
     viewer = viewer_of(talent.user)

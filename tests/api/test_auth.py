@@ -195,7 +195,9 @@ def test_the_owner_s_page_shows_a_new_key_once(world, client):
     )
     listed = client.get("/team/api-keys/")
 
-    token = re.search(r"lk_[0-9a-f]{8}_[A-Za-z0-9_-]{43}", created.content.decode()).group(0)
+    match = re.search(r"lk_[0-9a-f]{8}_[A-Za-z0-9_-]{43}", created.content.decode())
+    assert match is not None
+    token = match.group(0)
     key = ApiKey.objects.get(name="Booking system")
     assert created.status_code == 200
     assert created["Cache-Control"] == "no-store"

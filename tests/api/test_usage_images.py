@@ -36,7 +36,7 @@ def picture(seed: int = 7, *, fmt: str = "JPEG", name: str = "placement.jpg") ->
 
 
 def stored_files() -> set[Path]:
-    root = Path(storages["media"].location) / "usage"
+    root = Path(storages["media"].path("usage"))
     return {p for p in root.rglob("*") if p.is_file()} if root.exists() else set()
 
 

@@ -165,6 +165,7 @@ def test_an_unreachable_endpoint_records_why(world, django_capture_on_commit_cal
 
     delivery = WebhookDelivery.objects.get()
     first = delivery.attempt_log.first()
+    assert first is not None
     assert first.status_code is None
     assert "refused" in first.error.lower() or "errno" in first.error.lower()
 

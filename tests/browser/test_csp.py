@@ -59,6 +59,7 @@ def test_main_pages_report_no_csp_violation(make_page, demo, settings):
     from marketplace.talent.models import Twin
 
     twin = Twin.objects.filter(status="published").order_by("pk").first()
+    assert twin is not None
     talent_twin = Twin.objects.get(talent__user__email="linnea.lindqvist@talent.test")
     requested, awaiting = demo["requested"], demo["awaiting_consent"]
     consented = sorted(ref for status, ref in demo.items() if status == "consented")

@@ -105,6 +105,7 @@ def paid(c: Cast, sandbox: Sandbox, **terms: Any) -> Licence:
     """Paid through Checkout on the sandbox, as the hosted page would: active, with earnings."""
     licence = awaiting_payment(c, **terms)
     charge = checkout.start_licence_checkout(by=c.buyer, reference=licence.reference)
+    assert charge.checkout_session_id is not None
     sandbox.complete_checkout(charge.checkout_session_id, card="visa")
     checkout.complete_checkout(session_id=charge.checkout_session_id)
     licence.refresh_from_db()
@@ -691,6 +692,50 @@ def test_the_webhook_alone_activates_a_licence_when_the_brand_never_comes_back(
     shot(page, "active through the webhook")
 
 
+def test_a_declined_card_shows_its_reason_and_a_3d_secure_card_activates_the_licence(
+    signed_in_page, stripe_site
+):
+    c = cast()
+    licence = awaiting_payment(c)
+
+    page = signed_in_page(c.buyer.user)
+    open_licence(page, licence)
+    page.get_by_role("button", name="Pay with Stripe").click()
+    expect(page.get_by_text("Pay Likeness")).to_be_visible()
+
+    # A card with too little on it: Stripe's page says so, and so does ours once she is back.
+    allow_console_error(page, r"status of 402")
+    page.get_by_label("Card number").fill("4000 0000 0000 9995")
+    page.get_by_role("button", name="Pay €2,000.00").click()
+    expect(page.get_by_role("alert")).to_contain_text("insufficient funds")
+    stripe_site.wait_for(
+        lambda: Charge.objects.filter(licence=licence).exclude(payment_error="").exists(),
+        timeout=15,
+    )
+    page.get_by_role("button", name="Cancel and return").click()
+    expect(page).to_have_url(re.compile(rf"/licences/{licence.reference}/$"))
+    expect(status_badge(page)).to_have_text("Signed — awaiting payment")
+    payment = page.locator(".card", has=page.get_by_role("heading", name="Payment", exact=True))
+    expect(payment.get_by_role("status")).to_have_text(
+        "Your last payment did not go through. The card has insufficient funds."
+    )
+    shot(page, "declined, the reason shown")
+
+    # A 3-D Secure card: the bank's challenge, completed, and the licence is active.
+    payment.get_by_role("button", name="Pay with Stripe").click()
+    page.get_by_label("Card number").fill("4000 0000 0000 3220")
+    page.get_by_role("button", name="Pay €2,000.00").click()
+    expect(page.get_by_role("heading", name="Authenticate your payment")).to_be_visible()
+    shot(page, "3-D Secure challenge")
+    page.get_by_role("button", name="Complete authentication").click()
+
+    expect(page).to_have_url(re.compile(rf"/licences/{licence.reference}/$"))
+    expect(message(page)).to_have_text("Payment received. Thank you.")
+    expect(status_badge(page)).to_have_text("Active")
+    charge = Charge.objects.get(licence=licence)
+    assert (charge.status, charge.payment_error) == (Charge.Status.PAID, "")
+
+
 # --- (7) The brand reports uses --------------------------------------------------------------
 
 
@@ -818,7 +863,7 @@ def test_after_the_payout_run_the_model_sees_earnings_and_the_monthly_chart(
     model.reload()
     payout_row = model.locator("table tbody tr").first
     expect(payout_row).to_contain_text("€3,600.00")
-    expect(payout_row.locator(".badge")).to_have_text("Paid")
+    expect(payout_row.locator(".badge")).to_have_text("Sent to your Stripe account")
     shot(model, "payout paid")
 
     nav(model, "Dashboard")

@@ -99,6 +99,7 @@ def test_executed_copy_has_a_certificate_and_a_seal_that_breaks_when_a_byte_chan
     assert (broken.ok, broken.intact) == (False, False)
     # Sealing again changes nothing.
     again = services.seal_contract(contract_id=contract.pk)
+    assert again is not None
     assert again.executed_sha256 == contract.executed_sha256
     assert AuditEvent.objects.filter(verb="contract.executed").count() == 1
 

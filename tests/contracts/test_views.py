@@ -143,7 +143,9 @@ def test_panel_polls_while_awaiting_and_shows_whose_turn(client, contract, parti
 
 def _sign_in_browser(client, contract, user, name):
     page = client.get(f"/licences/{contract.licence.reference}/contract/sign/").content.decode()
-    sha = re.search(r'name="document_sha256" value="([0-9a-f]{64})"', page).group(1)
+    match = re.search(r'name="document_sha256" value="([0-9a-f]{64})"', page)
+    assert match is not None
+    sha = match.group(1)
     return client.post(
         f"/licences/{contract.licence.reference}/contract/sign/",
         {"document_sha256": sha, "typed_name": name, "confirm": "on"},

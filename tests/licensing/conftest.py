@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -16,7 +17,7 @@ INTENDED_USE = (
 
 def make_terms(**overrides) -> services.TermsInput:
     today = timezone.localdate()
-    values = {
+    values: dict[str, Any] = {
         "media_types": ["social"],
         "territories": ["DE", "FR"],
         "start_date": today + timedelta(days=10),

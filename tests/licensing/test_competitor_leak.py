@@ -91,7 +91,7 @@ def test_an_exclusive_request_over_a_non_exclusive_licence_names_no_territory_or
 
     assert exc.value.message == NOT_EXCLUSIVE
     assert exc.value.field == "exclusive"
-    assert held.terms.end_date.isoformat() not in exc.value.message
+    assert held.current_terms.end_date.isoformat() not in exc.value.message
     assert not Licence.objects.filter(brand=brand_manager.organisation).exists()
 
 
@@ -137,8 +137,8 @@ def test_country_by_country_a_refused_request_always_says_the_same_sentence(
 
     for body in bodies:
         assert NOT_EXCLUSIVE.replace("'", "&#x27;") in body
-        assert held.terms.end_date.isoformat() not in body
-        assert held.terms.start_date.isoformat() not in body
+        assert held.current_terms.end_date.isoformat() not in body
+        assert held.current_terms.start_date.isoformat() not in body
         assert "Brand B" not in body
     assert not Licence.objects.filter(brand=brand_manager.organisation).exists()
 
@@ -163,7 +163,7 @@ def test_the_api_request_is_refused_with_the_same_sentence(brand_manager, rival,
         "exclusive",
         NOT_EXCLUSIVE,
     )
-    assert held.terms.end_date.isoformat() not in response.content.decode()
+    assert held.current_terms.end_date.isoformat() not in response.content.decode()
     assert not Licence.objects.filter(brand=brand_manager.organisation).exists()
 
 
@@ -193,7 +193,7 @@ def test_a_refusal_over_an_exclusive_licence_says_what_the_catalogue_shows_and_n
         brand_member=rival, agency_member=agency_manager, twin=twin, exclusive=True, **B_WINDOW
     )
     services.activate_licence(licence_id=held.pk)
-    end = held.terms.end_date
+    end = held.current_terms.end_date
     client.force_login(brand_manager.user)
 
     catalogue = client.get(reverse("catalogue:detail", args=[twin.slug])).content.decode()
@@ -207,7 +207,7 @@ def test_a_refusal_over_an_exclusive_licence_says_what_the_catalogue_shows_and_n
         "Choose other dates, territories or category."
     ) in quote
     for body in (catalogue, quote):
-        assert held.terms.start_date.isoformat() not in body
+        assert held.current_terms.start_date.isoformat() not in body
         assert held.reference not in body
         assert "Brand B" not in body
 
@@ -222,7 +222,7 @@ def test_a_pending_exclusive_request_is_described_as_reserved(client, brand_mana
         exclusivity.Availability(
             category="Beauty and cosmetics",
             territories="DE, FR",
-            until=pending.terms.end_date,
+            until=pending.current_terms.end_date,
             reserved=True,
         )
     ]
@@ -243,7 +243,7 @@ def test_the_twin_s_agency_sees_every_licence_in_the_way(client, agency_manager,
 
 def test_one_overlap_query_decides_what_blocks(brand_manager, rival, twin):
     held = non_exclusive_licence(rival, twin)
-    terms = held.terms
+    terms = held.current_terms
 
     def overlapping(**changes):
         window = {

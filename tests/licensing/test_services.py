@@ -36,6 +36,7 @@ def test_request_stores_an_immutable_quote_and_reserves_the_slot(
         )
 
     assert licence.status == S.REQUESTED
+    assert licence.terms is not None and licence.reserved_until is not None
     assert licence.terms.total_fee == 300_000  # 1,000 × region 2 × 3 months 1 × excl 1.5
     assert licence.terms.quote["split"]["talent_share"] == 216_000
     assert len(licence.terms.terms_hash) == 64
@@ -205,6 +206,7 @@ def test_conflict_says_what_blind_availability_shows_and_never_the_brand(
         )
 
     message = exc.value.message
+    assert first.terms is not None
     assert message == (
         f"Not available: Beauty and cosmetics in FR is reserved by a pending exclusive request "
         f"until {first.terms.end_date:%Y-%m-%d}. Choose other dates, territories or category."
@@ -457,6 +459,7 @@ def test_revocation_ends_open_and_winds_down_active_licences(
     active.refresh_from_db()
     pending.refresh_from_db()
     twin.refresh_from_db()
+    assert active.terms is not None
     expected_end = min(timezone.localdate() + timedelta(days=30), active.terms.end_date)
     assert active.status == S.ACTIVE
     assert active.ends_early_on == expected_end

@@ -231,7 +231,9 @@ def test_agency_review_approve_and_model_consent_in_the_browser_flow(client, par
     assert licence.reference in client.get("/licences/").content.decode()
     assert licence.brand.name in inbox
     page = client.get(f"/licences/{licence.reference}/consent/").content.decode()
-    terms_hash = re.search(r'name="terms_hash" value="([0-9a-f]{64})"', page).group(1)
+    match = re.search(r'name="terms_hash" value="([0-9a-f]{64})"', page)
+    assert match is not None
+    terms_hash = match.group(1)
     response = client.post(
         f"/licences/{licence.reference}/consent/",
         {"terms_hash": terms_hash, "typed_name": licence.talent.full_name, "confirm": "on"},

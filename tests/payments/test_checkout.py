@@ -55,6 +55,7 @@ def test_paying_the_licence_fee_activates_the_licence_and_books_the_split(
 def test_completing_twice_books_once(stripe_env, awaiting_payment, brand_finance):
     charge = checkout.start_licence_checkout(by=brand_finance, reference=awaiting_payment.reference)
     pay(stripe_env, charge)
+    assert charge.checkout_session_id is not None
 
     checkout.complete_checkout(session_id=charge.checkout_session_id)
     checkout.complete_checkout(session_id=charge.checkout_session_id)

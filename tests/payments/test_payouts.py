@@ -27,7 +27,9 @@ K = LedgerAccount.Kind
 def onboard(stripe_env, **owner) -> ConnectedAccount:
     account = onboarding.ensure_connected_account(by=payout_actor(**owner))
     stripe_env.complete_onboarding(account.stripe_id, complete=True)
-    return onboarding.sync_account(stripe_id=account.stripe_id)
+    synced = onboarding.sync_account(stripe_id=account.stripe_id)
+    assert synced is not None
+    return synced
 
 
 def test_onboarding_through_account_links(stripe_env, talent):
@@ -37,9 +39,10 @@ def test_onboarding_through_account_links(stripe_env, talent):
     assert not account.ready
 
     stripe_env.complete_onboarding(account.stripe_id, complete=True)
-    account = onboarding.sync_account(stripe_id=account.stripe_id)
+    synced = onboarding.sync_account(stripe_id=account.stripe_id)
 
-    assert account.ready
+    assert synced is not None and synced.ready
+    account = synced
     assert onboarding.ensure_connected_account(by=talent.user).pk == account.pk
     assert len(stripe_env.state("account")) == 1
 
@@ -126,7 +129,7 @@ def test_a_refused_transfer_fails_the_payout_and_frees_the_earnings(
 def test_late_earnings_are_flagged_once(
     stripe_env, active_licence, mailoutbox, django_capture_on_commit_callbacks
 ):
-    paid_at = Earning.objects.first().brand_paid_at
+    paid_at = Earning.objects.earliest("pk").brand_paid_at
 
     with django_capture_on_commit_callbacks(execute=True):
         assert payouts.flag_late_earnings(now=paid_at + timedelta(days=39)) == 0
@@ -177,7 +180,7 @@ def test_reconciliation_reports_a_difference(stripe_env, active_licence, stripe_
             "amount": 500,
             "currency": "eur",
             "destination": ConnectedAccount.objects.get().stripe_id,
-            "source_transaction": Earning.objects.first().charge.stripe_charge_id,
+            "source_transaction": Earning.objects.earliest("pk").charge.stripe_charge_id,
         }
     )
 
@@ -243,7 +246,7 @@ def test_a_payout_whose_worker_died_after_the_transfer_is_settled_within_minutes
     }
     assert ledger.balance(ledger.account(K.TALENT_PAYABLE, "EUR", talent=account.talent)) == 0
     assert reconciliation.reconcile().differences == []
-    assert "Paid" in client.get("/payouts/").content.decode()
+    assert "Sent to your Stripe account" in client.get("/payouts/").content.decode()
     # and a second sweep, or the worker's task delivered late, changes nothing.
     assert payouts.settle_sending_payouts() == 0
     payouts.send_payout(payout_id=payout.pk)

@@ -4,6 +4,7 @@ and shows it to each party."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from django.utils import timezone
 from marketplace.core.money import share_out
 from marketplace.licensing import quotes
 from marketplace.licensing import services as licensing
-from marketplace.licensing.models import LicenceTerms
+from marketplace.licensing.models import Licence, LicenceTerms
 from marketplace.payments import ledger, reconciliation
 from marketplace.payments.models import (
     Charge,
@@ -70,28 +71,34 @@ def test_days_lost_count_the_window_after_the_new_end():
     assert quotes.days_lost_to_revocation(start_date=start, end_date=end, ends_on=end) == 0
 
 
+@dataclass(frozen=True)
+class Unpaid:
+    """A signed €900.00 licence for 90 days, its checkout open."""
+
+    licence: Licence
+    charge: Charge
+
+
 @pytest.fixture
-def paid_90_days(stripe_env, brand_manager, agency_manager, twin, brand):
-    """Licence paid €900.00 for 90 days; today is its 20th day."""
+def paid_90_days(stripe_env, brand_manager, agency_manager, twin, brand) -> Unpaid:
     licence = signed_licence(brand_manager=brand_manager, agency_manager=agency_manager, twin=twin)
-    terms = licence.terms
+    terms = licence.current_terms
     LicenceTerms.objects.filter(pk=terms.pk).update(
         total_fee=90_000, quote={**terms.quote, "split": SPLIT}, revocation_notice_days=30
     )
     finance = MembershipFactory(organisation=brand, role="finance")
     charge = checkout.start_licence_checkout(by=finance, reference=licence.reference)
-    licence.card = "visa"
+    return Unpaid(licence, charge)
+
+
+def paid(unpaid: Unpaid, stripe_env, card: str = "visa") -> Licence:
+    """Paid with `card`; today is the 20th of its 90 days."""
+    pay(stripe_env, unpaid.charge, card=card)
     start = timezone.localdate() - timedelta(days=19)
-    licence.charge = charge
-    licence.start = start
-    return licence
-
-
-def paid(licence, stripe_env, card="visa"):
-    pay(stripe_env, licence.charge, card=card)
-    LicenceTerms.objects.filter(pk=licence.terms_id).update(
-        start_date=licence.start, end_date=licence.start + timedelta(days=89)
+    LicenceTerms.objects.filter(pk=unpaid.licence.current_terms.pk).update(
+        start_date=start, end_date=start + timedelta(days=89)
     )
+    licence = unpaid.licence
     licence.refresh_from_db()
     return licence
 
@@ -113,7 +120,7 @@ def test_revocation_on_day_20_refunds_40_unused_days_once(
     revoke(licence, django_capture_on_commit_callbacks)
 
     # Notice of 30 days from day 20: the licence ends on day 50, 40 of its 90 days unused.
-    assert licence.ends_early_on == licence.start + timedelta(days=49)
+    assert licence.ends_early_on == licence.current_terms.start_date + timedelta(days=49)
     refund = Refund.objects.get()
     assert (refund.amount, refund.days_lost, refund.reason) == (40_000, 40, "revocation")
     assert (refund.status, refund.stripe_status) == ("refunded", "succeeded")

@@ -222,6 +222,7 @@ def test_every_public_payments_service_takes_an_actor_or_is_a_system_entry_point
         "ensure_connected_account",
         "onboarding_link",
         "record_usage",
+        "record_usage_batch",
         "refund_charge",
         "start_licence_checkout",
     ]

@@ -74,11 +74,12 @@ def test_checkout_session_carries_the_licence_fee_and_its_transfer_group(
     terms = awaiting_payment.current_terms
     # when the brand starts paying
     charge = checkout.start_licence_checkout(by=brand_finance, reference=awaiting_payment.reference)
+    assert charge.checkout_session_id is not None
     # then Stripe's session asks for exactly the licence fee, tied to our charge
     session = get_stripe_client().v1.checkout.sessions.retrieve(charge.checkout_session_id)
     assert charge.checkout_url.startswith(("https://", "http://"))
     assert (session.amount_total, session.currency) == (terms.total_fee, terms.currency.lower())
-    assert session.metadata["charge_id"] == str(charge.pk)
+    assert session.metadata is not None and session.metadata["charge_id"] == str(charge.pk)
     assert session.client_reference_id == str(charge.pk)
     assert session.payment_status == "unpaid"
     # and an unpaid session books nothing, however often it is "completed"

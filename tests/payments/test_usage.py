@@ -95,6 +95,7 @@ def test_use_cap_is_enforced(stripe_env, brand_manager, agency_manager, twin, br
     pay(stripe_env, checkout.start_licence_checkout(by=brand_finance, reference=licence.reference))
     from marketplace.licensing.models import LicenceTerms
 
+    assert licence.terms_id is not None
     LicenceTerms.objects.filter(pk=licence.terms_id).update(start_date=timezone.localdate())
     licence.refresh_from_db()
     for key in ("a", "b"):
@@ -157,6 +158,7 @@ def test_usage_is_billed_and_paid_into_earnings(stripe_env, started, brand_manag
         )
 
     charge = usage.bill_usage(by=brand_manager, currency="EUR")
+    assert charge is not None
     assert charge.amount == 1_000 + 2_000 + 2_000
     assert usage.bill_usage(by=brand_manager, currency="EUR") is None
     pay(stripe_env, charge)

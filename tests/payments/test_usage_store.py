@@ -96,7 +96,7 @@ def test_the_short_read_gives_what_the_orm_gives(started, brand_manager):
     for name in ("pk", "reference", "brand_id", "talent_id", "twin_id", "status", "uses_count"):
         assert getattr(short, name) == getattr(orm, name), name
     assert (short.ends_early_on, short.effective_end) == (orm.ends_early_on, orm.effective_end)
-    assert short.consent_revoked_at == orm.consent_revoked_at
+    assert short.consent_revoked_at == orm.consent_revoked_at  # type: ignore[attr-defined]  # set by read_licence
     for name in ("pk", "start_date", "end_date", "media_types", "territories", "max_uses"):
         assert getattr(short.current_terms, name) == getattr(orm.current_terms, name), name
     assert short.current_terms.quote == orm.current_terms.quote
@@ -104,7 +104,7 @@ def test_the_short_read_gives_what_the_orm_gives(started, brand_manager):
     # a revocation reads as the same aware moment
     revoked = timezone.now()
     Twin.objects.filter(pk=started.twin_id).update(consent_revoked_at=revoked)
-    assert read(started, brand_manager).consent_revoked_at == revoked
+    assert read(started, brand_manager).consent_revoked_at == revoked  # type: ignore[attr-defined]
     # another brand's licence does not exist for this brand
     with pytest.raises(Licence.DoesNotExist):
         usage_store.read_licence(brand_id=BrandFactory().pk, reference=started.reference)
@@ -163,6 +163,7 @@ def _new_terms(licence: Licence) -> None:
 
 
 def _capped(licence: Licence) -> None:
+    assert licence.terms_id is not None
     LicenceTerms.objects.filter(pk=licence.terms_id).update(max_uses=3)
     Licence.objects.filter(pk=licence.pk).update(uses_count=3)
 

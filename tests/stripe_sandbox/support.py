@@ -165,12 +165,18 @@ class Receiver:
         self.server.server_close()
 
 
+def stripe_id(value: object) -> str:
+    """The id an unexpanded field holds (the SDK types it as "id | object | None")."""
+    assert isinstance(value, str), value
+    return value
+
+
 # -- common setups ----------------------------------------------------------------------------
 
 
 def onboarded_account(client: stripe.StripeClient, sandbox: Sandbox, **params: Any) -> Any:
     account = client.v1.accounts.create(
-        params={
+        params={  # type: ignore[arg-type]  # extended by the caller's **params
             "type": "express",
             "country": "US",
             "email": params.pop("email", "model@likeness.test"),
@@ -200,7 +206,7 @@ def paid_checkout(
     if transfer_group:
         pid["transfer_group"] = transfer_group
     session = client.v1.checkout.sessions.create(
-        params={
+        params={  # type: ignore[arg-type]  # payment_intent_data is a plain dict
             "mode": "payment",
             "success_url": "https://brand.test/done?session={CHECKOUT_SESSION_ID}",
             "cancel_url": "https://brand.test/cancelled",

@@ -6,10 +6,20 @@ import uuid
 
 import pytest
 import stripe
+from stripe.params.checkout import SessionListParams
 
 from stripe_sandbox.testing import Sandbox
 
-from .support import api, as_dict, fee, onboarded_account, paid_checkout, usd_available, usd_of
+from .support import (
+    api,
+    as_dict,
+    fee,
+    onboarded_account,
+    paid_checkout,
+    stripe_id,
+    usd_available,
+    usd_of,
+)
 
 # -- accounts and onboarding ------------------------------------------------------------------
 
@@ -30,7 +40,7 @@ def test_express_account_lifecycle(stripe_client: stripe.StripeClient, stripe_sa
     assert account.payouts_enabled is False
     assert account.details_submitted is False
     assert as_dict(account.capabilities) == {"transfers": "inactive"}
-    assert "external_account" in account.requirements.currently_due
+    assert "external_account" in (account.requirements.currently_due or [])
     assert account.requirements.disabled_reason == "requirements.past_due"
     assert as_dict(account.metadata) == {"talent_id": "42"}
     assert account.business_profile.name == "Ines Model"
@@ -106,7 +116,7 @@ def test_platform_account_and_account_errors(stripe_client: stripe.StripeClient)
     assert error.value.param == "capabilities"
     with pytest.raises(stripe.InvalidRequestError) as error:
         stripe_client.v1.accounts.create(
-            params={"type": "express", "colour": "red", "capabilities": {}}
+            params={"type": "express", "colour": "red", "capabilities": {}}  # type: ignore[arg-type]  # an unknown parameter, on purpose
         )
     assert error.value.code == "parameter_unknown"
     assert error.value.param == "colour"
@@ -137,7 +147,7 @@ def test_unknown_stripe_account_header_is_refused(stripe_client: stripe.StripeCl
 
 def create_session(client: stripe.StripeClient, **extra):
     return client.v1.checkout.sessions.create(
-        params={
+        params={  # type: ignore[arg-type]  # extended by the caller's **extra
             "mode": "payment",
             "success_url": "https://brand.test/ok?session={CHECKOUT_SESSION_ID}",
             "cancel_url": "https://brand.test/cancel",
@@ -222,7 +232,8 @@ def test_checkout_session_paid(stripe_client: stripe.StripeClient, stripe_sandbo
         "payment_intent.succeeded",
         "checkout.session.completed",
     ]
-    listed = stripe_client.v1.checkout.sessions.list(params={"payment_intent": intent.id})
+    by_intent: SessionListParams = {"payment_intent": stripe_id(intent.id)}
+    listed = stripe_client.v1.checkout.sessions.list(params=by_intent)
     assert [s.id for s in listed.data] == [session.id]
 
 
@@ -242,7 +253,7 @@ def test_checkout_decline_keeps_session_open(
     still_open = stripe_client.v1.checkout.sessions.retrieve(session.id)
     assert still_open.status == "open"
     assert still_open.payment_status == "unpaid"
-    intent = stripe_client.v1.payment_intents.retrieve(still_open.payment_intent)
+    intent = stripe_client.v1.payment_intents.retrieve(stripe_id(still_open.payment_intent))
     assert intent.status == "requires_payment_method"
     assert intent.last_payment_error.code == "card_declined"
     # a second attempt with a good card pays the same PaymentIntent
@@ -293,10 +304,10 @@ def test_payment_intent_confirm_and_decline(stripe_client: stripe.StripeClient):
     assert confirmed.status == "succeeded"
     assert confirmed.amount_received == 2500
     assert confirmed.payment_method.startswith("pm_")
-    method = stripe_client.v1.payment_methods.retrieve(confirmed.payment_method)
+    method = stripe_client.v1.payment_methods.retrieve(stripe_id(confirmed.payment_method))
     assert (method.card.brand, method.card.last4) == ("visa", "4242")
     charge = stripe_client.v1.charges.retrieve(
-        confirmed.latest_charge, params={"expand": ["balance_transaction"]}
+        stripe_id(confirmed.latest_charge), params={"expand": ["balance_transaction"]}
     )
     assert charge.amount == 2500
     assert charge.balance_transaction.fee == fee(2500)
@@ -321,7 +332,7 @@ def test_payment_intent_confirm_and_decline(stripe_client: stripe.StripeClient):
     assert error.user_message == "Your card was declined."
     failed_intent = error.error.payment_intent
     assert failed_intent.status == "requires_payment_method"
-    failed_charge = stripe_client.v1.charges.retrieve(error.error.charge)
+    failed_charge = stripe_client.v1.charges.retrieve(stripe_id(error.error.charge))
     assert failed_charge.status == "failed"
     assert failed_charge.failure_code == "card_declined"
     assert failed_charge.balance_transaction is None
@@ -363,7 +374,7 @@ def test_manual_capture_and_cancel(stripe_client: stripe.StripeClient):
     )
     assert captured.status == "succeeded"
     assert captured.amount_received == 4000
-    charge = stripe_client.v1.charges.retrieve(captured.latest_charge)
+    charge = stripe_client.v1.charges.retrieve(stripe_id(captured.latest_charge))
     assert (charge.amount_captured, charge.amount_refunded) == (4000, 1000)
 
     other = stripe_client.v1.payment_intents.create(params={"amount": 900, "currency": "usd"})
@@ -431,7 +442,9 @@ def test_money_moves_add_up(stripe_client: stripe.StripeClient, stripe_sandbox: 
     assert transfer.destination == model.id
     assert transfer.source_transaction == charge.id
     assert as_dict(transfer.metadata) == {"split": "model"}
-    platform_txn = stripe_client.v1.balance_transactions.retrieve(transfer.balance_transaction)
+    platform_txn = stripe_client.v1.balance_transactions.retrieve(
+        stripe_id(transfer.balance_transaction)
+    )
     assert (platform_txn.type, platform_txn.amount, platform_txn.net, platform_txn.source) == (
         "transfer",
         -7_000,
@@ -443,7 +456,7 @@ def test_money_moves_add_up(stripe_client: stripe.StripeClient, stripe_sandbox: 
         ("payment", 7_000, transfer.destination_payment)
     ]
     payment = stripe_client.v1.charges.retrieve(
-        transfer.destination_payment, options={"stripe_account": model.id}
+        stripe_id(transfer.destination_payment), options={"stripe_account": model.id}
     )
     assert payment.source_transfer == transfer.id
 
@@ -453,12 +466,16 @@ def test_money_moves_add_up(stripe_client: stripe.StripeClient, stripe_sandbox: 
     assert reversed_transfer.amount_reversed == 2_000
     assert reversed_transfer.reversed is False
     assert [r.id for r in reversed_transfer.reversals.data] == [reversal.id]
-    reversal_txn = stripe_client.v1.balance_transactions.retrieve(reversal.balance_transaction)
+    reversal_txn = stripe_client.v1.balance_transactions.retrieve(
+        stripe_id(reversal.balance_transaction)
+    )
     assert (reversal_txn.type, reversal_txn.amount) == ("transfer_refund", 2_000)
 
     refund = stripe_client.v1.refunds.create(params={"charge": charge.id, "amount": 3_000})
     assert refund.status == "succeeded"
-    refund_txn = stripe_client.v1.balance_transactions.retrieve(refund.balance_transaction)
+    refund_txn = stripe_client.v1.balance_transactions.retrieve(
+        stripe_id(refund.balance_transaction)
+    )
     assert (refund_txn.type, refund_txn.amount, refund_txn.fee, refund_txn.net) == (
         "refund",
         -3_000,
@@ -593,7 +610,7 @@ def test_list_pagination(stripe_client: stripe.StripeClient):
     newest_first = [e.id for e in reversed(created)]
     try:
         first = stripe_client.v1.webhook_endpoints.list(params={"limit": 2})
-        assert first.object == "list"
+        assert first.object == "list"  # type: ignore[attr-defined]  # the stub omits it
         assert first.url == "/v1/webhook_endpoints"
         assert [e.id for e in first.data] == newest_first[:2]
         assert first.has_more is True

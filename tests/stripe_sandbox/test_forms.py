@@ -51,7 +51,7 @@ def test_metadata_update_semantics():
 
 keys = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=8)
 scalars = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00"),
     max_size=12,
 ).filter(lambda s: s != "")
 leaf_dicts = st.dictionaries(keys, scalars, min_size=1, max_size=3)

@@ -9,14 +9,14 @@ import stripe
 
 from stripe_sandbox.testing import Sandbox
 
-from .support import http
+from .support import http, stripe_id
 
 TITLE = "Likeness Stripe sandbox"
 
 
 def new_session(client: stripe.StripeClient, **extra):
     return client.v1.checkout.sessions.create(
-        params={
+        params={  # type: ignore[arg-type]  # extended by the caller's **extra
             "mode": "payment",
             "success_url": "https://brand.test/thanks?cs={CHECKOUT_SESSION_ID}",
             "cancel_url": "https://brand.test/basket",
@@ -64,14 +64,16 @@ def test_checkout_page_pays_and_redirects(
     assert paid.headers["Location"] == f"https://brand.test/thanks?cs={session.id}"
     done = stripe_client.v1.checkout.sessions.retrieve(session.id)
     assert (done.status, done.payment_status) == ("complete", "paid")
-    intent = stripe_client.v1.payment_intents.retrieve(done.payment_intent)
+    intent = stripe_client.v1.payment_intents.retrieve(stripe_id(done.payment_intent))
     assert intent.transfer_group == "spring"
     assert intent.amount_received == 12_500
 
     again = http("GET", f"{stripe_sandbox.base_url}/checkout/pay/{session.id}")
     assert again.status == 200
     assert "This payment is complete." in again.text
-    receipt = http("GET", stripe_client.v1.charges.retrieve(intent.latest_charge).receipt_url)
+    receipt_url = stripe_client.v1.charges.retrieve(stripe_id(intent.latest_charge)).receipt_url
+    assert receipt_url is not None
+    receipt = http("GET", receipt_url)
     assert receipt.status == 200
     assert "$125.00" in receipt.text
 
@@ -101,7 +103,9 @@ def test_checkout_page_decline_and_cancel(
     assert cancel.headers["Location"] == "https://brand.test/basket"
     still_open = stripe_client.v1.checkout.sessions.retrieve(session.id)
     assert (still_open.status, still_open.payment_status) == ("open", "unpaid")
-    charges = stripe_client.v1.charges.list(params={"payment_intent": still_open.payment_intent})
+    charges = stripe_client.v1.charges.list(
+        params={"payment_intent": stripe_id(still_open.payment_intent)}
+    )
     assert [c.outcome.reason for c in charges.data] == [
         "insufficient_funds",
         "generic_decline",

@@ -34,7 +34,7 @@ def test_replayed_key_returns_the_stored_response(
     assert len(stripe_sandbox.state("payment_intent", **{"metadata.order": "17"})) == 1
 
     # through the library, too: same object, no second PaymentIntent
-    options = {"idempotency_key": f"lib-{uuid.uuid4()}"}
+    options: stripe.RequestOptions = {"idempotency_key": f"lib-{uuid.uuid4()}"}
     a = stripe_client.v1.payment_intents.create(
         params={"amount": 1600, "currency": "usd"}, options=options
     )
@@ -97,7 +97,7 @@ def test_validation_errors_are_not_stored(stripe_sandbox: Sandbox):
 
 
 def test_keys_expire_after_the_ttl(stripe_client: stripe.StripeClient, stripe_sandbox: Sandbox):
-    options = {"idempotency_key": f"ttl-{uuid.uuid4()}"}
+    options: stripe.RequestOptions = {"idempotency_key": f"ttl-{uuid.uuid4()}"}
     first = stripe_client.v1.payment_intents.create(
         params={"amount": 1700, "currency": "usd"}, options=options
     )
@@ -115,7 +115,7 @@ def test_keys_expire_after_the_ttl(stripe_client: stripe.StripeClient, stripe_sa
         assert second.amount == 1701
 
         stripe_sandbox.configure(idempotency_ttl=60)
-        short = {"idempotency_key": f"short-{uuid.uuid4()}"}
+        short: stripe.RequestOptions = {"idempotency_key": f"short-{uuid.uuid4()}"}
         stripe_client.v1.payment_intents.create(
             params={"amount": 1800, "currency": "usd"}, options=short
         )
@@ -131,7 +131,7 @@ def test_keys_expire_after_the_ttl(stripe_client: stripe.StripeClient, stripe_sa
 def test_concurrent_requests_with_one_key_create_one_object(
     stripe_client: stripe.StripeClient, stripe_sandbox: Sandbox
 ):
-    options = {"idempotency_key": f"race-{uuid.uuid4()}"}
+    options: stripe.RequestOptions = {"idempotency_key": f"race-{uuid.uuid4()}"}
     tag = uuid.uuid4().hex
 
     def create(_: int) -> str:

@@ -3,12 +3,14 @@ refund lifecycles, refused inputs, error objects without null keys."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import stripe
 
 from stripe_sandbox.testing import Sandbox
 
-from .support import api, as_dict, fee, onboarded_account, paid_checkout, usd_of
+from .support import api, as_dict, fee, onboarded_account, paid_checkout, stripe_id, usd_of
 
 DAY = 86_400
 
@@ -17,7 +19,7 @@ def usd_pending(balance: object) -> int:
     return next((a.amount for a in balance.pending if a.currency == "usd"), 0)  # type: ignore[attr-defined]
 
 
-def card_intent(client: stripe.StripeClient, payment_method: str, **params: object) -> object:
+def card_intent(client: stripe.StripeClient, payment_method: str, **params: object) -> Any:
     return client.v1.payment_intents.create(
         params={
             "amount": 2_000,
@@ -102,7 +104,7 @@ def test_transfer_with_source_transaction_goes_while_pending_up_to_the_charge(
     model = onboarded_account(stripe_client, stripe_sandbox)
     _session, intent = paid_checkout(stripe_client, stripe_sandbox, 10_000)
     charge_txn = stripe_client.v1.balance_transactions.retrieve(
-        stripe_client.v1.charges.retrieve(intent.latest_charge).balance_transaction
+        stripe_id(stripe_client.v1.charges.retrieve(intent.latest_charge).balance_transaction)
     )
 
     transfer = stripe_client.v1.transfers.create(
@@ -187,7 +189,7 @@ def test_decline_test_payment_methods(
         code,
         message,
     )
-    body = error.value.json_body["error"]
+    body = error.value.json_body["error"]  # type: ignore[index]  # typed as object
     assert body.get("decline_code") == decline_code
     assert "param" not in body
     intent = stripe_client.v1.payment_intents.retrieve(body["payment_intent"]["id"])
@@ -251,7 +253,7 @@ def test_three_d_secure_requires_action_then_succeeds(
 
     done = stripe_client.v1.payment_intents.retrieve(intent.id)
     assert (done.status, done.next_action, done.amount_received) == ("succeeded", None, 2_000)
-    charge = stripe_client.v1.charges.retrieve(done.latest_charge)
+    charge = stripe_client.v1.charges.retrieve(stripe_id(done.latest_charge))
     assert charge.payment_method_details.card.three_d_secure.result == "authenticated"
     types = [e["type"] for e in stripe_sandbox.events() if e["data"]["object"]["id"] == intent.id]
     assert "payment_intent.requires_action" in types
@@ -311,7 +313,7 @@ def test_three_d_secure_authentication_page_redirects_to_return_url(
     assert stripe_client.v1.payment_intents.retrieve(intent.id).status == "succeeded"
 
 
-def three_d_secure_session(client: stripe.StripeClient) -> object:
+def three_d_secure_session(client: stripe.StripeClient) -> Any:
     return client.v1.checkout.sessions.create(
         params={
             "mode": "payment",
@@ -372,7 +374,7 @@ def test_checkout_three_d_secure_failure_leaves_the_session_open(
 
 def funded_model(
     client: stripe.StripeClient, sandbox: Sandbox, account_number: str | None = None
-) -> object:
+) -> Any:
     model = client.v1.accounts.create(
         params={"type": "express", "capabilities": {"transfers": {"requested": True}}}
     )
@@ -393,7 +395,7 @@ def test_payout_moves_pending_in_transit_paid(
     stripe_client: stripe.StripeClient, stripe_sandbox: Sandbox
 ):
     model = funded_model(stripe_client, stripe_sandbox)
-    on_model = {"stripe_account": model.id}
+    on_model: stripe.RequestOptions = {"stripe_account": model.id}
 
     payout = stripe_client.v1.payouts.create(
         params={"amount": 4_000, "currency": "usd"}, options=on_model
@@ -421,7 +423,7 @@ def test_payout_to_a_closed_test_bank_account_fails_and_returns_the_funds(
     stripe_client: stripe.StripeClient, stripe_sandbox: Sandbox
 ):
     model = funded_model(stripe_client, stripe_sandbox, account_number="000111111113")
-    on_model = {"stripe_account": model.id}
+    on_model: stripe.RequestOptions = {"stripe_account": model.id}
     payout = stripe_client.v1.payouts.create(
         params={"amount": 4_000, "currency": "usd"}, options=on_model
     )
@@ -483,7 +485,9 @@ def test_refund_failure_card_refund_fails_later_and_returns_the_funds(
     failed = stripe_client.v1.refunds.retrieve(refund.id)
     assert (failed.status, failed.failure_reason) == ("failed", "expired_or_canceled_card")
     assert stripe_client.v1.charges.retrieve(intent.latest_charge).amount_refunded == 0
-    failure_txn = stripe_client.v1.balance_transactions.retrieve(failed.failure_balance_transaction)
+    failure_txn = stripe_client.v1.balance_transactions.retrieve(
+        stripe_id(failed.failure_balance_transaction)
+    )
     assert (failure_txn.type, failure_txn.amount) == ("refund_failure", 2_000)
 
 
@@ -646,7 +650,7 @@ def test_inputs_stripe_refuses(
     with pytest.raises(stripe.InvalidRequestError) as error:
         call(stripe_client)  # type: ignore[operator]
 
-    body = error.value.json_body["error"]
+    body = error.value.json_body["error"]  # type: ignore[index]  # typed as object
     assert (error.value.http_status, body["type"], body.get("param"), body.get("code")) == (
         400,
         "invalid_request_error",

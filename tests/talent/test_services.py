@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from marketplace.core.errors import PermissionDenied, TransitionError, ValidationFailed
@@ -12,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _details(**overrides):
-    values = {
+    values: dict[str, Any] = {
         "display_name": "Ines — twin",
         "description": "A studio-scanned twin " * 3,
         "height_cm": 178,

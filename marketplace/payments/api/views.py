@@ -1,5 +1,6 @@
-"""Usage reporting over the API: one use, or up to 1,000 in a batch, each through
-`record_usage` in its own transaction, exactly as the web form records one. A single use may
+"""Usage reporting over the API: one use through `record_usage`, exactly as the web form
+records one, or up to 1,000 in a batch through `record_usage_batch`, which decides each use
+as `record_usage` does, in one transaction of a few statements. A single use may
 carry the picture of the placement (multipart/form-data), checked and re-encoded by the
 service as the web form's upload is."""
 
@@ -20,7 +21,6 @@ from marketplace.core.api.pagination import KeysetPagination
 from marketplace.core.api.parsers import JsonParser
 from marketplace.core.api.schema import IDEMPOTENCY_PARAMETER
 from marketplace.core.api.views import ApiView
-from marketplace.core.errors import DomainError
 from marketplace.licensing import selectors as licensing_selectors
 from marketplace.licensing.models import Licence
 
@@ -149,28 +149,33 @@ class LicenceUseBatchApi(ApiView):
         base = request_key or uuid.uuid4().hex
 
         def execute() -> Response:
+            outcomes = usage.record_usage_batch(
+                by=by,
+                reference=reference,
+                uses=[
+                    usage_input(item, f"{base}:{index}")
+                    for index, item in enumerate(payload.validated_data["uses"])
+                ],
+            )
             results: list[dict[str, Any]] = []
             counts = {"created": 0, "replayed": 0, "refused": 0}
-            for index, item in enumerate(payload.validated_data["uses"]):
-                try:
-                    report, created = usage.record_usage(
-                        by=by,
-                        reference=reference,
-                        data=usage_input(item, f"{base}:{index}"),
-                    )
-                except DomainError as exc:
-                    outcome, use = "refused", None
-                    error: dict[str, Any] | None = {
-                        "code": exc.code,
-                        "message": exc.message,
-                        "field": exc.field,
+            for index, outcome in enumerate(outcomes):
+                exc = outcome.error
+                counts[outcome.outcome] += 1
+                results.append(
+                    {
+                        "index": index,
+                        "outcome": outcome.outcome,
+                        "use": UsageReportSerializer(
+                            outcome.report, context={"request": request}
+                        ).data
+                        if outcome.report is not None
+                        else None,
+                        "error": {"code": exc.code, "message": exc.message, "field": exc.field}
+                        if exc is not None
+                        else None,
                     }
-                else:
-                    outcome = "created" if created else "replayed"
-                    use = UsageReportSerializer(report, context={"request": request}).data
-                    error = None
-                counts[outcome] += 1
-                results.append({"index": index, "outcome": outcome, "use": use, "error": error})
+                )
             # Already serialized item by item: through the result serializer again, each
             # use would lose its licence and picture (read as attributes of a dict).
             return Response({"licence": reference, "summary": counts, "results": results})

@@ -5,7 +5,7 @@ session is claimed (committed), created under a key from the claim, then recorde
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -21,7 +21,7 @@ from marketplace.core.stripe_client import get_stripe_client
 from marketplace.licensing import services as licensing
 from marketplace.licensing.models import Licence
 
-from .. import ledger
+from .. import ledger, stripe_words
 from ..models import Charge, Earning, LedgerAccount
 from ..rules import require_pay
 from .onboarding import _site
@@ -35,7 +35,7 @@ def _claim_session(charge: Charge) -> datetime | None:
     charge already has one. An expired session is forgotten and a new attempt begins; a claim
     whose session was never recorded (a crash, a concurrent click) is the same attempt again,
     so its key answers the same session."""
-    if charge.status == Charge.Status.EXPIRED:
+    if charge.status in {Charge.Status.EXPIRED, Charge.Status.FAILED}:
         charge.status = Charge.Status.OPEN
         charge.checkout_session_id = None
         charge.checkout_url = ""
@@ -130,8 +130,8 @@ def start_licence_checkout(*, by: Membership, reference: str) -> Charge:
     return charge
 
 
-def _processing_fee(payment_intent: Any) -> tuple[str, int]:
-    """The Stripe charge id and Stripe's fee on it."""
+def _processing_fee(payment_intent: Any) -> tuple[str, int, datetime | None]:
+    """The Stripe charge id, Stripe's fee on it and when its funds become available."""
     client = get_stripe_client()
     charge_id = payment_intent.latest_charge
     if not isinstance(charge_id, str):
@@ -140,8 +140,11 @@ def _processing_fee(payment_intent: Any) -> tuple[str, int]:
         charge_id, params={"expand": ["balance_transaction"]}
     )
     txn = stripe_charge.balance_transaction
-    fee = int(getattr(txn, "fee", 0) or 0) if txn and not isinstance(txn, str) else 0
-    return charge_id, fee
+    if not txn or isinstance(txn, str):
+        return charge_id, 0, None
+    available_on = getattr(txn, "available_on", None)
+    when = datetime.fromtimestamp(available_on, tz=UTC) if available_on else None
+    return charge_id, int(getattr(txn, "fee", 0) or 0), when
 
 
 @system_entry_point
@@ -161,7 +164,7 @@ def complete_checkout(*, session_id: str) -> Charge | None:
     ).exists():
         return Charge.objects.filter(checkout_session_id=session_id).first()
     pi: Any = session.payment_intent
-    stripe_charge_id, fee = _processing_fee(pi)
+    stripe_charge_id, fee, funds_available_at = _processing_fee(pi)
     with transaction.atomic():
         charge = (
             Charge.objects.select_for_update(of=("self",))
@@ -176,6 +179,8 @@ def complete_checkout(*, session_id: str) -> Charge | None:
         charge.payment_intent_id = pi.id
         charge.stripe_charge_id = stripe_charge_id
         charge.processing_fee = fee
+        charge.funds_available_at = funds_available_at
+        charge.payment_error = ""
         charge.save()
         _book_payment(charge)
         audit.record(
@@ -298,3 +303,62 @@ def expire_checkout(*, session_id: str) -> None:
     Charge.objects.filter(checkout_session_id=session_id, status=Charge.Status.OPEN).update(
         status=Charge.Status.EXPIRED, updated_at=timezone.now()
     )
+
+
+@system_entry_point
+def record_payment_failure(*, payment_intent_id: str) -> Charge | None:
+    """Write down, in plain words, why the brand's last attempt to pay failed (a decline, a
+    failed 3-D Secure check), for the licence's pay panel. The charge stays payable.
+
+    Stripe is read again, so a late event about a payment that has since succeeded changes
+    nothing."""
+    pi = get_stripe_client().v1.payment_intents.retrieve(payment_intent_id)
+    charge_id = (pi.metadata.to_dict() if pi.metadata else {}).get("charge_id")
+    if pi.status not in {"requires_payment_method", "canceled"} or not charge_id:
+        return None
+    reason = stripe_words.decline_sentence(pi.last_payment_error)
+    updated = Charge.objects.filter(
+        pk=charge_id, status__in=[Charge.Status.OPEN, Charge.Status.FAILED]
+    ).update(payment_error=reason, updated_at=timezone.now())
+    charge = Charge.objects.filter(pk=charge_id).first()
+    if updated and charge is not None:
+        audit.record(
+            charge.licence or charge,
+            "payments.payment_failed",
+            organisation=charge.brand,
+            data={"charge_id": charge.pk, "reason": reason},
+        )
+    return charge
+
+
+@system_entry_point
+def fail_async_checkout(*, session_id: str) -> Charge | None:
+    """Checkout's asynchronous failure: the bank refused a payment the session had accepted.
+    The session is spent; the charge waits for a new attempt, with the reason shown."""
+    session = get_stripe_client().v1.checkout.sessions.retrieve(
+        session_id, params={"expand": ["payment_intent"]}
+    )
+    if session.payment_status == "paid":
+        return complete_checkout(session_id=session_id)
+    pi: Any = session.payment_intent
+    error = getattr(pi, "last_payment_error", None) if pi and not isinstance(pi, str) else None
+    reason = stripe_words.decline_sentence(error) if error else stripe_words.ASYNC_FAILURE
+    with transaction.atomic():
+        charge = (
+            Charge.objects.select_for_update(of=("self",))
+            .select_related("licence", "brand")
+            .filter(checkout_session_id=session_id, status=Charge.Status.OPEN)
+            .first()
+        )
+        if charge is None:
+            return Charge.objects.filter(checkout_session_id=session_id).first()
+        charge.status = Charge.Status.FAILED
+        charge.payment_error = reason
+        charge.save(update_fields=["status", "payment_error", "updated_at"])
+        audit.record(
+            charge.licence or charge,
+            "payments.payment_failed",
+            organisation=charge.brand,
+            data={"charge_id": charge.pk, "reason": reason},
+        )
+    return charge

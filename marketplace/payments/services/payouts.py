@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import stripe
@@ -19,8 +19,16 @@ from marketplace.core import audit, notify
 from marketplace.core.entry_points import system_entry_point
 from marketplace.core.stripe_client import get_stripe_client
 
-from .. import ledger
-from ..models import ConnectedAccount, Earning, LedgerAccount, Payout, PayoutRun
+from .. import ledger, stripe_words
+from ..models import (
+    BankPayout,
+    Charge,
+    ConnectedAccount,
+    Earning,
+    LedgerAccount,
+    Payout,
+    PayoutRun,
+)
 from ..ratelimit import stripe_rate_limit
 
 logger = logging.getLogger("likeness.payments")
@@ -42,11 +50,24 @@ def _payee_filter(account: ConnectedAccount) -> dict[str, Any]:
     return {"organisation_id": account.organisation_id}
 
 
+def _charges_with_pending_funds(charge_ids: set[int]) -> set[int]:
+    """Those of the charges whose funds Stripe has not made available yet."""
+    return set(
+        Charge.objects.filter(pk__in=charge_ids, funds_available_at__gt=timezone.now())
+        .exclude(stripe_charge_id="")
+        .values_list("pk", flat=True)
+    )
+
+
 @system_entry_point
 def plan_payout_run() -> PayoutRun:
     """Aggregate each ready payee's available earnings into one payout per currency, and
     hand each payout to the workers as soon as its claim commits. Earnings are claimed with
-    SKIP LOCKED, so concurrent runs never take the same earning."""
+    SKIP LOCKED, so concurrent runs never take the same earning.
+
+    Earnings from a charge whose funds are still pending at Stripe go in a payout of their
+    own, whose transfer names that charge (source_transaction) and so may leave at once; the
+    rest go together, one transfer from the available balance."""
     from ..tasks import send_payout_task
 
     run = PayoutRun.objects.create()
@@ -59,11 +80,13 @@ def plan_payout_run() -> PayoutRun:
                     status=Earning.Status.AVAILABLE, **_payee_filter(account)
                 )
             )
-            by_currency: dict[str, list[Earning]] = defaultdict(list)
+            groups: dict[tuple[str, int | None], list[Earning]] = defaultdict(list)
+            pending = _charges_with_pending_funds({e.charge_id for e in claimed})
             for earning in claimed:
                 if earning.net > 0:
-                    by_currency[earning.currency].append(earning)
-            for currency, earnings in by_currency.items():
+                    source = earning.charge_id if earning.charge_id in pending else None
+                    groups[earning.currency, source].append(earning)
+            for (currency, _source), earnings in groups.items():
                 payout = Payout.objects.create(
                     run=run, account=account, currency=currency, amount=sum(e.net for e in earnings)
                 )
@@ -205,7 +228,7 @@ def send_payout(*, payout_id: int) -> Payout | None:
             .filter(pk=payout_id)
             .first()
         )
-        if payout is None or payout.status in {Payout.Status.PAID, Payout.Status.FAILED}:
+        if payout is None or payout.status in Payout.FINISHED:
             return payout
         now = timezone.now()
         payout.attempts += 1
@@ -216,11 +239,12 @@ def send_payout(*, payout_id: int) -> Payout | None:
     if timezone.now() - payout.first_attempt_at > STRIPE_KEY_RETENTION:
         # Stripe may have forgotten our key: look before creating again.
         transfer = _existing_transfer(payout)
+    params = transfer_params(payout)
     try:
         if transfer is None:
             stripe_rate_limit()
             transfer = get_stripe_client().v1.transfers.create(
-                params=transfer_params(payout),
+                params=params,
                 options={"idempotency_key": payout.idempotency_key},
             )
     except stripe.StripeError as exc:
@@ -231,10 +255,17 @@ def send_payout(*, payout_id: int) -> Payout | None:
         if transient:
             Payout.objects.filter(pk=payout.pk).update(last_error=str(exc)[:500])
             raise TransientStripeError(str(exc)) from exc
-        with transaction.atomic():
-            locked = Payout.objects.select_for_update().get(pk=payout.pk)
-            if locked.status != Payout.Status.PAID:
-                _fail_payout(locked, str(exc))
+        # Short of available funds, the payout waits for them; a brand payment with nothing
+        # left to transfer (refunded) is a failure.
+        if getattr(exc, "code", None) == "balance_insufficient" and (
+            "source_transaction" not in params
+        ):
+            _wait_for_funds(payout, str(exc))
+        else:
+            with transaction.atomic():
+                locked = Payout.objects.select_for_update().get(pk=payout.pk)
+                if locked.status != Payout.Status.PAID:
+                    _fail_payout(locked, str(exc))
         _finish_run_if_done(payout.run_id)
         return payout
     _record_transfer(payout.pk, transfer)
@@ -304,6 +335,44 @@ def _fail_payout(payout: Payout, error: str) -> None:
     logger.warning("payments.payout_failed", extra={"payout": payout.pk, "error": error})
 
 
+def _wait_for_funds(payout: Payout, error: str) -> None:
+    """Stripe has not made the funds available yet. Learn when it will, for each brand payment
+    whose date we do not know, so that the next run sends those earnings with their charge as
+    the source_transaction; and hand the earnings back to be paid then. The retry is a new
+    payout under a new key: Stripe would answer this key with the same refusal for a day."""
+    charges = Charge.objects.filter(earnings__payout=payout).distinct()
+    for charge in charges.filter(funds_available_at__isnull=True).exclude(stripe_charge_id=""):
+        try:
+            stripe_charge = get_stripe_client().v1.charges.retrieve(
+                charge.stripe_charge_id, params={"expand": ["balance_transaction"]}
+            )
+        except stripe.StripeError:
+            continue
+        txn: Any = stripe_charge.balance_transaction
+        if txn and not isinstance(txn, str) and txn.available_on:
+            Charge.objects.filter(pk=charge.pk).update(
+                funds_available_at=datetime.fromtimestamp(txn.available_on, tz=UTC)
+            )
+    with transaction.atomic():
+        locked = Payout.objects.select_for_update().get(pk=payout.pk)
+        if locked.status == Payout.Status.PAID:
+            return
+        locked.status = Payout.Status.WAITING
+        locked.last_error = error[:500]
+        locked.funds_available_at = (
+            Charge.objects.filter(earnings__payout=locked)
+            .order_by("-funds_available_at")
+            .values_list("funds_available_at", flat=True)
+            .first()
+        )
+        locked.save()
+        locked.earnings.update(
+            status=Earning.Status.AVAILABLE, payout=None, updated_at=timezone.now()
+        )
+        audit.record(locked, "payments.payout_waiting", data={"error": error[:500]})
+    logger.info("payments.payout_waiting", extra={"payout": payout.pk})
+
+
 def _finish_run_if_done(run_id: int | None) -> None:
     if run_id is None:
         return
@@ -348,3 +417,53 @@ def flag_late_earnings(*, now: datetime | None = None) -> int:
                 context={"earning": earning},
             )
     return flagged
+
+
+@system_entry_point
+def sync_bank_payout(*, account: str, payout_id: str) -> BankPayout | None:
+    """Follow Stripe's payout of a payee's Stripe balance to their bank (`payout.*` events on
+    the connected account), read again from Stripe. A failure is shown to the payee with the
+    reason; the money is back in their Stripe balance, so nothing is owed again by us."""
+    connected = ConnectedAccount.objects.filter(stripe_id=account).first()
+    if connected is None:
+        return None
+    payout = get_stripe_client().v1.payouts.retrieve(payout_id, options={"stripe_account": account})
+    failed = payout.status == "failed"
+    with transaction.atomic():
+        previous = (
+            BankPayout.objects.select_for_update()
+            .filter(stripe_id=payout.id)
+            .values_list("status", flat=True)
+            .first()
+        )
+        bank_payout, _ = BankPayout.objects.update_or_create(
+            stripe_id=payout.id,
+            defaults={
+                "account": connected,
+                "amount": payout.amount,
+                "currency": payout.currency.upper(),
+                "status": payout.status,
+                "arrival_date": datetime.fromtimestamp(payout.arrival_date, tz=UTC)
+                if payout.arrival_date
+                else None,
+                "failure_code": (payout.failure_code or "") if failed else "",
+                "failure_reason": stripe_words.payout_failure_sentence(payout.failure_code)
+                if failed
+                else "",
+            },
+        )
+        if failed and previous != BankPayout.Status.FAILED:
+            audit.record(
+                bank_payout,
+                "payments.bank_payout_failed",
+                data={"code": bank_payout.failure_code},
+            )
+            email = connected.talent.email if connected.talent is not None else None
+            if email:
+                notify.email(
+                    to=[email],
+                    subject="Your bank refused a payout",
+                    template="payments/email/bank_payout_failed.txt",
+                    context={"bank_payout": bank_payout},
+                )
+    return bank_payout

@@ -11,8 +11,14 @@ from django.utils import timezone
 from marketplace.core.entry_points import system_entry_point
 
 from ..models import WebhookEvent
-from .checkout import complete_checkout, expire_checkout
+from .checkout import (
+    complete_checkout,
+    expire_checkout,
+    fail_async_checkout,
+    record_payment_failure,
+)
 from .onboarding import sync_account
+from .payouts import sync_bank_payout
 from .refunds import sync_refund
 
 
@@ -48,8 +54,15 @@ def process_webhook_event(*, event_id: int) -> WebhookEvent | None:
     obj = event.payload.get("data", {}).get("object", {})
     if event.type in {"checkout.session.completed", "checkout.session.async_payment_succeeded"}:
         complete_checkout(session_id=obj["id"])
+    elif event.type == "checkout.session.async_payment_failed":
+        fail_async_checkout(session_id=obj["id"])
     elif event.type == "checkout.session.expired":
         expire_checkout(session_id=obj["id"])
+    elif event.type == "payment_intent.payment_failed":
+        record_payment_failure(payment_intent_id=obj["id"])
+    elif event.type.startswith("payout.") and event.account:
+        # A payee's Stripe balance paid to (or refused by) their bank.
+        sync_bank_payout(account=event.account, payout_id=obj["id"])
     elif event.type == "account.updated":
         sync_account(stripe_id=obj["id"])
     elif event.type in REFUND_EVENTS:

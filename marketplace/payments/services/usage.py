@@ -4,7 +4,7 @@ stored with it), and pays its unbilled uses in one statement per currency."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
@@ -19,8 +19,9 @@ from marketplace.core.entry_points import system_entry_point
 from marketplace.core.errors import DomainError, ValidationFailed
 from marketplace.licensing.models import Licence
 from marketplace.licensing.quotes import split_fee
+from marketplace.licensing.usage_rules import check_cap, check_usage
+from marketplace.provenance.tasks import credential_use_task
 from marketplace.talent.images import check_upload, sanitised
-from marketplace.talent.models import MediaType
 
 from .. import usage_store
 from ..models import Charge, UsageReport
@@ -47,63 +48,6 @@ def _same_usage(report: UsageReport, data: UsageInput, licence_reference: str) -
         and report.territory == data.territory.upper()
         and report.asset_reference == data.asset_reference.strip()
     )
-
-
-def check_usage(
-    licence: Licence,
-    data: UsageInput,
-    *,
-    consent_revoked_at: datetime | None,
-    today: date | None = None,
-) -> None:
-    """Is this use inside the licence, whose model revoked consent for the twin at
-    `consent_revoked_at` (or never)? Raises ValidationFailed with the reason."""
-    today = today or timezone.localdate()
-    terms = licence.current_terms
-    if licence.status != Licence.Status.ACTIVE:
-        raise ValidationFailed(
-            f"The licence is {licence.get_status_display().lower()}, not active.",
-            code="licence_not_active",
-        )
-    revoked = consent_revoked_at
-    if revoked and data.used_on >= timezone.localtime(revoked).date():
-        raise ValidationFailed(
-            f"The model revoked consent on {revoked:%Y-%m-%d}; no use from that day on is allowed.",
-            code="consent_revoked",
-        )
-    if data.used_on > today:
-        raise ValidationFailed(
-            "A use cannot be reported before it happens.", field="used_on", code="future_use"
-        )
-    end = licence.effective_end
-    if data.used_on < terms.start_date or (end and data.used_on > end):
-        raise ValidationFailed(
-            f"{data.used_on:%Y-%m-%d} is outside the licence window "
-            f"{terms.start_date:%Y-%m-%d} – {end:%Y-%m-%d}.",
-            field="used_on",
-            code="outside_window",
-        )
-    if data.media_type not in terms.media_types:
-        label = (
-            MediaType(data.media_type).label
-            if data.media_type in MediaType.values
-            else data.media_type
-        )
-        raise ValidationFailed(
-            f"{label} is not licensed (licensed: {', '.join(terms.media_labels())}).",
-            field="media_type",
-            code="media_not_licensed",
-        )
-    if data.territory.upper() not in terms.territories:
-        raise ValidationFailed(
-            f"{data.territory.upper()} is not a licensed territory ({terms.territory_label}).",
-            field="territory",
-            code="territory_not_licensed",
-        )
-    if not data.asset_reference.strip():
-        raise ValidationFailed(
-            "Give the asset a reference (file name, URL or DAM id).", field="asset_reference"
-        )
 
 
 def record_usage(*, by: Membership, reference: str, data: UsageInput) -> tuple[UsageReport, bool]:
@@ -140,6 +84,84 @@ def record_usage(*, by: Membership, reference: str, data: UsageInput) -> tuple[U
     return previous, False
 
 
+@dataclass
+class UseOutcome:
+    """What became of one use of a batch: `created`, `replayed` (its key already recorded
+    this use) or `refused` (with the error)."""
+
+    outcome: str
+    report: UsageReport | None = None
+    error: DomainError | None = None
+
+
+def record_usage_batch(
+    *, by: Membership, reference: str, uses: list[UsageInput]
+) -> list[UseOutcome]:
+    """The brand reports many uses of one licence, each decided as `record_usage` decides
+    one, in one transaction with a number of statements that does not grow with the batch:
+    the licence locked and read once, the earlier reports of the batch's keys looked up at
+    once, the new uses counted, stored and audited together. Uses are decided in order, so
+    the cap admits exactly the first that fit. Pictures are not taken here.
+
+    Returns one outcome per use, in order. Raises PermissionDenied, Licence.DoesNotExist."""
+    require_report_usage(by)
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                return _record_batch(by=by, reference=reference, uses=uses)
+        except IntegrityError:
+            # A concurrent report took one of the batch's keys after the look-up: again,
+            # and that key now answers as a replay (or a conflict).
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _record_batch(*, by: Membership, reference: str, uses: list[UsageInput]) -> list[UseOutcome]:
+    licence = _locked_licence(by, reference)
+    keys = [use.idempotency_key.strip() for use in uses]
+    earlier = {
+        report.idempotency_key: report
+        for report in UsageReport.objects.filter(
+            brand=by.organisation, idempotency_key__in={k for k in keys if 0 < len(k) <= 120}
+        ).select_related("licence")
+    }
+    outcomes: list[UseOutcome] = []
+    new: list[UsageReport] = []
+    counted = licence.uses_count
+    today = timezone.localdate()
+    for data, key in zip(uses, keys, strict=True):
+        try:
+            if not key or len(key) > 120:
+                raise ValidationFailed(
+                    "An idempotency key of 1–120 characters is required.",
+                    field="idempotency_key",
+                )
+            previous = earlier.get(key)
+            if previous is not None:
+                if not _same_usage(previous, data, reference):
+                    raise ValidationFailed(
+                        "This idempotency key was used for a different report.",
+                        code="idempotency_conflict",
+                        field="idempotency_key",
+                    )
+                outcomes.append(UseOutcome("replayed", report=previous))
+                continue
+            revoked_at = licence.consent_revoked_at  # type: ignore[attr-defined]
+            check_usage(licence, data, consent_revoked_at=revoked_at, today=today)
+            check_cap(licence, counted=counted)
+        except DomainError as exc:
+            outcomes.append(UseOutcome("refused", error=exc))
+            continue
+        report = _report(by=by, licence=licence, data=data, key=key)
+        earlier[key] = report  # the same key again in this batch is its replay
+        counted += 1
+        new.append(report)
+        outcomes.append(UseOutcome("created", report=report))
+    usage_store.store_uses(licence, new)
+    return outcomes
+
+
 def _previous_report_id(by: Membership, key: str) -> int | None:
     return (
         UsageReport.objects.filter(brand=by.organisation, idempotency_key=key)
@@ -164,11 +186,9 @@ def _record_new_usage(*, by: Membership, reference: str, data: UsageInput, key: 
     return _record_new_usage_locked(by=by, reference=reference, data=data, key=key)
 
 
-@transaction.atomic
-def _record_new_usage_locked(
-    *, by: Membership, reference: str, data: UsageInput, key: str
-) -> UsageReport:
-    licence = (
+def _locked_licence(by: Membership, reference: str) -> Licence:
+    """The brand's licence, locked, as the checks read it. Raises Licence.DoesNotExist."""
+    return (
         Licence.objects.for_brand(by.organisation)
         .select_related("terms")
         # Of the twin, a use needs only whether its model revoked consent (a narrow row).
@@ -176,6 +196,13 @@ def _record_new_usage_locked(
         .select_for_update(of=("self",))
         .get(reference=reference)
     )
+
+
+@transaction.atomic
+def _record_new_usage_locked(
+    *, by: Membership, reference: str, data: UsageInput, key: str
+) -> UsageReport:
+    licence = _locked_licence(by, reference)
     report = _accepted_use(by=by, licence=licence, data=data, key=key)
     if data.image is not None:
         check_upload(data.image)
@@ -183,6 +210,10 @@ def _record_new_usage_locked(
         # script or archive, EXIF and GPS) is dropped, and the extension matches the content.
         clean, ext, _size = sanitised(data.image.read())
         report.image.save(f"use.{ext}", ContentFile(clean), save=False)  # a random name
+        stored = usage_store.store_use_with_orm(report)
+        # A worker signs a credentialed copy (Content Credentials) once the use is committed.
+        transaction.on_commit(lambda: credential_use_task.delay(use_id=stored.pk), robust=True)
+        return stored
     return usage_store.store_use_with_orm(report)
 
 
@@ -190,12 +221,12 @@ def _accepted_use(*, by: Membership, licence: Licence, data: UsageInput, key: st
     """The use as a report to store, its fee split, if the licence as read allows it.
     Raises ValidationFailed with the reason."""
     check_usage(licence, data, consent_revoked_at=licence.consent_revoked_at)  # type: ignore[attr-defined]
+    check_cap(licence)
+    return _report(by=by, licence=licence, data=data, key=key)
+
+
+def _report(*, by: Membership, licence: Licence, data: UsageInput, key: str) -> UsageReport:
     terms = licence.current_terms
-    if terms.max_uses and licence.uses_count >= terms.max_uses:
-        raise ValidationFailed(
-            f"The use cap is reached ({terms.max_uses} of {terms.max_uses}).",
-            code="use_cap_reached",
-        )
     fee = int(
         next(
             line["per_use_fee"]

@@ -13,7 +13,7 @@ def refunds_made_before_succeeded(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('payments', '0007_private_random_use_picture_names'),
+        ('payments', '0008_real_stripe_outcomes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

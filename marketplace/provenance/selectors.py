@@ -1,0 +1,222 @@
+"""Reads: verifying a picture against the platform's Content Credentials, and the private
+credentialed copies, to the parties of their licence only."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+from PIL import Image
+
+from marketplace.licensing.models import Licence
+
+from . import credentials
+from .models import CredentialedImage
+
+
+class Outcome:
+    LICENSED = "licensed"  # ours, intact
+    CHANGED = "changed"  # ours, but the file was altered after signing
+    NOT_LICENSED = "not_licensed"  # credentials from someone else, or a use not on record
+    NO_CREDENTIALS = "no_credentials"
+    DAMAGED = "damaged"  # a manifest that cannot be read or checked: broken or forged
+    NOT_AN_IMAGE = "not_an_image"
+    TOO_MANY = "too_many"  # the address's checks this minute are used up
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the public may learn about a picture: never a fee, other terms, or another brand."""
+
+    outcome: str
+    headline: str
+    details: list[str] = field(default_factory=list)
+    twin_name: str = ""
+    # active | ending (consent revoked, notice running) | expired | revoked | ended | ""
+    licence_standing: str = ""
+    standing_date: date | None = None
+
+    @property
+    def licensed(self) -> bool:
+        return self.outcome in (Outcome.LICENSED, Outcome.CHANGED)
+
+    @property
+    def changed(self) -> bool:
+        return self.outcome == Outcome.CHANGED
+
+    @property
+    def in_licence_today(self) -> bool:
+        return self.licensed and self.licence_standing in ("active", "ending")
+
+
+def _standing(licence: Licence, today: date) -> tuple[str, date | None, str]:
+    """(standing, its date, the sentence saying it) of a licence today."""
+    end = licence.effective_end
+    revoked_on = licence.twin.consent_revoked_at
+    if licence.status == Licence.Status.ACTIVE and end is not None and end >= today:
+        if revoked_on is not None:
+            return (
+                "ending",
+                end,
+                f"The model revoked her consent on {revoked_on:%d %B %Y}; this use is covered "
+                f"only until {end:%d %B %Y}.",
+            )
+        return "active", end, f"This use is inside its licence today (until {end:%d %B %Y})."
+    ended = licence.ended_at.date() if licence.ended_at else end
+    if licence.status == Licence.Status.REVOKED or (
+        revoked_on is not None and licence.status != Licence.Status.EXPIRED
+    ):
+        when = ended or (revoked_on.date() if revoked_on else None)
+        on = f" on {when:%d %B %Y}" if when else ""
+        return (
+            "revoked",
+            when,
+            f"The model revoked her consent: this licence ended{on}. The use is no longer "
+            "licensed.",
+        )
+    if licence.status == Licence.Status.EXPIRED or (end is not None and end < today):
+        on = f" on {end:%d %B %Y}" if end else ""
+        return "expired", end, f"This licence expired{on}. The use is no longer licensed."
+    return "ended", ended, "This licence is not in force today. The use is not licensed."
+
+
+def verdict_for(image: CredentialedImage, *, changed: bool = False) -> Verdict:
+    licence = image.use.licence
+    standing, when, sentence = _standing(licence, timezone.localdate())
+    twin = licence.twin.display_name
+    if changed:
+        headline = (
+            f"Licensed through Likeness (digital twin {twin}), but this file was changed after "
+            "it was signed."
+        )
+    else:
+        headline = f"Licensed through Likeness: a digital twin of {twin}, used under a licence."
+    details = [sentence, f"Licence reference {licence.reference}."]
+    if changed:
+        details.append(
+            "The picture no longer matches what Likeness signed: it was edited, or damaged."
+        )
+    else:
+        details.append("The file is exactly as Likeness signed it.")
+    return Verdict(
+        outcome=Outcome.CHANGED if changed else Outcome.LICENSED,
+        headline=headline,
+        details=details,
+        twin_name=twin,
+        licence_standing=standing,
+        standing_date=when,
+    )
+
+
+def _with_use(queryset: Any) -> Any:
+    return queryset.select_related("use__licence__terms", "use__licence__twin")
+
+
+PICTURE_KINDS = "Upload a JPEG, PNG or WebP picture."
+
+
+def _not_a_picture(data: bytes) -> str:
+    """Why `data` is not a picture to check, from its header only (its pixels are never
+    decoded, so a decompression bomb costs nothing); empty if it is one."""
+    if len(data) > settings.IMAGE_MAX_BYTES:
+        return f"The file is larger than {settings.IMAGE_MAX_BYTES // (1024 * 1024)} MB."
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as probe:
+                kind, (width, height) = probe.format or "", probe.size
+    except (
+        OSError,
+        ValueError,
+        SyntaxError,
+        Image.DecompressionBombWarning,
+        Image.DecompressionBombError,
+    ):
+        return PICTURE_KINDS
+    if kind not in ("JPEG", "PNG", "WEBP"):
+        return PICTURE_KINDS
+    if width * height > settings.IMAGE_MAX_PIXELS:
+        limit = settings.IMAGE_MAX_PIXELS // 1_000_000
+        return f"The image is {width}×{height} pixels; the limit is {limit} megapixels."
+    return ""
+
+
+def verify_image(data: bytes) -> Verdict:
+    """Whether `data` is a picture credentialed by Likeness, and what its licence says today.
+    Never raises: unreadable, stripped, forged or foreign files are verdicts too."""
+    problem = _not_a_picture(data)
+    if problem:
+        return Verdict(
+            outcome=Outcome.NOT_AN_IMAGE,
+            headline="This file is not an image we can check.",
+            details=[problem],
+        )
+    reading = credentials.read(data)
+    if not reading.found:
+        if reading.error in ("C2paNotSupported", "ValueError"):
+            return Verdict(
+                outcome=Outcome.NOT_AN_IMAGE,
+                headline="This file is not an image we can check.",
+                details=[PICTURE_KINDS],
+            )
+        if reading.error == "C2paManifestNotFound":
+            return Verdict(
+                outcome=Outcome.NO_CREDENTIALS,
+                headline="This image carries no Content Credentials.",
+                details=[
+                    "Nothing in it shows a licence through Likeness. Social networks often strip "
+                    "credentials, so this alone does not mean the use is unlicensed."
+                ],
+            )
+        return Verdict(
+            outcome=Outcome.DAMAGED,
+            headline="This image's Content Credentials cannot be verified.",
+            details=["They are damaged or were tampered with. Nothing in them can be relied on."],
+        )
+    if not reading.signed_by_platform:
+        return Verdict(
+            outcome=Outcome.NOT_LICENSED,
+            headline="Not licensed through Likeness.",
+            details=["This image carries Content Credentials, but Likeness did not sign them."],
+        )
+    image = _with_use(CredentialedImage.objects).filter(manifest_label=reading.active_label).first()
+    if image is None:
+        return Verdict(
+            outcome=Outcome.NOT_LICENSED,
+            headline="Not licensed through Likeness.",
+            details=["Its credentials name no use on record at Likeness."],
+        )
+    changed = reading.content_changed or hashlib.sha256(data).hexdigest() != image.sha256
+    return verdict_for(image, changed=changed)
+
+
+def verdict_for_token(token: str) -> Verdict | None:
+    """The verdict behind a use's public verify URL; None if no such URL was issued."""
+    image = _with_use(CredentialedImage.objects).filter(verify_token=token).first()
+    return verdict_for(image) if image is not None else None
+
+
+def credentialed_image(viewer: Any, image_id: int) -> CredentialedImage:
+    """A credentialed copy, for a party to its licence (brand, agency, model) or platform
+    staff. Raises CredentialedImage.DoesNotExist for everyone else, as for a missing one."""
+    if not viewer.is_authenticated:
+        raise CredentialedImage.DoesNotExist
+    images = CredentialedImage.objects.filter(pk=image_id)
+    if not viewer.user.is_staff:
+        images = images.filter(use__licence__in=Licence.objects.visible_to(viewer).values("pk"))
+    return images.get()
+
+
+def credentialed_images_of_use(viewer: Any, use_id: int) -> list[CredentialedImage]:
+    if not viewer.is_authenticated:
+        return []
+    visible = Licence.objects.visible_to(viewer).values("pk")
+    return list(
+        CredentialedImage.objects.filter(use_id=use_id, use__licence__in=visible).order_by("-id")
+    )

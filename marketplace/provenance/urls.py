@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "provenance"
+urlpatterns = [
+    path("verify/", views.verify, name="verify"),
+    path("verify/<slug:token>/", views.verify_use, name="verify_use"),
+    path(
+        "credentialed/<int:image_id>/",
+        views.credentialed_download,
+        name="credentialed_download",
+    ),
+]

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods, require_safe
+
+from marketplace.core.api.auth import media_viewer
+
+from . import selectors
+from .forms import VerifyForm
+from .models import CredentialedImage
+from .ratelimit import allow_check
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def verify(request: HttpRequest) -> HttpResponse:
+    """Public: anyone uploads a picture and learns whether it is licensed through Likeness."""
+    verdict = None
+    status = 200
+    if request.method == "POST" and not allow_check(request):
+        form = VerifyForm()
+        verdict = selectors.Verdict(
+            outcome=selectors.Outcome.TOO_MANY,
+            headline="Too many checks from your address.",
+            details=["Please wait a minute, then try again."],
+        )
+        status = 429
+    elif request.method == "POST":
+        form = VerifyForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["image"]
+            if upload.size > settings.IMAGE_MAX_BYTES:
+                # Never read into memory: a file over the limit gets its answer unread.
+                verdict = selectors.Verdict(
+                    outcome=selectors.Outcome.NOT_AN_IMAGE,
+                    headline="This file is too large to check.",
+                    details=[
+                        f"The limit is {settings.IMAGE_MAX_BYTES // (1024 * 1024)} MB.",
+                    ],
+                )
+            else:
+                verdict = selectors.verify_image(upload.read())
+            if verdict.outcome == selectors.Outcome.NOT_AN_IMAGE:
+                status = 400
+        else:
+            status = 400
+    else:
+        form = VerifyForm()
+    return render(
+        request, "provenance/verify.html", {"form": form, "verdict": verdict}, status=status
+    )
+
+
+@require_safe
+def verify_use(request: HttpRequest, token: str) -> HttpResponse:
+    """Public: the verify URL written into a credentialed picture's manifest."""
+    verdict = selectors.verdict_for_token(token)
+    if verdict is None:
+        raise Http404
+    return render(request, "provenance/verify.html", {"form": VerifyForm(), "verdict": verdict})
+
+
+@require_safe
+def credentialed_download(request: HttpRequest, image_id: int) -> FileResponse:
+    """A credentialed copy, to the parties of its licence only (anyone else: 404)."""
+    try:
+        image = selectors.credentialed_image(media_viewer(request), image_id)
+    except CredentialedImage.DoesNotExist as exc:
+        raise Http404 from exc
+    try:
+        handle = image.file.open("rb")
+    except (OSError, ValueError) as exc:
+        raise Http404 from exc
+    name = image.file.name.rsplit("/", 1)[-1]
+    ext = name.rsplit(".", 1)[-1]
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"{image.use.licence.reference}-use-{image.use_id}.{ext}",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
