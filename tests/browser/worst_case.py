@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from django.core.management import call_command
 from django.utils import timezone
@@ -247,7 +248,9 @@ def sign_in(
     if role == "anonymous":
         return page
     if role == "staff":
-        secret = give_totp(User.objects.get(email=email))
+        staff = User.objects.get(email=email)
+        Authenticator.objects.filter(user=staff, type=Authenticator.Type.TOTP).delete()
+        secret = give_totp(staff)  # a fresh one per sign-in: a code is accepted only once
         harness.allow_console_error(page, r"/favicon\.ico")  # the admin links no icon
         page.goto("/admin/")
         page.locator("input[name=login]").fill(email)
