@@ -207,6 +207,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
     "resume-refunds": {"task": "marketplace.payments.tasks.resume_refunds_task", "schedule": 300.0},
+    # Revocations whose refund task was lost are refunded within minutes.
+    "refund-revoked-licences": {
+        "task": "marketplace.payments.tasks.refund_revoked_licences_task",
+        "schedule": 300.0,
+    },
 }
 
 # --- Auth ---------------------------------------------------------------------------------

@@ -78,6 +78,25 @@ def apply_bps(amount: int, bps: int) -> int:
     return int(value)
 
 
+def share_out(amount: int, weights: list[int]) -> list[int]:
+    """Divide `amount` in proportion to `weights`, each part rounded half to even on the running
+    total, so that the parts never go below zero and add up exactly to `amount`."""
+    total = sum(weights)
+    if total <= 0:
+        raise ValueError("weights must add up to more than zero")
+    parts, given, running = [], 0, 0
+    for weight in weights:
+        running += weight
+        upto = int(
+            (Decimal(amount) * Decimal(running) / Decimal(total)).quantize(
+                Decimal(1), rounding=ROUND_HALF_EVEN
+            )
+        )
+        parts.append(upto - given)
+        given = upto
+    return parts
+
+
 def to_minor(major: Decimal | str | int, currency: str) -> int:
     """Convert a major-unit amount typed by a person ("1250.50") to minor units, exactly."""
     exponent = CURRENCY_EXPONENTS[currency]

@@ -10,6 +10,7 @@ from marketplace.accounts.models import Organisation
 from marketplace.core.models import ScopedQuerySet, TimeStampedModel
 from marketplace.talent.models import Category, MediaType, Talent, Twin
 
+from .quotes import REVOCATION_REFUND_RULE
 from .states import LicenceState, licence_state
 
 ALTERATION_LIMITS = [
@@ -207,6 +208,10 @@ class LicenceTerms(models.Model):
     @property
     def duration_days(self) -> int:
         return (self.end_date - self.start_date).days + 1
+
+    @property
+    def revocation_refund_rule(self) -> str:
+        return REVOCATION_REFUND_RULE
 
 
 class ExclusivityHoldQuerySet(ScopedQuerySet["ExclusivityHold"]):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -27,6 +27,7 @@ from marketplace.core.money import (
     MAX_AGENCY_COMMISSION_BPS,
     apply_bps,
     format_money,
+    share_out,
 )
 from marketplace.talent.models import MediaType, RateCard
 
@@ -238,3 +239,27 @@ def terms_hash(terms: dict[str, Any]) -> str:
     """SHA-256 of the canonical JSON of the terms and their quote."""
     canonical = json.dumps(terms, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# --- Revocation -----------------------------------------------------------------------------
+
+REVOCATION_REFUND_RULE = (
+    "If the model revokes consent, the brand is refunded the licence fee pro rata for the days "
+    "of the window it loses: fee × unused days ÷ days in the window, in the currency's smallest "
+    "unit, rounded half to even. The model's, the agency's and the platform's parts of the "
+    "refund are in the proportion of the licence's split, each rounded half to even on the "
+    "running total, so that they add up exactly to the refund."
+)
+
+
+def days_lost_to_revocation(*, start_date: date, end_date: date, ends_on: date) -> int:
+    """The window's days after the licence's new end `ends_on` (all of them when it ends before
+    it starts)."""
+    duration = (end_date - start_date).days + 1
+    last_used = max(ends_on, start_date - timedelta(days=1))
+    return max(0, min(duration, (end_date - last_used).days))
+
+
+def revocation_refund(fee: int, *, days_lost: int, duration_days: int) -> int:
+    """The part of `fee` refunded for `days_lost` of `duration_days` (REVOCATION_REFUND_RULE)."""
+    return share_out(fee, [days_lost, duration_days - days_lost])[0]

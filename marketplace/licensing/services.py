@@ -7,6 +7,7 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -22,7 +23,7 @@ from marketplace.core.errors import PermissionDenied, TransitionError, Validatio
 from marketplace.core.money import format_money
 from marketplace.talent.models import Talent, Twin
 
-from . import exclusivity, notifications, quotes, territories
+from . import exclusivity, notifications, quotes, signals, territories
 from .exclusivity import ExclusivityConflict as ExclusivityConflict
 from .models import (
     Consent,
@@ -551,6 +552,8 @@ def revoke_twin_consent(
             licence.status_reason = note
             licence.save(update_fields=["ends_early_on", "status_reason", "updated_at"])
             audit.record(licence, "licence.ends_early", actor=user, data={"ends": str(ends)})
+            if ends < licence.current_terms.end_date:
+                transaction.on_commit(partial(_announce_ends_early, licence.pk))
         else:
             exclusivity.release(licence)
             note = (
@@ -568,6 +571,10 @@ def revoke_twin_consent(
             )
         notifications.tell(licence, "revoked", brand=True, agency=True, note=note)
     return revocation
+
+
+def _announce_ends_early(licence_id: int) -> None:
+    signals.licence_ends_early.send(sender=Licence, licence_id=licence_id)
 
 
 # --- Later stages and time ------------------------------------------------------------------

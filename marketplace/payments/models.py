@@ -36,7 +36,11 @@ class ConnectedAccount(TimeStampedModel):
     charges_enabled = models.BooleanField(default=False)
     payouts_enabled = models.BooleanField(default=False)
     details_submitted = models.BooleanField(default=False)
+    # Stripe's field names, as Stripe gives them: what is due now (past due first), what it will
+    # need later, and why the account is disabled. Shown in words (`payments.requirements`).
     requirements_due = models.JSONField(default=list, blank=True)
+    requirements_eventually_due = models.JSONField(default=list, blank=True)
+    disabled_reason = models.CharField(max_length=100, blank=True)
 
     objects = ConnectedAccountQuerySet.as_manager()
 
@@ -507,10 +511,19 @@ class Refund(TimeStampedModel):
         REFUNDED = "refunded", "Refunded"
         FAILED = "failed", "Failed"
 
+    class Reason(models.TextChoices):
+        STAFF = "staff", "Refunded by the platform"
+        REVOCATION = "revocation", "Licence ended early: consent revoked"
+
     charge = models.ForeignKey(Charge, on_delete=models.PROTECT, related_name="refunds")
     amount = models.PositiveBigIntegerField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    reason = models.CharField(max_length=12, choices=Reason.choices, default=Reason.STAFF)
+    # For a revocation refund: the days of the window the brand lost.
+    days_lost = models.PositiveIntegerField(null=True, blank=True)
     stripe_id = models.CharField(max_length=100, blank=True)
+    # The refund's status at Stripe (`pending`, `succeeded`, `failed`...), once made there.
+    stripe_status = models.CharField(max_length=20, blank=True)
     last_error = models.TextField(blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -518,8 +531,20 @@ class Refund(TimeStampedModel):
 
     objects = RefundQuerySet.as_manager()
 
+    class Meta:
+        constraints = [
+            # A revocation ends a licence early once, so its fee is refunded for it once.
+            models.UniqueConstraint(
+                fields=["charge"], condition=Q(reason="revocation"), name="one_revocation_refund"
+            ),
+        ]
+
     def __str__(self) -> str:
         return f"Refund {self.pk}"
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == self.Status.REFUNDED and self.stripe_status == "succeeded"
 
     @property
     def idempotency_key(self) -> str:

@@ -74,13 +74,13 @@ def require_manage_payouts(membership: Membership) -> None:
 
 
 def revocation_money_rule(licence: Licence) -> str:
-    """What happens to the money when the model revokes consent, as the rule stands today:
-    told to every party wherever a revocation is shown (pages and e-mails)."""
+    """What happens to the money when the model revokes consent: told to every party wherever
+    a revocation is shown (pages and e-mails)."""
     terms = licence.current_terms
     fee = format_money(terms.total_fee, terms.currency)
     return (
-        f"The licence fee ({fee}) is not refunded automatically: the brand may ask platform "
-        "support for a refund of the unused part, and a refund takes back the model's and "
-        "the agency's shares in the same proportion. Uses made before the revocation are "
-        "billed as usual; none can be reported from the day of the revocation."
+        f"The licence fee ({fee}) is refunded to the brand at once for the days of the window "
+        "it loses, and the refund takes back the model's and the agency's shares in the same "
+        "proportion. Uses made before the revocation are billed as usual; none can be reported "
+        "from the day of the revocation."
     )

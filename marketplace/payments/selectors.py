@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet, Sum
@@ -10,7 +11,18 @@ from marketplace.accounts.models import Organisation
 from marketplace.licensing.models import Licence
 from marketplace.talent.models import Talent
 
-from .models import BankPayout, Charge, ConnectedAccount, Payout, PayoutRun, UsageReport
+from . import requirements
+from .models import (
+    BankPayout,
+    Charge,
+    ConnectedAccount,
+    LedgerAccount,
+    LedgerEntry,
+    Payout,
+    PayoutRun,
+    Refund,
+    UsageReport,
+)
 
 
 def brand_charges(brand: Organisation) -> QuerySet[Charge]:
@@ -69,6 +81,82 @@ def bank_payouts_for(account: ConnectedAccount | None) -> QuerySet[BankPayout]:
 def run_progress(run: PayoutRun) -> dict[str, int]:
     counts = dict(run.payouts.values_list("status").annotate(n=Sum(1)))
     return {"total": run.total, **{status: counts.get(status, 0) for status in Payout.Status}}
+
+
+@dataclass(frozen=True)
+class RevocationRefund:
+    """A brand's refund for the days a revocation took from a licence, and what it took back
+    from the model and the agency (their payables' entries in the refund's ledger posting)."""
+
+    amount: int
+    currency: str
+    days_lost: int
+    status: str  # pending | succeeded | failed
+    talent_part: int
+    agency_part: int
+
+
+def revocation_refund(licence: Licence) -> RevocationRefund | None:
+    """The revocation refund of a licence its viewer may see (scoped by the caller)."""
+    refund = (
+        Refund.objects.filter(
+            charge__licence=licence,
+            charge__kind=Charge.Kind.LICENCE_FEE,
+            reason=Refund.Reason.REVOCATION,
+        )
+        .select_related("charge")
+        .first()
+    )
+    if refund is None:
+        return None
+    parts = dict(
+        LedgerEntry.objects.filter(
+            transaction__key=f"refund:{refund.pk}",
+            account__kind__in=[
+                LedgerAccount.Kind.TALENT_PAYABLE,
+                LedgerAccount.Kind.AGENCY_PAYABLE,
+            ],
+        )
+        .values_list("account__kind")
+        .annotate(s=Sum("amount"))
+    )
+    if refund.status == Refund.Status.FAILED or refund.stripe_status in {"failed", "canceled"}:
+        status = "failed"
+    elif refund.succeeded:
+        status = "succeeded"
+    else:
+        status = "pending"
+    return RevocationRefund(
+        amount=refund.amount,
+        currency=refund.charge.currency,
+        days_lost=refund.days_lost or 0,
+        status=status,
+        talent_part=parts.get(LedgerAccount.Kind.TALENT_PAYABLE, 0),
+        agency_part=parts.get(LedgerAccount.Kind.AGENCY_PAYABLE, 0),
+    )
+
+
+@dataclass(frozen=True)
+class AccountRequirements:
+    """What Stripe still needs from a payee, in words (`payments.requirements`)."""
+
+    paused: str
+    now: list[str]
+    later: list[str]
+
+
+def account_requirements(account: ConnectedAccount | None) -> AccountRequirements | None:
+    if account is None:
+        return None
+    return AccountRequirements(
+        paused=requirements.disabled_sentence(account.disabled_reason),
+        now=requirements.sentences_for(account.requirements_due),
+        later=[
+            s
+            for s in requirements.sentences_for(account.requirements_eventually_due)
+            if s not in requirements.sentences_for(account.requirements_due)
+        ],
+    )
 
 
 def licence_payment_error(licence: Licence) -> str:

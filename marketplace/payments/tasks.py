@@ -57,3 +57,13 @@ def flag_late_earnings_task() -> int:
 def reconcile_task() -> int:
     report = reconciliation.reconcile()
     return len(report.differences)
+
+
+@shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=2, max_retries=8)
+def refund_revoked_licence_task(self, *, licence_id: int) -> None:
+    refunds.refund_revoked_licence(licence_id=licence_id)
+
+
+@shared_task
+def refund_revoked_licences_task() -> int:
+    return refunds.refund_revoked_licences()

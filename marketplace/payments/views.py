@@ -173,6 +173,7 @@ def payouts(request: TenantRequest) -> HttpResponse:
         "payments/payouts.html",
         {
             "account": account,
+            "requirements": selectors.account_requirements(account),
             "payouts": selectors.payouts_for(account)[:50],
             "bank_payouts": selectors.bank_payouts_for(account)[:20],
             "can_manage": can_manage,

@@ -151,7 +151,8 @@ def _slug(text: str) -> str:
 def make_page(
     request: pytest.FixtureRequest, browser: Browser, live_server
 ) -> Iterator[Callable[..., Page]]:
-    """make_page(width=, height=, mobile=) opens a page in a fresh context on the live server."""
+    """make_page(width=, height=, mobile=, bypass_csp=) opens a page in a fresh context on
+    the live server."""
     directory = Path(settings.VAR_DIR) / "screenshots" / _slug(request.node.name)
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)
@@ -159,10 +160,15 @@ def make_page(
     contexts, pages = [], []
 
     def _make(
-        *, width: int = DESKTOP["width"], height: int = DESKTOP["height"], mobile: bool = False
+        *,
+        width: int = DESKTOP["width"],
+        height: int = DESKTOP["height"],
+        mobile: bool = False,
+        bypass_csp: bool = False,
     ) -> Page:
         context = browser.new_context(
             base_url=live_server.url,
+            bypass_csp=bypass_csp,  # lets a test inject a checker such as axe-core
             viewport={"width": width, "height": height},
             is_mobile=mobile,
             has_touch=mobile,
@@ -215,7 +221,8 @@ def sign_in(page: Page, user, *, password: str = PASSWORD) -> Page:
     page.locator("input[name=login]").fill(user.email)
     page.locator("input[name=password]").fill(password)
     page.get_by_role("button", name="Sign in", exact=False).click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    # On a phone the header's menu is folded: the button is there, out of sight.
+    expect(page.get_by_role("button", name="Sign out", include_hidden=True)).to_be_attached()
     return page
 
 

@@ -2,7 +2,8 @@
 
     .venv/bin/pytest tests/browser/make_screenshots.py
 
-writes marketplace/static/screenshots/{catalogue,twin,agency-twin}.png at 1280×900.
+writes marketplace/static/screenshots/{catalogue,twin,agency-twin}.png at 1280×900, and
+phone-{consent,dashboard}.png: the model's consent page and dashboard on a 390×844 phone.
 """
 
 from __future__ import annotations
@@ -68,3 +69,25 @@ def test_readme_screenshots(page: Page) -> None:
     page.locator("table a").first.click()
     expect(page.get_by_role("heading", name="Gallery")).to_be_visible()
     save(page, "agency-twin")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_readme_phone_screenshots(make_page, settings, tmp_path) -> None:
+    settings.SIGNING_KEY_DIR = tmp_path / "keys"
+    call_command("ensure_signing_key", verbosity=0)
+    call_command("load_demo", stdout=io.StringIO())
+    call_command("load_demo_licences", stdout=io.StringIO())
+    from marketplace.accounts.models import User
+    from marketplace.licensing.models import Licence
+
+    model = User.objects.get(email="linnea.lindqvist@talent.test")
+    asked = Licence.objects.get(talent__user=model, status=Licence.Status.AWAITING_CONSENT)
+    phone = make_page(width=390, height=844, mobile=True)
+    sign_in(phone, model, password=DEMO_PASSWORD)
+    phone.goto(f"/licences/{asked.reference}/consent/")
+    expect(phone.get_by_role("heading", name="In plain language")).to_be_visible()
+    save(phone, "phone-consent")
+
+    phone.goto("/me/dashboard/")
+    expect(phone.get_by_role("heading", level=1)).to_be_visible()
+    save(phone, "phone-dashboard")

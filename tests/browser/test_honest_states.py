@@ -65,7 +65,9 @@ def test_after_a_revocation_model_agency_and_brand_see_the_real_end_and_the_mone
         f"{licence.reference} with {HOLDER} ends on {ymd(end)} (30-day notice); "
         "no use from today on."
     )
-    expect(model.locator("#revocation-ends li")).to_contain_text("is not refunded automatically")
+    expect(model.locator("#revocation-ends li")).to_contain_text(
+        "is refunded to the brand at once for the days"
+    )
     assert_no_horizontal_scroll(model)
     shot(model, "revoke page")
     model.get_by_label("I understand", exact=False).check()
@@ -96,7 +98,7 @@ def test_after_a_revocation_model_agency_and_brand_see_the_real_end_and_the_mone
     open_licence(brand, licence, tab="Active")
     expect(status_badge(brand)).to_have_text(f"Active — ends {short_date(end)} (consent revoked)")
     expect(brand.locator("#revocation-money")).to_contain_text(
-        "The licence fee (€3,000.00) is not refunded automatically"
+        "The licence fee (€3,000.00) is refunded to the brand at once"
     )
     expect(brand.locator("dl.comp")).to_contain_text(f"Ends {short_date(end)}: consent revoked")
     uses = brand.locator(".card", has=brand.get_by_role("heading", name="Uses", exact=True))

@@ -26,7 +26,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def nav(page: Page, name: str) -> None:
-    """Follow a link in the site's main navigation."""
+    """Follow a link in the site's main navigation (opening the menu first on a phone)."""
+    menu = page.locator("header.site label.menu-button")
+    if menu.is_visible() and not page.locator("#site-menu").is_checked():
+        menu.click()
     page.get_by_role("navigation").get_by_role("link", name=name, exact=True).click()
 
 

@@ -75,11 +75,17 @@ def ensure_connected_account(*, by: Membership | User) -> ConnectedAccount:
 
 def _apply_account(account: ConnectedAccount, acct: Any) -> None:
     requirements = getattr(acct, "requirements", None)
-    due = list(getattr(requirements, "currently_due", None) or []) if requirements else []
+
+    def listed(name: str) -> list[str]:
+        return list(getattr(requirements, name, None) or []) if requirements else []
+
+    due = list(dict.fromkeys(listed("past_due") + listed("currently_due")))
     account.charges_enabled = bool(acct.charges_enabled)
     account.payouts_enabled = bool(acct.payouts_enabled)
     account.details_submitted = bool(acct.details_submitted)
     account.requirements_due = due
+    account.requirements_eventually_due = [f for f in listed("eventually_due") if f not in due]
+    account.disabled_reason = (getattr(requirements, "disabled_reason", None) or "")[:100]
     account.save()
 
 

@@ -14,12 +14,15 @@ from typing import Any
 
 import stripe
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 
 from marketplace.core import audit
 from marketplace.core.entry_points import system_entry_point
 from marketplace.core.errors import PermissionDenied, TransitionError, ValidationFailed
+from marketplace.core.money import share_out
 from marketplace.core.stripe_client import get_stripe_client
+from marketplace.licensing import quotes
+from marketplace.licensing.models import Licence
 
 from .. import ledger
 from ..models import Charge, Earning, LedgerAccount, Payout, Refund, TransferReversal
@@ -51,6 +54,89 @@ def resume_refunds() -> int:
     for reversal_id in unsent.values_list("pk", flat=True):
         _send_reversal(reversal_id)
     return len(pending)
+
+
+@system_entry_point
+def refund_revoked_licence(*, licence_id: int) -> Refund | None:
+    """The brand's refund for the days a revocation took from a paid licence
+    (`quotes.REVOCATION_REFUND_RULE`), claimed once per licence fee and then made and booked
+    as any refund. Running it again finishes what is unfinished and refunds nothing twice.
+    Returns the refund, or None when there is nothing to refund."""
+    licence = Licence.objects.select_related("terms").filter(pk=licence_id).first()
+    if licence is None or licence.ends_early_on is None or licence.terms is None:
+        return None
+    terms = licence.terms
+    days_lost = quotes.days_lost_to_revocation(
+        start_date=terms.start_date, end_date=terms.end_date, ends_on=licence.ends_early_on
+    )
+    charge = Charge.objects.filter(licence=licence, kind=Charge.Kind.LICENCE_FEE).first()
+    if days_lost == 0 or charge is None:
+        return None
+    with transaction.atomic():
+        charge = Charge.objects.select_for_update().get(pk=charge.pk)
+        refund = charge.refunds.filter(reason=Refund.Reason.REVOCATION).first()
+        if refund is None:
+            if charge.status not in {Charge.Status.PAID, Charge.Status.PARTIALLY_REFUNDED}:
+                return None
+            under_way = (
+                charge.refunds.filter(status=Refund.Status.PENDING).aggregate(s=Sum("amount"))["s"]
+                or 0
+            )
+            remaining = charge.amount - charge.refunded_amount - under_way
+            amount = min(
+                remaining,
+                quotes.revocation_refund(
+                    charge.amount, days_lost=days_lost, duration_days=terms.duration_days
+                ),
+            )
+            if amount <= 0:
+                return None
+            refund = Refund.objects.create(
+                charge=charge, amount=amount, reason=Refund.Reason.REVOCATION, days_lost=days_lost
+            )
+            audit.record(
+                charge,
+                "payments.revocation_refund_requested",
+                data={"amount": amount, "days_lost": days_lost, "licence": licence.reference},
+            )
+    if refund.status != Refund.Status.FAILED:
+        _complete_refund(refund.pk)
+    refund.refresh_from_db()
+    return refund
+
+
+@system_entry_point
+def refund_revoked_licences() -> int:
+    """Claim the refunds of licences that ended early and have none yet (a lost task's).
+    Returns how many licences were looked at."""
+    licence_ids = list(
+        Licence.objects.filter(ends_early_on__isnull=False, charges__kind=Charge.Kind.LICENCE_FEE)
+        .exclude(charges__refunds__reason=Refund.Reason.REVOCATION)
+        .values_list("pk", flat=True)
+    )
+    for licence_id in licence_ids:
+        refund_revoked_licence(licence_id=licence_id)
+    return len(licence_ids)
+
+
+@system_entry_point
+def sync_refund(*, stripe_id: str) -> Refund | None:
+    """Our copy of a refund's status at Stripe, read again from Stripe (events arrive out of
+    order). Returns the refund, or None when it is not one of ours."""
+    if not Refund.objects.filter(stripe_id=stripe_id).exists():
+        return None
+    status = get_stripe_client().v1.refunds.retrieve(stripe_id).status or ""
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().filter(stripe_id=stripe_id).first()
+        if refund is None or refund.stripe_status == status:
+            return refund
+        refund.stripe_status = status
+        refund.save(update_fields=["stripe_status", "updated_at"])
+        audit.record(refund.charge, "payments.refund_updated", data={"status": status})
+    if status == "failed":
+        # Stripe gives the money back to our balance; staff settle it with the brand.
+        logger.warning("payments.refund_failed_at_stripe", extra={"refund_id": refund.pk})
+    return refund
 
 
 def _claim_refund(*, charge_id: int, amount: int | None, by: Any) -> Refund:
@@ -90,7 +176,7 @@ def _complete_refund(refund_id: int) -> None:
                 )
                 audit.record(refund.charge, "payments.refund_failed", data={"error": str(exc)})
             raise
-        _book_refund(refund.pk, stripe_id=made.id)
+        _book_refund(refund.pk, stripe_id=made.id, stripe_status=made.status or "")
     for reversal_id in refund.reversals.filter(stripe_id="").values_list("pk", flat=True):
         _send_reversal(reversal_id)
 
@@ -102,9 +188,13 @@ def _transient(exc: stripe.StripeError) -> bool:
     )
 
 
-def _book_refund(refund_id: int, *, stripe_id: str) -> None:
+def _book_refund(refund_id: int, *, stripe_id: str, stripe_status: str) -> None:
     """The refund made at Stripe, in our books once: the charge, each earning's share taken
-    back (planned as a reversal where its payout was paid), the ledger."""
+    back (planned as a reversal where its payout was paid), the ledger.
+
+    The shares are the refund divided in the proportion of the charge's parts (each earning,
+    then the platform's rest), rounded half to even on the running total: they add up exactly
+    to the refund (`core.money.share_out`)."""
     with transaction.atomic():
         refund = Refund.objects.select_for_update().get(pk=refund_id)
         if refund.status != Refund.Status.PENDING:
@@ -114,13 +204,18 @@ def _book_refund(refund_id: int, *, stripe_id: str) -> None:
         refunded_after = charge.refunded_amount + amount
         cur = charge.currency
         lines = [ledger.Line(ledger.account(K.CASH, cur), -amount)]
-        for earning in charge.earnings.select_for_update(of=("self",)).select_related(
-            "payout", "talent", "organisation"
-        ):
-            # The same fraction of each earning as of the charge, rounded half up.
-            share = min(
-                (earning.amount * amount + charge.amount // 2) // charge.amount, earning.net
-            )
+        earnings = list(
+            charge.earnings.select_for_update(of=("self",))
+            .select_related("payout", "talent", "organisation")
+            # The model's first, then the agency's (the order the rule states).
+            .order_by(F("talent_id").asc(nulls_last=True), "pk")
+        )
+        shares = share_out(
+            amount,
+            [e.amount for e in earnings] + [charge.amount - sum(e.amount for e in earnings)],
+        )
+        for earning, part in zip(earnings, shares, strict=False):
+            share = min(part, earning.net)
             if share <= 0:
                 continue
             payable = ledger.payable(cur, talent=earning.talent, organisation=earning.organisation)
@@ -156,7 +251,8 @@ def _book_refund(refund_id: int, *, stripe_id: str) -> None:
         charge.save(update_fields=["refunded_amount", "status", "updated_at"])
         refund.status = Refund.Status.REFUNDED
         refund.stripe_id = stripe_id
-        refund.save(update_fields=["status", "stripe_id", "updated_at"])
+        refund.stripe_status = stripe_status
+        refund.save(update_fields=["status", "stripe_id", "stripe_status", "updated_at"])
         audit.record(
             charge, "payments.refunded", actor=refund.requested_by, data={"amount": amount}
         )

@@ -19,6 +19,7 @@ from .checkout import (
 )
 from .onboarding import sync_account
 from .payouts import sync_bank_payout
+from .refunds import sync_refund
 
 
 @system_entry_point
@@ -64,5 +65,16 @@ def process_webhook_event(*, event_id: int) -> WebhookEvent | None:
         sync_bank_payout(account=event.account, payout_id=obj["id"])
     elif event.type == "account.updated":
         sync_account(stripe_id=obj["id"])
+    elif event.type in REFUND_EVENTS:
+        _refund_updated(obj)
     WebhookEvent.objects.filter(pk=event.pk).update(processed_at=timezone.now(), error="")
     return event
+
+
+# A refund's status at Stripe moved (pending → succeeded, or failed).
+REFUND_EVENTS = frozenset({"charge.refund.updated", "refund.updated", "refund.failed"})
+
+
+def _refund_updated(obj: dict) -> None:
+    if obj.get("object") == "refund":
+        sync_refund(stripe_id=obj["id"])

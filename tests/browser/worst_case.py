@@ -1,0 +1,266 @@
+"""The demo data made as hard to lay out as real use gets, and every role signed in.
+
+The phone sweep and the accessibility sweep share it: the demo (three agencies, three brands,
+every role, licences in several stages) plus, on the model Linnea Lindqvist's twin, a licence in
+every status with a long name, a long intended use with an unbroken address, many territories
+and uses with long asset references.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from django.core.management import call_command
+from django.utils import timezone
+
+from marketplace.accounts.models import Membership, Organisation, Role, User
+from marketplace.licensing import services as licensing
+from marketplace.licensing.models import Licence
+from marketplace.payments import services as payments
+from marketplace.talent.models import Twin
+from tests.browser import conftest as harness
+from tests.flows import CTX, consent_to
+from tests.signin import current_code, give_totp
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+DEMO_PASSWORD = "likeness-demo"
+MODEL_EMAIL = "linnea.lindqvist@talent.test"
+LONG_BRAND = "Kestrel Apparel & Outerwear International Holdings (Europe) GmbH"
+LONG_TWIN = "Linnea Lindqvist — Scandinavian editorial, beauty and knitwear twin (studio set 2026)"
+LONG_USE = (
+    "Product detail pages, Instagram carousel posts, TikTok and Reels clips, printed lookbooks "
+    "and in-store posters for the autumn-winter knitwear capsule across every European market: "
+    "twenty-four studio looks on plain backgrounds, no voice, no compositing with other people, "
+    "no retouching of body shape, briefs and approvals at "
+    "https://kestrel.example/campaigns/aw26/knitwear-capsule/lookbook-and-product-detail-pages"
+)
+MANY_TERRITORIES = [
+    "AT",
+    "BE",
+    "BG",
+    "HR",
+    "CY",
+    "CZ",
+    "DK",
+    "EE",
+    "FI",
+    "FR",
+    "DE",
+    "GR",
+    "HU",
+    "IE",
+    "IT",
+    "LV",
+    "LT",
+    "LU",
+    "MT",
+    "NL",
+    "PL",
+    "PT",
+    "RO",
+    "SK",
+    "SI",
+    "ES",
+    "SE",
+    "GB",
+    "NO",
+    "CH",
+    "IS",
+]
+LONG_ASSET = (
+    "campaigns/aw26/instagram/carousel/kestrel-knitwear-capsule-look-08-final-v3-approved.jpg"
+)
+
+# (key, audience): who signs in, and which pages they are sent to. The agency is the model's
+# own (Meridian Talent), the brand Kestrel, whose licences of her twin are in every status.
+ROLES = [
+    ("agency owner", "agency"),
+    ("agency manager", "agency"),
+    ("agency member", "agency"),
+    ("agency finance", "agency"),
+    ("brand owner", "brand"),
+    ("brand manager", "brand"),
+    ("brand member", "brand"),
+    ("brand finance", "brand"),
+    ("model", "model"),
+    ("staff", "staff"),
+    ("anonymous", "anonymous"),
+]
+
+
+@dataclass
+class World:
+    twin: Twin  # the model's twin, with a licence in every status
+    licences: dict[str, Licence] = field(default_factory=dict)  # status -> licence
+    catalogue_twin: Twin | None = None  # a published twin of another agency
+    staff_pk: int = 0
+
+    @property
+    def agency(self) -> Organisation:
+        return self.twin.agency
+
+
+def build(settings, tmp_path) -> World:
+    """The demo, then the worst cases. Tasks run inline (load_demo_licences turns that on)."""
+    settings.SIGNING_KEY_DIR = tmp_path / "keys"
+    settings.LIKENESS_REQUIRE_MFA_ROLES = []
+    call_command("ensure_signing_key", verbosity=0)
+    call_command("load_demo", verbosity=0)
+    call_command("load_demo_licences", verbosity=0)
+
+    brand = Organisation.objects.get(slug="kestrel")
+    Organisation.objects.filter(pk=brand.pk).update(name=LONG_BRAND)
+    twin = Twin.objects.get(talent__user__email=MODEL_EMAIL)
+    Twin.objects.filter(pk=twin.pk).update(display_name=LONG_TWIN)
+    twin.refresh_from_db()
+    buyer = Membership.objects.get(organisation__slug="kestrel", role=Role.MANAGER)
+    booker = Membership.objects.get(organisation=twin.agency, role=Role.MANAGER)
+    category = (
+        twin.permitted_categories.exclude(pk__in=twin.talent.restricted_categories.values("pk"))
+        .order_by("id")
+        .first()
+    )
+    assert category is not None
+    media = list(twin.rate_card.lines.values_list("media_type", flat=True))
+    today = timezone.localdate()
+
+    def request(start_in: int = 3, days: int = 180) -> Licence:
+        terms = licensing.TermsInput(
+            media_types=media,
+            territories=MANY_TERRITORIES,
+            start_date=today + timedelta(days=start_in),
+            end_date=today + timedelta(days=start_in + days),
+            category=category.slug,
+            intended_use=LONG_USE,
+            exclusive=False,
+        )
+        return licensing.request_licence(by=buyer, twin_id=twin.pk, terms=terms)
+
+    def approved(**kw) -> Licence:
+        licence = request(**kw)
+        licensing.approve_licence(by=booker, reference=licence.reference)
+        licence.refresh_from_db()
+        return licence
+
+    def consented(**kw) -> Licence:
+        licence = approved(**kw)
+        consent_to(licence, twin.talent)
+        licence.refresh_from_db()
+        return licence
+
+    def with_status(licence: Licence, status: str) -> Licence:
+        Licence.objects.filter(pk=licence.pk).update(status=status)
+        licence.refresh_from_db()
+        return licence
+
+    world = World(twin=twin)
+    S = Licence.Status
+    world.licences[S.REQUESTED] = request()
+    countered = request()
+    counter_terms = licensing.TermsInput(
+        media_types=media[:1],
+        territories=MANY_TERRITORIES[:12],
+        start_date=today + timedelta(days=10),
+        end_date=today + timedelta(days=100),
+        category=category.slug,
+        intended_use=LONG_USE,
+        exclusive=False,
+    )
+    licensing.counter_licence(by=booker, reference=countered.reference, terms=counter_terms)
+    world.licences[S.COUNTERED] = countered
+    world.licences[S.AWAITING_CONSENT] = approved()
+    world.licences[S.CONSENTED] = consented()
+    world.licences[S.AWAITING_PAYMENT] = with_status(consented(), S.AWAITING_PAYMENT)
+    active = with_status(consented(start_in=0), S.AWAITING_PAYMENT)
+    licensing.activate_licence(licence_id=active.pk)
+    for n in range(3):
+        payments.record_usage(
+            by=buyer,
+            reference=active.reference,
+            data=payments.UsageInput(
+                used_on=today,
+                media_type=media[n % len(media)],
+                territory=MANY_TERRITORIES[n],
+                asset_reference=f"{LONG_ASSET}?variant={n}",
+                idempotency_key=f"worst-case-{n}",
+            ),
+        )
+    world.licences[S.ACTIVE] = active
+    for status in (S.EXPIRED, S.TERMINATED, S.REVOKED, S.LAPSED):
+        world.licences[status] = with_status(consented(), status)
+    declined = request()
+    licensing.decline_licence(
+        by=booker, reference=declined.reference, reason="The dates clash with a shoot. " * 8
+    )
+    world.licences[S.DECLINED] = declined
+    withdrawn = request()
+    licensing.withdraw_licence(by=buyer, reference=withdrawn.reference, reason="Budget moved.")
+    world.licences[S.WITHDRAWN] = withdrawn
+    refused = approved()
+    licensing.refuse_consent(
+        talent=twin.talent,
+        user=twin.talent.user,
+        reference=refused.reference,
+        reason="I do not want my likeness in swimwear campaigns. " * 4,
+        context=CTX,
+    )
+    world.licences[S.REFUSED] = refused
+    assert set(world.licences) == set(S.values), set(S.values) - set(world.licences)
+    for licence in world.licences.values():
+        licence.refresh_from_db()
+    world.catalogue_twin = (
+        Twin.objects.filter(status=Twin.Status.PUBLISHED).exclude(pk=twin.pk).order_by("pk").first()
+    )
+    staff = User.objects.get(email="admin@likeness.test")
+    world.staff_pk = staff.pk
+    RecoveryCodes.activate(staff)  # so that the recovery-codes page has codes to show
+    return world
+
+
+def email_for(world: World, role: str) -> str:
+    audience, _, member_role = role.partition(" ")
+    if audience == "agency":
+        return Membership.objects.get(organisation=world.agency, role=member_role).user.email
+    if audience == "brand":
+        return f"{member_role}@kestrel.test"
+    return {"model": MODEL_EMAIL, "staff": "admin@likeness.test"}.get(role, "")
+
+
+def sign_in(
+    make_page,
+    world: World,
+    role: str,
+    *,
+    at_code: Callable[[Page], None] | None = None,
+    **page_options,
+) -> Page:
+    """A new page signed in as `role` (the staff through the admin, with their code;
+    `at_code` is called on the page that asks for it)."""
+    page = make_page(**page_options)
+    email = email_for(world, role)
+    if role == "anonymous":
+        return page
+    if role == "staff":
+        staff = User.objects.get(email=email)
+        Authenticator.objects.filter(user=staff, type=Authenticator.Type.TOTP).delete()
+        secret = give_totp(staff)  # a fresh one per sign-in: a code is accepted only once
+        harness.allow_console_error(page, r"/favicon\.ico")  # the admin links no icon
+        page.goto("/admin/")
+        page.locator("input[name=login]").fill(email)
+        page.locator("input[name=password]").fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="Sign in", exact=False).click()
+        page.locator("input[name=code]").wait_for()
+        if at_code is not None:
+            at_code(page)
+        page.locator("input[name=code]").fill(current_code(secret))
+        page.get_by_role("button", name="Sign in", exact=False).click()
+        page.wait_for_url("**/admin/")
+        return page
+    return harness.sign_in(page, User.objects.get(email=email), password=DEMO_PASSWORD)
