@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -93,7 +94,8 @@ def test_main_pages_of_every_role_have_no_serious_or_critical_axe_violation(
     by_impact: Counter[str] = Counter()
     blocking: list[str] = []
     checked = 0
-    for viewport in ({}, PHONE):
+    viewports: list[dict[str, Any]] = [{}, PHONE]
+    for viewport in viewports:
         for role, _ in ROLES:
             page = worst_case.sign_in(make_page, world, role, bypass_csp=True, **viewport)
             for visit in planned:

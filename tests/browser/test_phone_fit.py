@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -26,7 +27,7 @@ from tests.browser.worst_case import ROLES, World
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PHONE = {"width": 390, "height": 844, "mobile": True}
+PHONE: dict[str, Any] = {"width": 390, "height": 844, "mobile": True}
 AGENCY = tuple(key for key, audience in ROLES if audience == "agency")
 BRAND = tuple(key for key, audience in ROLES if audience == "brand")
 MODEL = ("model",)

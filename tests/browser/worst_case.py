@@ -21,7 +21,7 @@ from django.utils import timezone
 from marketplace.accounts.models import Membership, Organisation, Role, User
 from marketplace.licensing import services as licensing
 from marketplace.licensing.models import Licence
-from marketplace.payments import services as payments
+from marketplace.payments.services import usage as payments
 from marketplace.talent.models import Twin
 from tests.browser import conftest as harness
 from tests.flows import CTX, consent_to
