@@ -8,9 +8,26 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import allow_console_error, shot
-from tests.factories import BrandFactory, MembershipFactory
+from tests.factories import PASSWORD, BrandFactory, MembershipFactory, UserFactory
+from tests.signin import current_code, give_totp
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def staff_page(make_page):
+    """Platform staff signed in through the site's form: password, then authenticator code."""
+    staff = UserFactory(is_staff=True, is_superuser=True, full_name="Pat Staff")
+    secret = give_totp(staff)
+    page = make_page()
+    allow_console_error(page, r"favicon\.ico")  # the admin links no icon
+    page.goto("/admin/")
+    page.locator("input[name=login]").fill(staff.email)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=False).click()
+    page.locator("input[name=code]").fill(current_code(secret))
+    page.get_by_role("button", name="Sign in", exact=False).click()
+    page.wait_for_url("**/admin/")
+    return page
 
 
 def test_a_brand_following_a_dead_link_sees_the_friendly_page_and_gets_back(signed_in_page):
@@ -25,3 +42,14 @@ def test_a_brand_following_a_dead_link_sees_the_friendly_page_and_gets_back(sign
     shot(page, "404 as a brand")
     page.get_by_role("link", name="Back to your dashboard").click()
     expect(page).to_have_url(re.compile(r"/brand/$"))  # the brand's dashboard
+
+
+def test_staff_run_payouts_from_the_payout_runs_page(make_page):
+    page = staff_page(make_page)
+    page.goto("/admin/payments/payoutrun/")
+
+    page.get_by_role("button", name="Run payouts now").click()
+
+    expect(page.get_by_text("nobody had earnings ready to pay out")).to_be_visible()
+    expect(page.locator("td.field-planned")).to_have_text("0")
+    shot(page, "payout runs after the button")
