@@ -197,6 +197,7 @@ class UsageReportAdmin(ReadOnly):
 
 class EntryInline(admin.TabularInline):
     model = LedgerEntry
+    verbose_name_plural = "ledger entries"
     extra = 0
     can_delete = False
     readonly_fields = ["account", "amount", "currency"]

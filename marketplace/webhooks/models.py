@@ -75,6 +75,7 @@ class WebhookDelivery(TimeStampedModel):
     last_error = models.CharField(max_length=500, blank=True)
 
     class Meta:
+        verbose_name_plural = "webhook deliveries"
         constraints = [
             models.UniqueConstraint(fields=["endpoint", "event_id"], name="delivery_once_per_event")
         ]

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import allow_console_error, shot
 from tests.factories import PASSWORD, BrandFactory, MembershipFactory, UserFactory
+from tests.flows import consented_licence
 from tests.signin import current_code, give_totp
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -53,3 +54,19 @@ def test_staff_run_payouts_from_the_payout_runs_page(make_page):
     expect(page.get_by_text("nobody had earnings ready to pay out")).to_be_visible()
     expect(page.locator("td.field-planned")).to_have_text("0")
     shot(page, "payout runs after the button")
+
+
+def test_staff_find_a_licence_and_read_its_terms_and_consent(
+    make_page, brand_manager, agency_manager, twin
+):
+    licence = consented_licence(brand_member=brand_manager, agency_member=agency_manager, twin=twin)
+    page = staff_page(make_page)
+    page.goto("/admin/licensing/licence/")
+
+    page.locator("#searchbar").fill(licence.reference)
+    page.locator("#searchbar").press("Enter")
+    page.get_by_role("link", name=licence.reference).click()
+
+    expect(page.get_by_role("heading", name="Terms, every version")).to_be_visible()
+    expect(page.get_by_role("button", name="Save")).to_have_count(0)
+    shot(page, "licence in the admin")
