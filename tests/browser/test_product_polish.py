@@ -70,3 +70,26 @@ def test_staff_find_a_licence_and_read_its_terms_and_consent(
     expect(page.get_by_role("heading", name="Terms, every version")).to_be_visible()
     expect(page.get_by_role("button", name="Save")).to_have_count(0)
     shot(page, "licence in the admin")
+
+
+def test_sign_in_says_invitation_and_two_factor_set_up_leads_back(page, settings):
+    settings.LIKENESS_REQUIRE_MFA_ROLES = ["owner", "finance"]
+    owner = MembershipFactory(organisation=BrandFactory(name="Kestrel Apparel"), role="owner").user
+    page.goto("/team/")
+    expect(page.get_by_text("Accounts are by invitation")).to_be_visible()
+    shot(page, "sign in")
+
+    page.locator("input[name=login]").fill(owner.email)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=False).click()
+    page.get_by_label("Password").fill(PASSWORD)  # allauth re-asks before 2FA changes
+    page.get_by_role("button", name="Confirm").click()
+    secret = page.locator("#authenticator_secret").input_value()
+    page.locator("input[name=code]").fill(current_code(secret))
+    page.get_by_role("button", name="Activate").click()
+
+    continue_link = page.get_by_role("link", name="Continue")
+    expect(continue_link).to_have_attribute("href", "/team/")
+    shot(page, "recovery codes")
+    continue_link.click()
+    expect(page).to_have_url(re.compile(r"/team/$"))
