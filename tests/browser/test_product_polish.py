@@ -93,3 +93,41 @@ def test_sign_in_says_invitation_and_two_factor_set_up_leads_back(page, settings
     shot(page, "recovery codes")
     continue_link.click()
     expect(page).to_have_url(re.compile(r"/team/$"))
+
+
+def test_a_brand_with_one_month_of_spend_sees_one_bar_and_a_model_picks_a_month(
+    signed_in_page, make_page
+):
+    from django.utils import timezone
+
+    from marketplace.payments.models import Charge
+    from tests.dashboards.test_dashboards import _earning, _licence_row, _uses
+    from tests.factories import AgencyFactory, TalentFactory
+
+    brand = BrandFactory(name="Kestrel Apparel")
+    Charge.objects.create(
+        kind="licence",
+        brand=brand,
+        amount=90_000,
+        currency="EUR",
+        status="paid",
+        paid_at=timezone.now(),
+    )
+    page = signed_in_page(MembershipFactory(organisation=brand, role="manager").user)
+    page.goto("/brand/")
+    bars = page.locator("svg.chart rect.bar")
+    expect(bars).to_have_count(1)
+    assert bars.first.get_attribute("width") == "40"
+    shot(page, "brand spend, one month")
+
+    talent = TalentFactory(agency=AgencyFactory(), user=UserFactory())
+    licence = _licence_row(talent, "EUR")
+    _earning(talent, licence, 12_345, "EUR")
+    _uses(licence, 2)
+    model = signed_in_page(talent.user, on=make_page())
+    model.goto("/me/dashboard/")
+    month = model.locator("select[name=month]")
+    expect(month.locator("option:checked")).to_have_text("All months")
+    month.select_option(timezone.localdate().strftime("%Y-%m"))
+    expect(model).to_have_url(re.compile(r"month=\d{4}-\d{2}"))
+    shot(model, "model dashboard, month chosen")
