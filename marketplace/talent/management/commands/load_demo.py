@@ -229,9 +229,9 @@ class Command(BaseCommand):
             ),
         )
         for n in range(2):
-            upload = SimpleUploadedFile(
-                f"preview-{n}.jpg", studio_portrait(i * 10 + n), content_type="image/jpeg"
-            )
+            # One person in two looks, with the twin's own hair colour.
+            picture = studio_portrait(i, look=n, hair=twin.hair)
+            upload = SimpleUploadedFile(f"preview-{n}.jpg", picture, content_type="image/jpeg")
             services.add_twin_image(
                 by=by, twin_id=twin.pk, upload=upload, alt_text=f"{first}'s twin, look {n + 1}"
             )
