@@ -30,7 +30,7 @@ class TermsInline(ViewOnly, admin.StackedInline):
     extra = 0
     verbose_name = "terms version"
     verbose_name_plural = "terms, every version"
-    fields = [
+    fields = readonly_fields = (
         "version",
         "proposed_by",
         "start_date",
@@ -48,15 +48,13 @@ class TermsInline(ViewOnly, admin.StackedInline):
         "currency",
         "terms_hash",
         "created_at",
-    ]
-    readonly_fields = fields
+    )
 
 
 class ConsentInline(ViewOnly, admin.TabularInline):
     model = Consent
     extra = 0
-    fields = ["terms", "decision", "typed_name", "user", "created_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("terms", "decision", "typed_name", "user", "created_at")
 
 
 @admin.register(Licence)

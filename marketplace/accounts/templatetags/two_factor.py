@@ -16,7 +16,9 @@ register = template.Library()
 def after_two_factor_setup_url(context: dict[str, Any]) -> str:
     """The page they were sent away from to set it up, if it is one of ours; else home."""
     request = context.get("request")
-    target = request.session.get(AFTER_SETUP_SESSION_KEY, "") if request is not None else ""
+    if request is None:
+        return "/"
+    target = request.session.get(AFTER_SETUP_SESSION_KEY, "")
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
