@@ -19,7 +19,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py ensure_signing_key
-	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py load_demo --no-logins
 	$(BIN)/python manage.py load_demo_licences
 	$(BIN)/python manage.py devstack
 

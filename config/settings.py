@@ -444,4 +444,5 @@ LOGGING = {
 # WhiteNoise warns when STATIC_ROOT has not been collected yet (development, tests).
 import warnings  # noqa: E402
 
-warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
+# Raised from Django's middleware loading, so matched on the message alone.
+warnings.filterwarnings("ignore", message="No directory at")

@@ -85,6 +85,10 @@ def needs_totp_setup(user: Any, memberships: Iterable[Membership] | None = None)
     return not has_totp(user)
 
 
+# The page a person was sent away from to set up two-factor: the recovery codes page, the end
+# of the set-up, leads back to it.
+AFTER_SETUP_SESSION_KEY = "likeness_after_mfa_setup"
+
 # The session of a user who proved an authenticator they had just set up in it (allauth
 # records only sign-ins and re-authentications).
 TOTP_ACTIVATED_SESSION_KEY = "likeness_totp_activated_by"
@@ -175,6 +179,8 @@ class RequireMFAMiddleware:
             response = HttpResponse(status=204)
             response["HX-Redirect"] = setup
             return response
+        if request.method == "GET":
+            request.session[AFTER_SETUP_SESSION_KEY] = request.get_full_path()
         messages.warning(request, text)
         return redirect(setup)
 

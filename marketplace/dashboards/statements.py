@@ -46,13 +46,18 @@ class Statement:
     talent: Talent
     month: date
     rows: list[Row] = field(default_factory=list)
+    # Earnings credited: what the month adds to what she is paid.
     totals: dict[str, Total] = field(default_factory=dict)
+    # Her share of the uses reported: credited as earnings once the brand pays for them, so
+    # never added to `totals` (that would count the same money twice).
+    use_totals: dict[str, Total] = field(default_factory=dict)
 
 
 def monthly_statement(talent: Talent, month: date) -> Statement:
     end = (month + timedelta(days=32)).replace(day=1)
     statement = Statement(talent=talent, month=month)
     totals: dict[str, int] = {}
+    use_totals: dict[str, int] = {}
     for earning in (
         Earning.objects.for_talent(talent)
         .filter(brand_paid_at__date__gte=month, brand_paid_at__date__lt=end)
@@ -88,8 +93,27 @@ def monthly_statement(talent: Talent, month: date) -> Statement:
                 use.currency,
             )
         )
+        use_totals[use.currency] = use_totals.get(use.currency, 0) + use.talent_share
     statement.totals = {c: Total(a, c) for c, a in totals.items()}
+    statement.use_totals = {c: Total(a, c) for c, a in use_totals.items()}
     return statement
+
+
+# Columns that must never wrap (type, date, licence reference, amount) are as wide as their
+# longest text; brand and detail share the rest of the line and wrap between words.
+NO_WRAP = (0, 1, 2, 5)
+CELL_PADDING_MM = 3
+
+
+def _column_widths(pdf: FPDF, header: list[str], cells: list[list[str]]) -> tuple[float, ...]:
+    widths = [0.0] * len(header)
+    for i in NO_WRAP:
+        widths[i] = CELL_PADDING_MM + max(
+            pdf.get_string_width(line[i]) for line in [header, *cells]
+        )
+    rest = pdf.epw - sum(widths)
+    widths[3], widths[4] = rest * 0.35, rest * 0.65
+    return tuple(widths)
 
 
 def monthly_statement_pdf(talent: Talent, month: date) -> bytes:
@@ -106,22 +130,26 @@ def monthly_statement_pdf(talent: Talent, month: date) -> bytes:
         0, 6, f"{month:%B %Y} · represented by {talent.agency.name}", new_x="LMARGIN", new_y="NEXT"
     )
     pdf.ln(4)
+    pdf.set_font("dejavu", "", 8)
+    header = ["Type", "Date", "Licence", "Brand", "Detail", "Amount"]
+    cells = [
+        [
+            row.kind,
+            row.day.isoformat(),
+            row.reference,
+            row.brand,
+            row.detail,
+            format_money(row.amount, row.currency),
+        ]
+        for row in statement.rows
+    ]
     with pdf.table(
-        col_widths=(16, 20, 24, 30, 60, 26),
+        col_widths=_column_widths(pdf, header, cells),
         text_align=("LEFT", "LEFT", "LEFT", "LEFT", "LEFT", "RIGHT"),
     ) as table:
-        table.row(["Type", "Date", "Licence", "Brand", "Detail", "Amount"])
-        for row in statement.rows:
-            table.row(
-                [
-                    row.kind,
-                    row.day.isoformat(),
-                    row.reference,
-                    row.brand,
-                    row.detail,
-                    format_money(row.amount, row.currency),
-                ]
-            )
+        table.row(header)
+        for line in cells:
+            table.row(line)
     pdf.ln(4)
     pdf.set_font("dejavu", "B", 11)
     if statement.totals:
@@ -135,6 +163,16 @@ def monthly_statement_pdf(talent: Talent, month: date) -> bytes:
             )
     else:
         pdf.cell(0, 7, "No earnings this month.", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("dejavu", "", 10)
+    for total in statement.use_totals.values():
+        pdf.cell(
+            0,
+            6,
+            f"Uses reported this month: {format_money(total.amount, total.currency)} "
+            "(your share, credited once the brand pays)",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
     pdf.set_font("dejavu", "", 8)
     pdf.ln(2)
     pdf.multi_cell(

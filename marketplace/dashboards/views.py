@@ -55,6 +55,7 @@ def talent_dashboard(request: TenantRequest) -> HttpResponse:
         "filters": filters,
         "params": params.urlencode(),
         "use_brands": use_brands,
+        "use_months": _use_months(summary.monthly, filters["month"]),
         "media_choices": MediaType.choices,
         "consents": selectors.talent_consent_lines(talent),
         "active": selectors.talent_active_lines(talent),
@@ -64,6 +65,19 @@ def talent_dashboard(request: TenantRequest) -> HttpResponse:
         "twins": selectors.talent_twin_links(talent),
     }
     return render(request, "dashboards/talent.html", context)
+
+
+def _use_months(monthly: list[dict[str, object]], chosen: str) -> list[tuple[str, date]]:
+    """The uses filter's months, newest first: the chart's twelve, and the one chosen."""
+    months = [m["month"] for m in reversed(monthly) if isinstance(m["month"], date)]
+    if chosen:
+        try:
+            picked = _month(chosen)
+        except Http404:
+            picked = None
+        if picked is not None and picked not in months:
+            months.append(picked)
+    return [(f"{m:%Y-%m}", m) for m in months]
 
 
 @agency_required
@@ -103,8 +117,24 @@ def statement_csv(request: TenantRequest, month: str) -> HttpResponse:
                 row.currency,
             ]
         )
+    # Two totals, each saying what it adds up: a use's share becomes an earning once the brand
+    # pays for it, so adding the two would count that money twice.
     for currency, total in sorted(statement.totals.items()):
-        writer.writerow(["total", "", "", "", "", f"{total.major}", currency])
+        writer.writerow(
+            ["total", "", "", "", "earnings credited this month", f"{total.major}", currency]
+        )
+    for currency, total in sorted(statement.use_totals.items()):
+        writer.writerow(
+            [
+                "total",
+                "",
+                "",
+                "",
+                "uses reported this month: your share, credited as earnings once the brand pays",
+                f"{total.major}",
+                currency,
+            ]
+        )
     return response
 
 

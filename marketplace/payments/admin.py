@@ -1,7 +1,14 @@
+from typing import Any
+
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.urls import URLPattern, path
 from django.utils.html import format_html
+
+from marketplace.core.errors import PermissionDenied
 
 from .models import (
     Charge,
@@ -31,8 +38,13 @@ class ReadOnly(admin.ModelAdmin):
 
 @admin.register(PayoutRun)
 class PayoutRunAdmin(ReadOnly):
-    list_display = ["id", "created_at", "status", "progress", "finished_at"]
-    actions = ["start_run"]
+    """Payout runs with their progress, and a button to run payouts now. The page reloads
+    itself (a meta refresh: the CSP allows no inline script) while a run is under way."""
+
+    change_list_template = "admin/payments/payoutrun/change_list.html"
+    list_display = ["id", "created_at", "status", "planned", "sent", "failed", "progress"]
+    list_filter = ["status"]
+    REFRESH_SECONDS = 3
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PayoutRun]:
         return (
@@ -40,13 +52,65 @@ class PayoutRunAdmin(ReadOnly):
             .get_queryset(request)
             .annotate(
                 paid=Count("payouts", filter=Q(payouts__status="paid")),
-                failed=Count("payouts", filter=Q(payouts__status="failed")),
+                failed_count=Count("payouts", filter=Q(payouts__status="failed")),
             )
         )
 
+    def get_urls(self) -> list[URLPattern]:
+        run_now = path(
+            "run-now/",
+            self.admin_site.admin_view(self.run_now_view),
+            name="payments_payoutrun_run_now",
+        )
+        return [run_now, *super().get_urls()]
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        under_way = PayoutRun.objects.exclude(status=PayoutRun.Status.DONE).exists()
+        context = {
+            **(extra_context or {}),
+            "title": "Payout runs",
+            "refresh_seconds": self.REFRESH_SECONDS if under_way else None,
+            "payout_hour_utc": settings.PAYOUT_HOUR_UTC,
+        }
+        return super().changelist_view(request, extra_context=context)
+
+    def run_now_view(self, request: HttpRequest) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        try:
+            run = payouts.start_payout_run(by=request.user)
+        except PermissionDenied as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        else:
+            if run.total:
+                self.message_user(
+                    request, f"Payout run {run.pk} started: {run.total} payout(s) to send."
+                )
+            else:
+                self.message_user(
+                    request,
+                    f"Payout run {run.pk}: nobody had earnings ready to pay out.",
+                    messages.WARNING,
+                )
+        return redirect("admin:payments_payoutrun_changelist")
+
+    @admin.display(description="Planned", ordering="total")
+    def planned(self, run: PayoutRun) -> int:
+        return run.total
+
+    @admin.display(description="Sent")
+    def sent(self, run: PayoutRun) -> int:
+        return getattr(run, "paid", 0)
+
+    @admin.display(description="Failed")
+    def failed(self, run: PayoutRun) -> int:
+        return getattr(run, "failed_count", 0)
+
     @admin.display(description="Progress")
     def progress(self, run: PayoutRun) -> str:
-        paid, failed = getattr(run, "paid", 0), getattr(run, "failed", 0)
+        paid, failed = getattr(run, "paid", 0), getattr(run, "failed_count", 0)
         done = paid + failed
         pct = int(100 * done / run.total) if run.total else 100
         # <progress> rather than styled <div>s: the CSP allows no inline styles.
@@ -57,11 +121,6 @@ class PayoutRunAdmin(ReadOnly):
             run.total,
             failed,
         )
-
-    @admin.action(description="Start a payout run now")
-    def start_run(self, request: HttpRequest, queryset: QuerySet[PayoutRun]) -> None:
-        run = payouts.plan_payout_run()
-        self.message_user(request, f"Payout run {run.pk} started with {run.total} payouts.")
 
 
 @admin.register(Payout)
@@ -138,6 +197,7 @@ class UsageReportAdmin(ReadOnly):
 
 class EntryInline(admin.TabularInline):
     model = LedgerEntry
+    verbose_name_plural = "ledger entries"
     extra = 0
     can_delete = False
     readonly_fields = ["account", "amount", "currency"]

@@ -1,5 +1,8 @@
 """Generated preview pictures for demo data and tests: a stylised figure on a studio
-backdrop. No photo of a real person is shipped."""
+backdrop. No photo of a real person is shipped.
+
+`seed` is the person (skin, hair); `look` is the shoot (backdrop, outfit, pose), so a twin's
+pictures show one person in several looks. `hair` names the twin's hair colour."""
 
 from __future__ import annotations
 
@@ -8,9 +11,36 @@ import random
 
 from PIL import Image, ImageDraw, ImageFilter
 
+HAIR_COLOURS = {
+    "black": (20, 16, 14),
+    "brown": (90, 56, 30),
+    "blonde": (196, 160, 96),
+    "red": (150, 40, 20),
+    "grey": (185, 182, 176),
+}
+SKIN_TONES = [
+    (241, 194, 167),
+    (224, 172, 138),
+    (198, 134, 103),
+    (141, 85, 56),
+    (92, 58, 40),
+    (255, 219, 190),
+]
 
-def studio_portrait(seed: int, size: tuple[int, int] = (800, 1000), fmt: str = "JPEG") -> bytes:
-    rng = random.Random(seed)
+
+def studio_portrait(
+    seed: int,
+    size: tuple[int, int] = (800, 1000),
+    fmt: str = "JPEG",
+    *,
+    look: int = 0,
+    hair: str | None = None,
+) -> bytes:
+    person = random.Random(seed)
+    skin = person.choice(SKIN_TONES)
+    hair_colour = HAIR_COLOURS.get(hair or "") or person.choice(list(HAIR_COLOURS.values()))
+    long_hair = person.random() < 0.5
+    rng = random.Random(f"{seed}:{look}")  # the shoot: backdrop, outfit, where she stands
     w, h = size
     top = tuple(rng.randint(150, 240) for _ in range(3))
     bottom = tuple(max(0, c - rng.randint(60, 120)) for c in top)
@@ -22,17 +52,6 @@ def studio_portrait(seed: int, size: tuple[int, int] = (800, 1000), fmt: str = "
             [(0, y), (w, y)],
             fill=tuple(int(a + (b - a) * t) for a, b in zip(top, bottom, strict=True)),
         )
-    skin = rng.choice(
-        [
-            (241, 194, 167),
-            (224, 172, 138),
-            (198, 134, 103),
-            (141, 85, 56),
-            (92, 58, 40),
-            (255, 219, 190),
-        ]
-    )
-    hair = rng.choice([(20, 16, 14), (90, 56, 30), (196, 160, 96), (150, 40, 20), (230, 225, 210)])
     outfit = tuple(rng.randint(20, 230) for _ in range(3))
     cx = w // 2 + rng.randint(-w // 12, w // 12)
     head_r = w // 9
@@ -45,12 +64,12 @@ def studio_portrait(seed: int, size: tuple[int, int] = (800, 1000), fmt: str = "
     img.paste((0, 0, 0), mask=shadow.filter(ImageFilter.GaussianBlur(25)))
     draw.ellipse(
         [
-            cx - head_r * 1.25,
-            head_y - head_r * 1.3,
-            cx + head_r * 1.25,
-            head_y + head_r * (1.9 if rng.random() < 0.5 else 1.1),
+            cx - head_r * 1.4,
+            head_y - head_r * 1.45,
+            cx + head_r * 1.4,
+            head_y + head_r * (1.9 if long_hair else 1.1),
         ],
-        fill=hair,
+        fill=hair_colour,
     )
     draw.rectangle(
         [cx - head_r * 0.35, head_y + head_r * 0.8, cx + head_r * 0.35, head_y + head_r * 1.6],

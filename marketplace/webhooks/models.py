@@ -81,6 +81,7 @@ class WebhookDelivery(TimeStampedModel):
     objects = WebhookDeliveryQuerySet.as_manager()
 
     class Meta:
+        verbose_name_plural = "webhook deliveries"
         constraints = [
             models.UniqueConstraint(fields=["endpoint", "event_id"], name="delivery_once_per_event")
         ]

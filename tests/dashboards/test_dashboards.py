@@ -306,7 +306,7 @@ def test_statements_csv_and_pdf(client, paid_world, twin):
 
     assert f"earning,{timezone.localdate():%Y-%m}" in csv_body
     assert "3600.00,EUR" in csv_body
-    assert "total,,,,,3600.00,EUR" in csv_body
+    assert "total,,,,earnings credited this month,3600.00,EUR" in csv_body
     assert pdf["Content-Type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
 

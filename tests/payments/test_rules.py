@@ -225,4 +225,5 @@ def test_every_public_payments_service_takes_an_actor_or_is_a_system_entry_point
         "record_usage_batch",
         "refund_charge",
         "start_licence_checkout",
+        "start_payout_run",
     ]

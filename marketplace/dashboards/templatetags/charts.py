@@ -13,6 +13,8 @@ from marketplace.core.money import format_money
 register = template.Library()
 
 WIDTH, HEIGHT, PAD_BOTTOM, PAD_TOP = 640, 200, 28, 18
+# A month or two of data must not paint one bar across the whole chart.
+MAX_BAR_WIDTH = 40
 
 
 @register.simple_tag
@@ -21,7 +23,7 @@ def bar_chart(series: list[dict[str, object]], currency: str, label: str = "") -
     values = [int(point["values"].get(currency, 0)) for point in series]  # type: ignore[attr-defined]
     peak = max(values, default=0) or 1
     slot = WIDTH / max(len(values), 1)
-    bar_width = slot * 0.62
+    bar_width = min(slot * 0.62, MAX_BAR_WIDTH)
     plot = HEIGHT - PAD_BOTTOM - PAD_TOP
     bars = []
     for i, (point, value) in enumerate(zip(series, values, strict=True)):

@@ -18,6 +18,7 @@ from django.utils import timezone
 from marketplace.accounts.models import Membership, Role, User
 from marketplace.core import audit, notify
 from marketplace.core.entry_points import system_entry_point
+from marketplace.core.errors import PermissionDenied
 from marketplace.core.money import format_money
 from marketplace.core.stripe_client import get_stripe_client
 
@@ -109,6 +110,16 @@ def plan_payout_run() -> PayoutRun:
     _finish_run_if_done(run.pk)
     run.refresh_from_db()
     logger.info("payouts.run_planned", extra={"run": run.pk, "payouts": len(payout_ids)})
+    return run
+
+
+def start_payout_run(*, by: Any) -> PayoutRun:
+    """Platform staff (`by`, a staff user) run payouts now instead of waiting for the daily
+    schedule. Raises PermissionDenied for anyone else; records who started the run."""
+    if not getattr(by, "is_staff", False):
+        raise PermissionDenied("Only platform staff start payout runs.")
+    run = plan_payout_run()
+    audit.record(run, "payments.payout_run_started", actor=by, data={"payouts": run.total})
     return run
 
 

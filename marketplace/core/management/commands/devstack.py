@@ -4,6 +4,12 @@ Embedded defaults need no services: SQLite, kombu's filesystem broker and the lo
 sandbox (a separate process, started here only when no real Stripe key is configured). The
 sandbox is the development package ``stripe_sandbox`` beside ``marketplace/`` (not in the wheel):
 it is run as a module from the repository, never imported.
+
+The terminal keeps the web server's request log; the worker's and the sandbox's output go to
+``var/log/<process>.log``. Once the site answers, a short banner with the URL and the demo logins
+(written by ``load_demo``) comes last. Pages render as people see them (``DEBUG`` off: friendly
+error pages, static files served by ``runserver --insecure``); ``DJANGO_DEBUG=1`` brings back
+Django's debug pages.
 """
 
 from __future__ import annotations
@@ -36,8 +42,12 @@ class Command(BaseCommand):
         site = f"http://{host}:{port}"
         env = {
             **os.environ,
-            "DJANGO_DEBUG": os.environ.get("DJANGO_DEBUG", "1"),
+            "DJANGO_DEBUG": os.environ.get("DJANGO_DEBUG", "0"),
             "LIKENESS_SITE_URL": os.environ.get("LIKENESS_SITE_URL", site),
+            # The demo delivers webhooks to receivers on this machine, as DEBUG used to allow.
+            "LIKENESS_WEBHOOK_ALLOW_PRIVATE_URLS": os.environ.get(
+                "LIKENESS_WEBHOOK_ALLOW_PRIVATE_URLS", "1"
+            ),
         }
         commands: dict[str, list[str]] = {}
         if settings.STRIPE_API_BASE.startswith(("http://127.0.0.1", "http://localhost")):
@@ -68,11 +78,27 @@ class Command(BaseCommand):
             "--schedule",
             str(var / "celerybeat-schedule"),
         ]
-        commands["web"] = [sys.executable, "manage.py", "runserver", f"{host}:{port}"]
-        procs = {
-            name: subprocess.Popen(cmd, env=env, cwd=settings.BASE_DIR)  # noqa: S603
-            for name, cmd in commands.items()
-        }
+        # --insecure: runserver serves static files with DEBUG off too (development only).
+        commands["web"] = [
+            sys.executable,
+            "manage.py",
+            "runserver",
+            "--insecure",
+            f"{host}:{port}",
+        ]
+        log_dir = var / "log"
+        log_dir.mkdir(exist_ok=True)
+        logs = {name: log_dir / f"{name}.log" for name in commands if name != "web"}
+        procs: dict[str, subprocess.Popen] = {}
+        for name, cmd in commands.items():
+            if name in logs:
+                with logs[name].open("ab") as log:
+                    log.write(f"\n--- {name} started {time.strftime('%F %T')}\n".encode())
+                    procs[name] = subprocess.Popen(  # noqa: S603
+                        cmd, env=env, cwd=settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT
+                    )
+            else:
+                procs[name] = subprocess.Popen(cmd, env=env, cwd=settings.BASE_DIR)  # noqa: S603
 
         def stop(*_: object) -> None:
             for proc in procs.values():
@@ -91,21 +117,39 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, on_sigterm)
         try:
             self._wait_until_up(f"{site}/health/", procs["web"])
-            self.stdout.write(
-                self.style.SUCCESS(
-                    f"\nLikeness is running at {site}/  (processes: {', '.join(procs)})\n"
-                    f"Sign in with the demo logins printed above (password: likeness-demo). "
-                    f"Ctrl-C stops everything.\n"
-                )
-            )
+            self.stdout.write(self._banner(site, logs))
             while all(p.poll() is None for p in procs.values()):
                 time.sleep(0.5)
             dead = [n for n, p in procs.items() if p.poll() is not None]
             self.stderr.write(f"{', '.join(dead)} stopped; shutting down the rest.")
+            for name in dead:
+                if name in logs:
+                    self.stderr.write(f"Last lines of {logs[name]}:\n{_tail(logs[name])}")
         except KeyboardInterrupt:
             pass
         finally:
             stop()
+
+    def _banner(self, site: str, logs: dict[str, Path]) -> str:
+        logins = settings.VAR_DIR / "demo-logins.txt"  # written by `manage.py load_demo`
+        if logins.exists():
+            body = logins.read_text(encoding="utf-8").rstrip()
+        else:
+            body = "No demo data yet: `python manage.py load_demo` creates it and its logins."
+        rule = "=" * 78
+        lines = [
+            "",
+            rule,
+            self.style.SUCCESS(f"Likeness is running at {site}/"),
+            "",
+            body,
+            "",
+            "Logs: web requests here; " + "; ".join(f"{n} in {p}" for n, p in logs.items()),
+            "Ctrl-C stops everything.",
+            rule,
+            "",
+        ]
+        return "\n".join(lines)
 
     def _wait_until_up(self, url: str, proc: subprocess.Popen) -> None:
         deadline = time.monotonic() + 60
@@ -115,3 +159,8 @@ class Command(BaseCommand):
                     return
             except OSError:
                 time.sleep(0.3)
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return "\n".join(text.splitlines()[-lines:])

@@ -1,14 +1,18 @@
 """Demo marketplace: 3 agencies, 30 twins with pictures, 3 competing brands, every role.
 
-Idempotent: running it again changes nothing that exists and prints the same logins.
+Idempotent: running it again changes nothing that exists and prints the same logins. The logins
+are also written to ``var/demo-logins.txt``, which ``manage.py devstack`` prints once everything
+has started.
 """
 
 from __future__ import annotations
 
 import random
 from functools import lru_cache
+from typing import Any
 
 from celery import current_app
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
@@ -20,6 +24,8 @@ from marketplace.talent.demo_images import studio_portrait
 from marketplace.talent.models import Category, Talent, Twin
 
 DEMO_PASSWORD = "likeness-demo"
+# Under VAR_DIR: read by `manage.py devstack` for its closing banner.
+LOGINS_FILE = "demo-logins.txt"
 
 AGENCIES = [
     ("Northlight Models", "northlight", "EUR", "FR"),
@@ -130,7 +136,14 @@ def _organisation(kind: str, name: str, key: str, currency: str, country: str) -
 class Command(BaseCommand):
     help = "Load the demo marketplace (idempotent)."
 
-    def handle(self, *args: object, **options: object) -> None:
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--no-logins",
+            action="store_true",
+            help="Only write the logins to var/demo-logins.txt (devstack prints them last).",
+        )
+
+    def handle(self, *args: object, no_logins: bool = False, **options: object) -> None:
         # Demo images are processed inline so the catalogue is complete when this returns.
         current_app.conf.task_always_eager = True
         agencies = [_organisation("agency", *a) for a in AGENCIES]
@@ -152,7 +165,14 @@ class Command(BaseCommand):
                 f"Demo data ready ({created} new twins, {Twin.objects.count()} in all)."
             )
         )
-        self.print_logins()
+        lines = login_lines()
+        logins_file = settings.VAR_DIR / LOGINS_FILE
+        logins_file.parent.mkdir(parents=True, exist_ok=True)
+        logins_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        if not no_logins:
+            self.stdout.write("")
+            for line in lines:
+                self.stdout.write(line)
 
     def _ensure_twin(
         self, i: int, agency: Organisation, categories: list[Category], sensitive: list[Category]
@@ -209,9 +229,9 @@ class Command(BaseCommand):
             ),
         )
         for n in range(2):
-            upload = SimpleUploadedFile(
-                f"preview-{n}.jpg", studio_portrait(i * 10 + n), content_type="image/jpeg"
-            )
+            # One person in two looks, with the twin's own hair colour.
+            picture = studio_portrait(i, look=n, hair=twin.hair)
+            upload = SimpleUploadedFile(f"preview-{n}.jpg", picture, content_type="image/jpeg")
             services.add_twin_image(
                 by=by, twin_id=twin.pk, upload=upload, alt_text=f"{first}'s twin, look {n + 1}"
             )
@@ -221,21 +241,24 @@ class Command(BaseCommand):
             services.change_twin_status(by=by, twin_id=twin.pk, action="pause")
         return True
 
-    def print_logins(self) -> None:
-        w = self.stdout.write
-        w("")
-        w(f"Demo logins (password for all: {DEMO_PASSWORD})")
-        for name, key, *_ in BRANDS:
-            w(
-                f"  brand   {name:<18} owner@{key}.test   manager@{key}.test   "
-                f"finance@{key}.test   member@{key}.test"
-            )
-        for name, key, *_ in AGENCIES:
-            w(
-                f"  agency  {name:<18} owner@{key}.test   manager@{key}.test   "
-                f"finance@{key}.test   member@{key}.test"
-            )
-        sample = Talent.objects.filter(user__isnull=False).order_by("id").first()
-        if sample:
-            w(f"  talent  every twin's model, e.g. {sample.email}")
-        w("  staff   admin@likeness.test (Django admin at /admin/, after setting up two-factor)")
+
+def login_lines() -> list[str]:
+    """The demo logins, as printed after loading and by devstack once everything is up."""
+    lines = [f"Demo logins (password for all: {DEMO_PASSWORD})"]
+    for name, key, *_ in BRANDS:
+        lines.append(
+            f"  brand   {name:<18} owner@{key}.test   manager@{key}.test   "
+            f"finance@{key}.test   member@{key}.test"
+        )
+    for name, key, *_ in AGENCIES:
+        lines.append(
+            f"  agency  {name:<18} owner@{key}.test   manager@{key}.test   "
+            f"finance@{key}.test   member@{key}.test"
+        )
+    sample = Talent.objects.filter(user__isnull=False).order_by("id").first()
+    if sample:
+        lines.append(f"  talent  every twin's model, e.g. {sample.email}")
+    lines.append(
+        "  staff   admin@likeness.test (Django admin at /admin/, after setting up two-factor)"
+    )
+    return lines
