@@ -44,6 +44,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _no_persistent_connections() -> None:
+    """Each request of a live server runs in a thread of its own: with persistent connections
+    every such thread would keep one open for CONN_MAX_AGE, and a browser sweep of hundreds of
+    pages would exhaust PostgreSQL's max_connections for the tests and workers beside it."""
+    from django.db import connections
+
+    for alias in connections:
+        connections.settings[alias]["CONN_MAX_AGE"] = 0
+        connections[alias].settings_dict["CONN_MAX_AGE"] = 0
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _media_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     media = tmp_path_factory.mktemp("media")
     original = settings.MEDIA_ROOT

@@ -735,7 +735,7 @@ def test_a_declined_card_shows_its_reason_and_a_3d_secure_card_activates_the_lic
     )
     page.get_by_role("button", name="Cancel and return").click()
     expect(page).to_have_url(re.compile(rf"/licences/{licence.reference}/$"))
-    expect(status_badge(page)).to_have_text("Signed — awaiting payment")
+    expect(status_badge(page)).to_have_text("Signed — awaiting the brand's payment")
     payment = page.locator(".card", has=page.get_by_role("heading", name="Payment", exact=True))
     expect(payment.get_by_role("status")).to_have_text(
         "Your last payment did not go through. The card has insufficient funds."

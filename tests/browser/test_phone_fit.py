@@ -42,6 +42,12 @@ NOT_PAGES = {
     "health": "JSON for the load balancer",
     "api:schema": "OpenAPI document (YAML)",
     "media/<path:path>": "uploaded files",
+    "twin_picture": "a picture file",
+    "provenance:verify_use": "needs a credentialed picture, which these uses lack; it renders "
+    "the template of /verify/, which is visited",
+    "use_picture": "a picture file",
+    "provenance:credentialed_download": "an image file",
+    "admin:payments_payoutrun_run_now": "POST-only action of the payout runs page",
     "accounts:revoke_invitation": "POST-only action of the team page",
     "accounts:revoke_api_key": "POST-only action of the API keys page",
     "accounts:switch_organisation": "POST-only action of the header",
@@ -123,6 +129,7 @@ def visits(world: World, invitation_url: str) -> list[Visit]:
     del endpoint
     out = [
         Visit("home", SIGNED_IN + ANONYMOUS, "/"),
+        Visit("provenance:verify", (*ANONYMOUS, "model"), "/verify/"),
         Visit("api:docs", (*ANONYMOUS, "brand manager"), "/api/docs/"),
         Visit("notifications", SIGNED_IN, "/notifications/"),
         Visit("catalogue:list", AGENCY + BRAND + MODEL, "/catalogue/"),

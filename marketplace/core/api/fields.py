@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.core.validators import RegexValidator
 from rest_framework import fields, serializers
 
 _TEXT = (fields.CharField, fields.ChoiceField)
@@ -65,8 +66,23 @@ def _type_error(field: fields.Field, value: Any) -> str | None:
     return None
 
 
+# DRF refuses NUL in every CharField (PostgreSQL cannot store it): the schema says so too.
+NO_NUL = RegexValidator(r"^[^\x00]*$", "Null characters are not allowed.")
+
+
 class InputSerializer(serializers.Serializer):
-    """A JSON request body, held to the types of its schema (no coercion)."""
+    """A JSON request body, held to the types of its schema (no coercion). A text field without
+    a pattern of its own gets NO_NUL, so its schema states that NUL is refused."""
+
+    def get_fields(self) -> dict[str, Any]:
+        found = super().get_fields()
+        for field in found.values():
+            is_text = isinstance(field, serializers.CharField) and not isinstance(
+                field, serializers.ChoiceField
+            )
+            if is_text and not any(isinstance(v, RegexValidator) for v in field.validators):
+                field.validators.append(NO_NUL)
+        return found
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
