@@ -41,7 +41,6 @@ MANAGERS = ("agency manager", "brand manager", "model")
 NOT_PAGES = {
     "health": "JSON for the load balancer",
     "api:schema": "OpenAPI document (YAML)",
-    "media/<path:path>": "uploaded files",
     "twin_picture": "a picture file",
     "provenance:verify_use": "needs a credentialed picture, which these uses lack; it renders "
     "the template of /verify/, which is visited",
