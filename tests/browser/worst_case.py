@@ -21,6 +21,7 @@ from django.utils import timezone
 from marketplace.accounts.models import Membership, Organisation, Role, User
 from marketplace.licensing import services as licensing
 from marketplace.licensing.models import Licence
+from marketplace.licensing.territories import EU
 from marketplace.payments.services import usage as payments
 from marketplace.talent.models import Twin
 from tests.browser import conftest as harness
@@ -41,39 +42,7 @@ LONG_USE = (
     "no retouching of body shape, briefs and approvals at "
     "https://kestrel.example/campaigns/aw26/knitwear-capsule/lookbook-and-product-detail-pages"
 )
-MANY_TERRITORIES = [
-    "AT",
-    "BE",
-    "BG",
-    "HR",
-    "CY",
-    "CZ",
-    "DK",
-    "EE",
-    "FI",
-    "FR",
-    "DE",
-    "GR",
-    "HU",
-    "IE",
-    "IT",
-    "LV",
-    "LT",
-    "LU",
-    "MT",
-    "NL",
-    "PL",
-    "PT",
-    "RO",
-    "SK",
-    "SI",
-    "ES",
-    "SE",
-    "GB",
-    "NO",
-    "CH",
-    "IS",
-]
+MANY_TERRITORIES = [*EU, "GB", "NO", "CH", "IS"]
 LONG_ASSET = (
     "campaigns/aw26/instagram/carousel/kestrel-knitwear-capsule-look-08-final-v3-approved.jpg"
 )
