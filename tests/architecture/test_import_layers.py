@@ -55,12 +55,7 @@ FRONT_DOOR_PACKAGES = {"api", "views", "templatetags", "management"}
 CORE_KIT = {("core", "api"), ("core", "views")}
 
 # Imports that still go the wrong way ("importer module", "imported app"), each with its reason.
-UPWARDS = {
-    # Recording a use asks provenance to credential the picture after commit; provenance
-    # reads the use (a payments row). To become a usage event payments publishes, as
-    # licensing does with `licensing.events`.
-    ("marketplace.payments.services.usage", "provenance"),
-}
+UPWARDS: set[tuple[str, str]] = set()
 
 # Annotation-only imports against the layering, each with its reason.
 TYPE_ONLY = {

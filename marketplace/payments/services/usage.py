@@ -20,10 +20,9 @@ from marketplace.core.errors import DomainError, ValidationFailed
 from marketplace.licensing.models import Licence
 from marketplace.licensing.quotes import split_fee
 from marketplace.licensing.usage_rules import check_cap, check_usage
-from marketplace.provenance.tasks import credential_use_task
 from marketplace.talent.images import check_upload, sanitised
 
-from .. import usage_store
+from .. import events, usage_store
 from ..models import Charge, UsageReport
 from ..rules import require_pay, require_report_usage
 from .checkout import _claim_session, _new_session
@@ -211,8 +210,8 @@ def _record_new_usage_locked(
         clean, ext, _size = sanitised(data.image.read())
         report.image.save(f"use.{ext}", ContentFile(clean), save=False)  # a random name
         stored = usage_store.store_use_with_orm(report)
-        # A worker signs a credentialed copy (Content Credentials) once the use is committed.
-        transaction.on_commit(lambda: credential_use_task.delay(use_id=stored.pk), robust=True)
+        # Told once the use commits: provenance signs a credentialed copy of the picture.
+        events.picture_recorded(stored.pk)
         return stored
     return usage_store.store_use_with_orm(report)
 
