@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from marketplace.core.api.fields import BoundedListSerializer, InputSerializer
 from marketplace.licensing.territories import country_names
+from marketplace.provenance.options import LabelLanguage, LabelPosition, SourceType
 from marketplace.talent.models import MediaType
 
 from ..models import UsageReport
@@ -43,6 +44,22 @@ class UsageUploadSerializer(UsageItemSerializer):
         help_text="A picture of the placement, shown to the model: JPEG, PNG or WebP, checked "
         "by decoding it and stored re-encoded without metadata.",
     )
+    source_type = serializers.ChoiceField(
+        choices=SourceType.choices,
+        required=False,
+        help_text="How the picture was made (IPTC digital source type in its Content "
+        "Credentials): generated with the twin (default) or a photograph retouched with it.",
+    )
+    label_language = serializers.ChoiceField(
+        choices=LabelLanguage.choices,
+        required=False,
+        help_text="Language of the visible AI label on the labelled copy (default en).",
+    )
+    label_position = serializers.ChoiceField(
+        choices=LabelPosition.choices,
+        required=False,
+        help_text="Corner of the visible AI label on the labelled copy (default bottom-right).",
+    )
 
 
 def usage_input(data: dict, default_key: str) -> UsageInput:
@@ -54,6 +71,9 @@ def usage_input(data: dict, default_key: str) -> UsageInput:
         asset_reference=data["asset_reference"],
         idempotency_key=data.get("idempotency_key") or default_key,
         image=data.get("image"),
+        source_type=data.get("source_type") or "",
+        label_language=data.get("label_language") or "",
+        label_position=data.get("label_position") or "",
     )
 
 

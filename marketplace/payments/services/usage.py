@@ -20,6 +20,7 @@ from marketplace.core.errors import DomainError, ValidationFailed
 from marketplace.licensing.models import Licence
 from marketplace.licensing.quotes import split_fee
 from marketplace.licensing.usage_rules import check_cap, check_usage
+from marketplace.provenance.options import CopyOptions
 from marketplace.provenance.tasks import credential_use_task
 from marketplace.talent.images import check_upload, sanitised
 
@@ -38,6 +39,11 @@ class UsageInput:
     asset_reference: str
     idempotency_key: str
     image: UploadedFile | None = None
+    # With a picture: how it was made, and the language and corner of the AI label drawn on
+    # its labelled copy (provenance.options; empty for the defaults).
+    source_type: str = ""
+    label_language: str = ""
+    label_position: str = ""
 
 
 def _same_usage(report: UsageReport, data: UsageInput, licence_reference: str) -> bool:
@@ -205,6 +211,11 @@ def _record_new_usage_locked(
     licence = _locked_licence(by, reference)
     report = _accepted_use(by=by, licence=licence, data=data, key=key)
     if data.image is not None:
+        options = CopyOptions.checked(
+            source_type=data.source_type,
+            label_language=data.label_language,
+            label_position=data.label_position,
+        )
         check_upload(data.image)
         # Stored re-encoded, never as uploaded: anything riding along in the file (an appended
         # script or archive, EXIF and GPS) is dropped, and the extension matches the content.
@@ -212,7 +223,10 @@ def _record_new_usage_locked(
         report.image.save(f"use.{ext}", ContentFile(clean), save=False)  # a random name
         stored = usage_store.store_use_with_orm(report)
         # A worker signs a credentialed copy (Content Credentials) once the use is committed.
-        transaction.on_commit(lambda: credential_use_task.delay(use_id=stored.pk), robust=True)
+        transaction.on_commit(
+            lambda: credential_use_task.delay(use_id=stored.pk, **options.as_task_kwargs()),
+            robust=True,
+        )
         return stored
     return usage_store.store_use_with_orm(report)
 
