@@ -27,17 +27,22 @@ class UsageForm(forms.Form):
     source_type = forms.ChoiceField(
         choices=SourceType.choices,
         initial=SourceType.TRAINED,
+        required=False,
         label="The picture is",
         help_text="Written into its Content Credentials (IPTC digital source type).",
     )
     label_language = forms.ChoiceField(
         choices=LabelLanguage.choices,
         initial=LabelLanguage.EN,
+        required=False,
         label="AI label language",
         help_text="The labelled copy carries a visible “AI-generated” label (EU AI Act art. 50).",
     )
     label_position = forms.ChoiceField(
-        choices=LabelPosition.choices, initial=LabelPosition.BOTTOM_RIGHT, label="AI label corner"
+        choices=LabelPosition.choices,
+        initial=LabelPosition.BOTTOM_RIGHT,
+        required=False,
+        label="AI label corner",
     )
     idempotency_key = forms.CharField(max_length=120, widget=forms.HiddenInput)
 

@@ -40,6 +40,10 @@ class Verdict:
     # active | ending (consent revoked, notice running) | expired | revoked | ended | ""
     licence_standing: str = ""
     standing_date: date | None = None
+    licence_reference: str = ""
+    # How the picture was recognised: "manifest" (its signed credentials) or "fingerprint".
+    method: str = ""
+    verify_token: str = ""
 
     @property
     def licensed(self) -> bool:
@@ -119,6 +123,9 @@ def verdict_for(
         twin_name=twin,
         licence_standing=standing,
         standing_date=when,
+        licence_reference=licence.reference,
+        method=method,
+        verify_token=image.verify_token,
     )
 
 
