@@ -85,6 +85,12 @@ class CredentialedImage(TimeStampedModel):
         return label_text(self.label_language)
 
 
+class FingerprintQuerySet(ScopedQuerySet["Fingerprint"]):
+    brand_path = "image__use__brand"
+    agency_path = "image__use__licence__agency"
+    talent_path = "image__use__talent"
+
+
 class Fingerprint(models.Model):
     """Perceptual hashes of one copy, found again once its manifest is stripped.
 
@@ -107,6 +113,8 @@ class Fingerprint(models.Model):
     d1 = models.IntegerField()
     d2 = models.IntegerField()
     d3 = models.IntegerField()
+
+    objects = FingerprintQuerySet.as_manager()
 
     class Meta:
         constraints = [
