@@ -223,7 +223,7 @@ def seed_size(size: int, *, reseed: bool) -> None:
                labelled_sha256, labelled_manifest_label, disclosure)
             SELECT now(), now(), %s, md5(i::text), 'bench/none.jpg', md5(i::text),
                    'urn:bench:' || i, 'bench' || i, 'trainedAlgorithmicMedia', 'en',
-                   'bottom-right', '', '', NULL, ''
+                   'bottom-right', '', '', '', ''
             FROM generate_series(1, %s) AS i
             """,
             [use.pk, bulk],

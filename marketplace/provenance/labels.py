@@ -39,18 +39,20 @@ def labelled(data: bytes, *, language: str, position: str, fmt: str) -> bytes:
     pad = max(4, size // 2)
     plate_w, plate_h = right - left + pad * 2, bottom - top + pad * 2
     margin = max(4, size // 2)
-    x = margin if position in (LabelPosition.BOTTOM_LEFT, LabelPosition.TOP_LEFT) else (
-        width - plate_w - margin
+    x = (
+        margin
+        if position in (LabelPosition.BOTTOM_LEFT, LabelPosition.TOP_LEFT)
+        else (width - plate_w - margin)
     )
-    y = margin if position in (LabelPosition.TOP_LEFT, LabelPosition.TOP_RIGHT) else (
-        height - plate_h - margin
+    y = (
+        margin
+        if position in (LabelPosition.TOP_LEFT, LabelPosition.TOP_RIGHT)
+        else (height - plate_h - margin)
     )
     x, y = max(0, x), max(0, y)
     overlay = Image.new("RGBA", picture.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(overlay)
-    draw.rounded_rectangle(
-        [x, y, x + plate_w, y + plate_h], radius=max(2, pad // 2), fill=PLATE
-    )
+    draw.rounded_rectangle([x, y, x + plate_w, y + plate_h], radius=max(2, pad // 2), fill=PLATE)
     draw.text((x + pad - left, y + pad - top), text, font=font, fill=TEXT)
     out = io.BytesIO()
     result = Image.alpha_composite(picture, overlay)

@@ -64,7 +64,7 @@ class CredentialedImage(TimeStampedModel):
         storage=credentialed_storage, upload_to=credentialed_name, blank=True
     )
     labelled_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
-    labelled_manifest_label = models.CharField(max_length=120, null=True, unique=True)
+    labelled_manifest_label = models.CharField(max_length=120, blank=True, db_index=True)
     disclosure = models.TextField(blank=True)
 
     objects = CredentialedImageQuerySet.as_manager()
@@ -73,6 +73,11 @@ class CredentialedImage(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["use", "source_sha256"], name="credentialed_once_per_picture"
+            ),
+            models.UniqueConstraint(
+                fields=["labelled_manifest_label"],
+                condition=~models.Q(labelled_manifest_label=""),
+                name="labelled_manifest_label_unique",
             ),
         ]
 

@@ -97,9 +97,7 @@ def verdict_for(
     twin = licence.twin.display_name
     if method == Match.FINGERPRINT:
         outcome = Outcome.MATCHED
-        headline = (
-            f"This picture matches one licensed through Likeness: a digital twin of {twin}."
-        )
+        headline = f"This picture matches one licensed through Likeness: a digital twin of {twin}."
         last = (
             "It carries no Content Credentials (social networks often remove them), so it was "
             "recognised by its likeness to the signed picture, not by a signature: it may have "

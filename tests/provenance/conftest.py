@@ -102,7 +102,7 @@ def report_use(
     name: str = "placement.jpg",
     **options: str,
 ):
-    picture = SimpleUploadedFile(
+    upload = SimpleUploadedFile(
         name,
         picture if picture is not None else studio_portrait(seed, size=(320, 400)),
         content_type="image/jpeg",
@@ -113,7 +113,7 @@ def report_use(
         territory="DE",
         asset_reference="ss27/look-04.jpg",
         idempotency_key=key,
-        image=picture,
+        image=upload,
         **options,
     )
     report, _ = usage.record_usage(by=by, reference=licence.reference, data=data)

@@ -74,9 +74,7 @@ def test_while_the_worker_signs_the_page_says_so_and_refreshes(active, brand_man
 
 def test_copies_that_never_came_are_reported_late(active, brand_manager, login):
     report = report_use(active, brand_manager, picture=scene(3))
-    UsageReport.objects.filter(pk=report.pk).update(
-        created_at=timezone.now() - timedelta(hours=1)
-    )
+    UsageReport.objects.filter(pk=report.pk).update(created_at=timezone.now() - timedelta(hours=1))
 
     page = login(brand_manager.user).get(f"/uses/{report.pk}/credentials/").content.decode()
 
