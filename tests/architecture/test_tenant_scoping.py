@@ -52,6 +52,7 @@ TENANT_OWNED = {
     "payments.TransferReversal",
     "payments.UsageReport",
     "provenance.CredentialedImage",
+    "provenance.Fingerprint",
     "talent.RateCard",
     "talent.RateCardLine",
     "talent.Talent",

@@ -42,6 +42,8 @@ MAIN = {
     "licensing:revoke",
     "contracts:sign",
     "payments:report_usage",
+    "provenance:verify",
+    "provenance:use_credentials",
     "payments:brand_billing",
     "payments:payouts",
     "dashboards:talent",

@@ -46,6 +46,7 @@ NOT_PAGES = {
     "the template of /verify/, which is visited",
     "use_picture": "a picture file",
     "provenance:credentialed_download": "an image file",
+    "provenance:labelled_download": "an image file",
     "admin:payments_payoutrun_run_now": "POST-only action of the payout runs page",
     "accounts:revoke_invitation": "POST-only action of the team page",
     "accounts:revoke_api_key": "POST-only action of the API keys page",
@@ -150,6 +151,12 @@ def visits(world: World, invitation_url: str) -> list[Visit]:
         Visit("licensing:revoke", MODEL, f"/me/twins/{twin.pk}/revoke/"),
         Visit("contracts:sign", MANAGERS, f"/licences/{consented.reference}/contract/sign/"),
         Visit("payments:report_usage", BRAND, f"/licences/{active.reference}/uses/"),
+        Visit(
+            "provenance:use_credentials",
+            (*BRAND, "agency manager", "model"),
+            f"/uses/{active.usage_reports.order_by('pk').values_list('pk', flat=True)[0]}"
+            "/credentials/",
+        ),
         Visit("payments:brand_billing", BRAND, "/billing/"),
         Visit("payments:payouts", AGENCY + MODEL, "/payouts/"),
         Visit("dashboards:talent", MODEL, "/me/dashboard/"),

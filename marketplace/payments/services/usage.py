@@ -37,6 +37,11 @@ class UsageInput:
     asset_reference: str
     idempotency_key: str
     image: UploadedFile | None = None
+    # With a picture: how it was made, and the language and corner of the AI label drawn on
+    # its labelled copy (provenance.options; empty for the defaults).
+    source_type: str = ""
+    label_language: str = ""
+    label_position: str = ""
 
 
 def _same_usage(report: UsageReport, data: UsageInput, licence_reference: str) -> bool:
@@ -210,8 +215,16 @@ def _record_new_usage_locked(
         clean, ext, _size = sanitised(data.image.read())
         report.image.save(f"use.{ext}", ContentFile(clean), save=False)  # a random name
         stored = usage_store.store_use_with_orm(report)
-        # Told once the use commits: provenance signs a credentialed copy of the picture.
-        events.picture_recorded(stored.pk)
+        # Provenance checks the brand's choices for the copies (refusing the use on an
+        # unknown one) and, once the use commits, signs its credentialed copies.
+        events.picture_recorded(
+            stored.pk,
+            {
+                "source_type": data.source_type,
+                "label_language": data.label_language,
+                "label_position": data.label_position,
+            },
+        )
         return stored
     return usage_store.store_use_with_orm(report)
 
