@@ -12,7 +12,7 @@ from typing import Any
 
 from django import forms
 from django.template.loader import render_to_string
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
 from . import territories
 
@@ -82,6 +82,9 @@ class TerritoryPicker(forms.CheckboxSelectMultiple):
         attrs: dict[str, Any] | None = None,
         renderer: Any = None,
     ) -> SafeString:
-        # The project's templates (not the form renderer's), like every other page.
+        # The project's templates (not the form renderer's), like every other page. A
+        # template's output is already escaped and marked safe.
         context = self.get_context(name, value, attrs)
-        return mark_safe(render_to_string("licensing/widgets/territory_picker.html", context))
+        rendered = render_to_string("licensing/widgets/territory_picker.html", context)
+        assert isinstance(rendered, SafeString)
+        return rendered

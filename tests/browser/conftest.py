@@ -151,8 +151,8 @@ def _slug(text: str) -> str:
 def make_page(
     request: pytest.FixtureRequest, browser: Browser, live_server
 ) -> Iterator[Callable[..., Page]]:
-    """make_page(width=, height=, mobile=, bypass_csp=, javascript=) opens a page in a fresh context on
-    the live server."""
+    """make_page(width=, height=, mobile=, bypass_csp=, javascript=) opens a page in a fresh
+    context on the live server."""
     directory = Path(settings.VAR_DIR) / "screenshots" / _slug(request.node.name)
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)
