@@ -3,6 +3,7 @@ and say so; a twin that is not taking bookings never leads a list. In Chromium, 
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -57,6 +58,12 @@ def test_on_a_phone_a_british_brand_sorts_by_price_in_pounds_first(make_page, si
     # Newest: the paused twin is the most recent, yet the bookable ones come first.
     expect(card_titles(phone)).to_have_text(["Olivia twin", "Lea twin", "Ines twin", "Paused twin"])
     expect(phone.locator("#results .twin-card").last).to_contain_text("Not taking bookings")
+    # On a phone the results come first; the filters and the sort are one tap away.
+    expect(phone.get_by_label("Sort by")).to_be_hidden()
+    cards = phone.locator("#results .twin-card")
+    first, second = cards.nth(0).bounding_box(), cards.nth(1).bounding_box()
+    assert first and second and first["y"] == second["y"], "two cards a row on a phone"
+    phone.get_by_text("Filters and sort").click()
 
     phone.get_by_label("Sort by").select_option(label="Price: low to high")
     expect(phone.locator("#results .grid-heading")).to_have_text(["Prices in GBP", "Prices in EUR"])
@@ -76,3 +83,25 @@ def test_on_a_phone_a_british_brand_sorts_by_price_in_pounds_first(make_page, si
     expect(card_titles(phone)).to_have_text(["Lea twin", "Ines twin", "Paused twin"])
     expect(phone.locator("#results .grid-heading")).to_have_count(0)
     shot(phone, "euros only")
+
+
+def test_on_a_phone_the_twin_page_keeps_the_request_button_at_hand(make_page, signed_in_page):
+    seed()
+    buyer = MembershipFactory(organisation=BrandFactory(name="Thames Outfitters"))
+    phone = make_page(**PHONE)
+    signed_in_page(buyer.user, on=phone)
+    nav(phone, "Catalogue")
+    phone.get_by_role("link", name=re.compile("Lea twin")).click()
+
+    bar = phone.locator(".thumb-bar").get_by_role("link", name="Request a licence")
+    expect(bar).to_be_visible()
+    box = bar.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= 844  # on the first screen
+    assert_no_horizontal_scroll(phone)
+    shot(phone, "twin page with the request button", full_page=False)
+    bar.click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Request a licence for Lea twin")
+
+    phone.goto("/catalogue/")
+    phone.get_by_role("link", name=re.compile("Paused twin")).click()
+    expect(phone.locator(".thumb-bar")).to_have_count(0)  # nothing to request
