@@ -104,6 +104,8 @@ def test_the_viewers_currency_leads_the_price_sorts(stock):
 
 
 def test_a_twin_not_taking_bookings_does_not_lead_newest(agency):
+    from datetime import timedelta
+
     from django.utils import timezone
 
     now = timezone.now()
@@ -111,9 +113,7 @@ def test_a_twin_not_taking_bookings_does_not_lead_newest(agency):
     TwinFactory(talent=TalentFactory(agency=agency), display_name="Newer")
     TwinFactory(talent=TalentFactory(agency=agency), display_name="Paused", status="paused")
     for name, hours in (("Older", 3), ("Newer", 2), ("Paused", 1)):
-        Twin.objects.filter(display_name=name).update(
-            published_at=now - timezone.timedelta(hours=hours)
-        )
+        Twin.objects.filter(display_name=name).update(published_at=now - timedelta(hours=hours))
 
     assert names(catalogue_twins(CatalogueQuery())) == ["Newer", "Older", "Paused"]
 
