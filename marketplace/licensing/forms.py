@@ -11,6 +11,7 @@ from marketplace.talent.models import Category, Twin
 from . import territories
 from .models import ALTERATION_LIMITS
 from .terms import TermsInput
+from .widgets import TerritoryPicker
 
 
 class TermsForm(forms.Form):
@@ -18,8 +19,8 @@ class TermsForm(forms.Form):
 
     media_types = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, label="Media")
     territories = forms.MultipleChoiceField(
-        widget=forms.SelectMultiple(attrs={"size": 8}),
-        help_text="Hold Ctrl/⌘ to choose several. Regions expand to their countries.",
+        widget=TerritoryPicker,
+        help_text="Tick regions, countries or both: a region stands for all its countries.",
     )
     start_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     end_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
@@ -38,6 +39,11 @@ class TermsForm(forms.Form):
         max_value=1_000_000,
         label="Maximum uses",
         help_text="Leave empty for metered use, paid per use.",
+        error_messages={
+            "min_value": "Allow at least one use, or leave it empty for metered use.",
+            "max_value": "At most 1,000,000 uses; leave it empty for metered use.",
+            "invalid": "Enter a whole number of uses, or leave it empty for metered use.",
+        },
     )
     alteration_limits = forms.MultipleChoiceField(
         choices=ALTERATION_LIMITS,

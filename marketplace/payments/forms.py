@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
+from marketplace.licensing import territories
 from marketplace.licensing.models import Licence
 from marketplace.licensing.usage_rules import ReportWindow
 from marketplace.provenance.options import LabelLanguage, LabelPosition, SourceType
@@ -66,9 +67,11 @@ class UsageForm(forms.Form):
         self.fields["media_type"].choices = [  # type: ignore[attr-defined]
             (m, MediaType(m).label) for m in terms.media_types
         ]
-        self.fields["territory"].choices = [  # type: ignore[attr-defined]
-            (c, c) for c in terms.territories
-        ]
+        names = territories.country_names()
+        # By name, as people look for a country; a worldwide licence lists every one.
+        self.fields["territory"].choices = sorted(  # type: ignore[attr-defined]
+            ((c, f"{names.get(c, c)} ({c})") for c in terms.territories), key=lambda o: o[1]
+        )
 
     def usage(self) -> UsageInput:
         d = self.cleaned_data

@@ -180,9 +180,10 @@ class Twin(TimeStampedModel):
             models.Index(fields=["status", "-published_at"], name="twin_catalogue_idx"),
             models.Index(fields=["agency", "status"], name="twin_agency_idx"),
             # The catalogue's default order, walked in order and stopped after one page
-            # (the index above cannot give one order across two statuses).
+            # (the index above cannot give one order across two statuses). Every catalogue
+            # sort lists bookable twins first ("-status": published before paused).
             models.Index(
-                fields=["-published_at", "-id"],
+                fields=["-status", "-published_at", "-id"],
                 name="twin_catalogue_newest_idx",
                 condition=Q(status__in=["published", "paused"]),
             ),
@@ -191,12 +192,12 @@ class Twin(TimeStampedModel):
             # The catalogue's other sorts (price has its own index): one page is an index walk,
             # not a sort of every listed twin.
             models.Index(
-                fields=["display_name", "id"],
+                fields=["-status", "display_name", "id"],
                 name="twin_catalogue_name_idx",
                 condition=Q(status__in=["published", "paused"]),
             ),
             models.Index(
-                fields=["-height_cm", "id"],
+                fields=["-status", "-height_cm", "id"],
                 name="twin_catalogue_height_idx",
                 condition=Q(status__in=["published", "paused"]),
             ),
