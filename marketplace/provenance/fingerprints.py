@@ -14,7 +14,9 @@ import io
 from dataclasses import dataclass
 
 import imagehash
-from django.db.models import Q
+from django.db import connection, models
+from django.db.models import F, Q
+from django.db.models.expressions import RawSQL
 from PIL import Image
 
 from .models import Fingerprint
@@ -94,11 +96,12 @@ def nearest(hashes: Hashes) -> Nearest | None:
     for prefix, value in (("p", hashes.phash), ("d", hashes.dhash)):
         for i, band in enumerate(bands(value)):
             condition |= Q(**{f"{prefix}{i}__in": _probes(band)})
-    candidates = Fingerprint.objects.filter(condition).values_list(
-        "image_id", "copy", "phash", "dhash"
-    )
+    candidates = Fingerprint.objects.filter(condition)
+    if connection.vendor == "postgresql":
+        return _nearest_in_sql(candidates, hashes)
     best: Nearest | None = None
-    for image_id, copy, phash, dhash in candidates.iterator(chunk_size=2000):
+    rows = candidates.values_list("image_id", "copy", "phash", "dhash")
+    for image_id, copy, phash, dhash in rows.iterator(chunk_size=2000):
         found = Nearest(
             image_id=image_id,
             copy=copy,
@@ -111,3 +114,30 @@ def nearest(hashes: Hashes) -> Nearest | None:
         if best is None or key < (best.phash_distance + best.dhash_distance, -best.image_id):
             best = found
     return best
+
+
+def _hamming(column: str, value: int) -> RawSQL:
+    """PostgreSQL's bit count of the column XOR the hash: the distance, computed where the
+    candidates are, so that only the closest row travels (at a million fingerprints the
+    probes find about two thousand candidates)."""
+    return RawSQL(f"bit_count(({column} # %s)::bit(64))", [to_signed(value)])  # noqa: S611
+
+
+def _nearest_in_sql(candidates: models.QuerySet[Fingerprint], hashes: Hashes) -> Nearest | None:
+    row = (
+        candidates.annotate(
+            phash_distance=_hamming("phash", hashes.phash),
+            dhash_distance=_hamming("dhash", hashes.dhash),
+        )
+        .filter(
+            phash_distance__lte=MAX_PHASH_DISTANCE,
+            dhash_distance__lte=MAX_DHASH_DISTANCE,
+        )
+        .order_by(F("phash_distance") + F("dhash_distance"), "-image_id")
+        .values_list("image_id", "copy", "phash_distance", "dhash_distance")
+        .first()
+    )
+    if row is None:
+        return None
+    image_id, copy, phash_distance, dhash_distance = row
+    return Nearest(image_id, copy, phash_distance, dhash_distance)
