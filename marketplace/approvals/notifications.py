@@ -57,7 +57,8 @@ def proof_waiting(proof: Proof, licence: Licence) -> None:
 
 def proof_decided(proof: Proof, decision: ProofDecision) -> None:
     licence = proof.licence
-    subject = f"{licence.twin.display_name}: proof {proof.reference} {decision.get_decision_display().lower()}"
+    answer = decision.get_decision_display().lower()
+    subject = f"{licence.twin.display_name}: proof {proof.reference} {answer}"
     body = decision.note or (
         "The use is recorded and billed; the credentialed copy is ready to download shortly."
         if decision.decision == ProofDecision.Decision.APPROVED

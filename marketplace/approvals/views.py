@@ -148,6 +148,9 @@ def proof_decide(request: TenantRequest, reference: str) -> HttpResponse:
     """The model (or her agency, where her consent allows it) answers the version shown."""
     viewer = request.viewer
     page = _page_or_404(request, reference)
+    if not page.may_answer:
+        # A party who does not answer (the brand; the agency without the consent's leave).
+        raise Forbidden("Only the model, or her agency where her consent allows it, answers.")
     form = DecisionForm(request.POST)
     if form.is_valid():
         try:
@@ -170,8 +173,6 @@ def proof_decide(request: TenantRequest, reference: str) -> HttpResponse:
         else:
             messages.success(request, "Your answer is sent to the brand.")
             return redirect("approvals:detail", reference)
-    if not page.may_answer:
-        raise Forbidden("Only the model, or her agency where her consent allows it, answers.")
     return _render_detail(request, _page_or_404(request, reference), decision_form=form, status=400)
 
 

@@ -123,9 +123,7 @@ def test_the_same_key_for_another_proof_is_refused(approval_licence, brand_manag
     assert Proof.objects.count() == 1
 
 
-def test_a_proof_under_a_licence_without_approval_is_refused(
-    brand_manager, agency_manager, twin
-):
+def test_a_proof_under_a_licence_without_approval_is_refused(brand_manager, agency_manager, twin):
     licence = make_active(brand_manager=brand_manager, agency_manager=agency_manager, twin=twin)
 
     with pytest.raises(ValidationFailed, match="do not ask for the model's approval") as refused:
@@ -412,5 +410,3 @@ def test_a_decision_by_the_brand_itself_is_refused(approval_licence, brand_manag
     with pytest.raises(Proof.DoesNotExist):
         decide(proof, "approved", member=brand_manager)
     assert state(approval_licence) == (1, 1, 0, 0, 0)
-
-
