@@ -94,6 +94,9 @@ class ProofPage:
 def proof_page(viewer: Any, reference: str) -> ProofPage:
     """One proof with its versions, decisions, credentialed copy and audit trail, in a fixed
     number of queries. Raises Proof.DoesNotExist for anyone not party to it."""
+    decisions: QuerySet[ProofDecision] = ProofDecision.objects.select_related(
+        "decided_by", "on_behalf_of", "version"
+    ).order_by("created_at", "id")
     proof = (
         proofs_visible_to(viewer)
         .select_related(
@@ -108,12 +111,7 @@ def proof_page(viewer: Any, reference: str) -> ProofPage:
         )
         .prefetch_related(
             Prefetch("versions", queryset=ProofVersion.objects.order_by("number")),
-            Prefetch(
-                "decisions",
-                queryset=ProofDecision.objects.select_related(
-                    "decided_by", "on_behalf_of"
-                ).order_by("created_at", "id"),
-            ),
+            Prefetch("decisions", queryset=decisions),
         )
         .get(reference=reference)
     )

@@ -57,14 +57,15 @@ class ProofInput:
     image: UploadedFile
     idempotency_key: str
 
-    # Read by `check_usage`, which knows a use by these names.
-    @property
-    def used_on(self) -> date:
-        return self.publish_on
 
-    @property
-    def asset_reference(self) -> str:
-        return self.caption or "proof"
+@dataclass
+class _Placement:
+    """A proof's placement as `check_usage` reads a use."""
+
+    used_on: date
+    media_type: str
+    territory: str
+    asset_reference: str
 
 
 def _new_reference() -> str:
@@ -88,7 +89,13 @@ def _check_placement(licence: Licence, data: ProofInput) -> None:
     if len(data.caption) > MAX_CAPTION:
         raise ValidationFailed(f"Keep the caption to {MAX_CAPTION} characters.", field="caption")
     revoked = licence.twin.consent_revoked_at
-    check_usage(licence, data, consent_revoked_at=revoked, proof_approved=True)
+    placement = _Placement(
+        used_on=data.publish_on,
+        media_type=data.media_type,
+        territory=data.territory,
+        asset_reference=data.caption or "proof",
+    )
+    check_usage(licence, placement, consent_revoked_at=revoked, proof_approved=True)
 
 
 def _picture(upload: UploadedFile) -> tuple[bytes, str, tuple[int, int], str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.django_db
 
 
 def proof_input(licence: Licence, key: str = "p1", **overrides) -> services.ProofInput:
-    values = {
+    values: dict[str, Any] = {
         "media_type": "social",
         "territory": "DE",
         "publish_on": timezone.localdate() + timedelta(days=3),
