@@ -27,7 +27,7 @@ from marketplace.core.entry_points import system_entry_point
 from marketplace.core.errors import PermissionDenied, TransitionError, ValidationFailed
 from marketplace.licensing.models import Licence
 from marketplace.licensing.services import RequestContext
-from marketplace.licensing.usage_rules import check_usage
+from marketplace.licensing.usage_rules import check_cap, check_usage
 from marketplace.payments.rules import require_report_usage
 from marketplace.payments.services import usage
 from marketplace.talent.images import check_upload, sanitised
@@ -96,6 +96,7 @@ def _check_placement(licence: Licence, data: ProofInput) -> None:
         asset_reference=data.caption or "proof",
     )
     check_usage(licence, placement, consent_revoked_at=revoked, proof_approved=True)
+    check_cap(licence)
 
 
 def _picture(upload: UploadedFile) -> tuple[bytes, str, tuple[int, int], str]:

@@ -16,6 +16,7 @@ from marketplace.webhooks import services as webhooks
 from marketplace.webhooks.models import WebhookDelivery
 from tests.api.conftest import active_licence, issue_key, key_client, session_client
 from tests.approvals.conftest import picture, require_approval
+from tests.licensing.conftest import INTENDED_USE
 
 pytestmark = pytest.mark.django_db
 
@@ -270,3 +271,24 @@ def test_a_brand_key_without_the_usage_scope_cannot_submit(world, licence):
 
     assert response.status_code == 403
     assert Proof.objects.count() == 0
+
+
+def test_the_api_quote_states_the_term(world):
+    require_approval(world.twin, hours=48)
+    client = key_client(world.tokens["brand_a"])
+
+    response = client.post(
+        f"/api/v1/catalogue/twins/{world.twin.slug}/quote",
+        {
+            "media_types": ["social"],
+            "territories": ["DE"],
+            "start_date": (timezone.localdate() + timedelta(days=3)).isoformat(),
+            "end_date": (timezone.localdate() + timedelta(days=30)).isoformat(),
+            "category": "beauty",
+            "intended_use": INTENDED_USE,
+        },
+        format="json",
+    )
+
+    assert response.status_code == 200, response.json()
+    assert "within 48 hours" in response.json()["image_approval"]

@@ -15,7 +15,7 @@ from marketplace.approvals import services
 from marketplace.approvals.models import Proof, ProofDecision, ProofVersion
 from marketplace.core.errors import PermissionDenied, TransitionError, ValidationFailed
 from marketplace.core.models import AuditEvent, Notification
-from marketplace.licensing.models import Licence
+from marketplace.licensing.models import Licence, LicenceTerms
 from marketplace.payments.models import UsageReport
 from marketplace.provenance.models import CredentialedImage
 from marketplace.talent.models import Twin
@@ -153,6 +153,18 @@ def test_a_proof_outside_the_terms_is_refused_before_the_model_sees_it(
     assert refused.value.code == code
     assert state(approval_licence) == (0, 0, 0, 0, 0)
     assert not Notification.objects.filter(url__contains="/proofs/").exists()
+
+
+def test_a_proof_under_a_licence_at_its_use_cap_is_refused(approval_licence, brand_manager):
+    Licence.objects.filter(pk=approval_licence.pk).update(uses_count=5)
+    LicenceTerms.objects.filter(pk=approval_licence.terms_id).update(max_uses=5)
+    approval_licence.refresh_from_db()
+
+    with pytest.raises(ValidationFailed) as refused:
+        submit(approval_licence, brand_manager)
+
+    assert refused.value.code == "use_cap_reached"
+    assert Proof.objects.count() == 0
 
 
 def test_a_non_image_is_refused(approval_licence, brand_manager):
