@@ -84,6 +84,7 @@ _TERMS_FIELDS = [
         "max_uses",
         "quote",
         "currency",
+        "image_approval",  # a use under terms asking for approval needs an approved proof
     }
 ]
 

@@ -147,6 +147,12 @@ class Twin(TimeStampedModel):
     published_at = models.DateTimeField(null=True, blank=True)
     # Set when the talent revokes consent for this twin: no new licences, out of the catalogue.
     consent_revoked_at = models.DateTimeField(null=True, blank=True)
+    # The model's default for new licences: every image is shown to her for approval before
+    # use. Copied into each licence's terms when they are written; changing it later never
+    # touches terms already written (the model consented to those).
+    image_approval = models.BooleanField(default=False)
+    approval_hours = models.PositiveSmallIntegerField(default=72)
+    agency_may_answer = models.BooleanField(default=False)
 
     # Comp card.
     height_cm = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -171,6 +177,15 @@ class Twin(TimeStampedModel):
     search_document = models.TextField(blank=True, editable=False)
 
     objects = TwinQuerySet.as_manager()
+
+    @property
+    def approval_rule(self) -> str:
+        """The image-approval term new licences of this twin get (empty when off)."""
+        return approval_rule(
+            self.image_approval,
+            hours=self.approval_hours,
+            agency_may_answer=self.agency_may_answer,
+        )
 
     # The statuses the catalogue lists (`in_catalogue`, `is_listed`).
     LISTED = (Status.PUBLISHED, Status.PAUSED)
@@ -351,3 +366,20 @@ class RateCardLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_media_type_display()}: {self.base_fee}"
+
+
+# The model's answer time for a proof, in hours: one day to two weeks.
+MIN_APPROVAL_HOURS = 24
+MAX_APPROVAL_HOURS = 14 * 24
+
+
+def approval_rule(required: bool, *, hours: int, agency_may_answer: bool) -> str:
+    """The one wording of the image-approval term (empty when it is off)."""
+    if not required:
+        return ""
+    who = "the model or, on her behalf, her agency" if agency_may_answer else "the model herself"
+    return (
+        f"Every image needs the model's approval before use: the brand submits each image as a "
+        f"proof and may use it only once {who} approves it. The answer is due within {hours} "
+        f"hours; no answer is never an approval."
+    )

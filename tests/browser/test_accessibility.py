@@ -65,6 +65,9 @@ MAIN = {
     "accounts:accept_invitation",
     "account_login",
     "mfa_index",
+    "approvals:list",
+    "approvals:licence_proofs",
+    "approvals:detail",
 }
 RUN_AXE = """async () => {
   const result = await axe.run(document, {resultTypes: ["violations"]});

@@ -47,6 +47,10 @@ NOT_PAGES = {
     "use_picture": "a picture file",
     "provenance:credentialed_download": "an image file",
     "provenance:labelled_download": "an image file",
+    "approvals:preview": "a picture file",
+    "approvals:image": "a picture file",
+    "approvals:decide": "POST-only action of the proof page",
+    "approvals:resubmit": "POST-only action of the proof page",
     "admin:payments_payoutrun_run_now": "POST-only action of the payout runs page",
     "accounts:revoke_invitation": "POST-only action of the team page",
     "accounts:revoke_api_key": "POST-only action of the API keys page",
@@ -209,6 +213,19 @@ def visits(world: World, invitation_url: str) -> list[Visit]:
             STAFF,
             reverse("admin:auth_user_password_change", args=[world.staff_pk]),
         ),
+    ]
+    proof = world.proof_reference
+    assert world.approval_licence is not None
+    out += [
+        Visit("approvals:list", PARTIES, "/proofs/"),
+        Visit("approvals:list", MANAGERS, "/proofs/?status=approved"),
+        Visit(
+            "approvals:licence_proofs",
+            BRAND,
+            f"/licences/{world.approval_licence.reference}/proofs/",
+        ),
+        Visit("approvals:detail", PARTIES, f"/proofs/{proof}/"),
+        Visit("licensing:detail", MANAGERS, f"/licences/{world.approval_licence.reference}/"),
     ]
     # A licence in every status, as each party sees it; the active one as every role does.
     for licence in by_status.values():
