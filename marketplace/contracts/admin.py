@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from marketplace.core.admin_kit import ViewOnly
+
 from .models import Contract, Signature
-
-
-class ReadOnlyMixin:
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
 
 CONTRACT_FIELDS: tuple[str, ...] = (
     "reference",
@@ -44,7 +33,7 @@ CONTRACT_FIELDS: tuple[str, ...] = (
 )
 
 
-class SignatureInline(ReadOnlyMixin, admin.TabularInline):
+class SignatureInline(ViewOnly, admin.TabularInline):
     model = Signature
     extra = 0
     fields = ["role", "typed_name", "user", "signed_at", "ip_address", "document_sha256"]
@@ -53,7 +42,7 @@ class SignatureInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Contract)
-class ContractAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class ContractAdmin(ViewOnly, admin.ModelAdmin):
     list_display = ["reference", "licence", "status", "signed", "generated_at", "executed_at"]
     list_filter = ["status"]
     search_fields = ["reference", "licence__reference", "licence__brand__name"]
@@ -81,7 +70,7 @@ class ContractAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(Signature)
-class SignatureAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class SignatureAdmin(ViewOnly, admin.ModelAdmin):
     list_display = ["contract", "role", "typed_name", "user", "signed_at", "ip_address"]
     list_filter = ["role"]
     search_fields = ["contract__reference", "typed_name", "user__email"]

@@ -3,26 +3,13 @@ change goes through the services, which check state and write the audit trail.""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from marketplace.core.admin_kit import ViewOnly
+
 from .models import Consent, ConsentRevocation, Licence, LicenceTerms
-
-
-class ViewOnly:
-    """No add, change or delete: the admin shows rows, the services change them."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class TermsInline(ViewOnly, admin.StackedInline):

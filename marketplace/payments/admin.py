@@ -8,6 +8,7 @@ from django.shortcuts import redirect
 from django.urls import URLPattern, path
 from django.utils.html import format_html
 
+from marketplace.core.admin_kit import ViewOnly
 from marketplace.core.errors import PermissionDenied
 
 from .models import (
@@ -25,15 +26,8 @@ from .models import (
 from .services import payouts, refunds
 
 
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+class ReadOnly(ViewOnly, admin.ModelAdmin):
+    pass
 
 
 @admin.register(PayoutRun)
