@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "marketplace.dashboards",
     "marketplace.webhooks",
     "marketplace.provenance",
+    "marketplace.misuse",
 ]
 
 MIDDLEWARE = [
