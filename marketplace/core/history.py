@@ -52,7 +52,7 @@ SENTENCES: dict[str, str] = {
     "twin.consent_revoked": "{model} revoked consent for the twin",
     # Misuse: a sighting recorded against a licence, and the takedown cases
     "misuse.seen_out_of_scope": "The twin was seen used outside this licence",
-    "misuse.case_opened": "A sighting no licence covers was reported: the case opened",
+    "misuse.case_opened": "A sighting was reported and the case opened",
     "misuse.notice_drafted": "The takedown notice was drafted for {agency} to review",
     "misuse.case_notice_sent": "{agency} sent the takedown notice to {host}",
     "misuse.case_removed": "{agency} confirmed the picture was removed",

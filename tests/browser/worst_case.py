@@ -8,6 +8,7 @@ and uses with long asset references.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -15,14 +16,20 @@ from typing import TYPE_CHECKING
 
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.utils import timezone
 
 from marketplace.accounts.models import Membership, Organisation, Role, User
+from marketplace.accounts.tenancy import Viewer
+from marketplace.core.errors import ValidationFailed
 from marketplace.licensing import services as licensing
 from marketplace.licensing.models import Licence
 from marketplace.licensing.territories import EU
+from marketplace.misuse import services as misuse
+from marketplace.misuse.models import TakedownCase
 from marketplace.payments.services import usage as payments
+from marketplace.talent.demo_images import studio_portrait
 from marketplace.talent.models import Twin
 from tests.browser import conftest as harness
 from tests.flows import CTX, consent_to
@@ -70,6 +77,7 @@ class World:
     licences: dict[str, Licence] = field(default_factory=dict)  # status -> licence
     catalogue_twin: Twin | None = None  # a published twin of another agency
     staff_pk: int = 0
+    takedown_case_pk: int = 0  # the model's sighting that no licence covers
 
     @property
     def agency(self) -> Organisation:
@@ -162,6 +170,20 @@ def build(settings, tmp_path) -> World:
             ),
         )
     world.licences[S.ACTIVE] = active
+    # Refused (outside its territories), and kept with the reason for the model to see.
+    with contextlib.suppress(ValidationFailed):
+        payments.record_usage(
+            by=buyer,
+            reference=active.reference,
+            data=payments.UsageInput(
+                used_on=today,
+                media_type=media[0],
+                territory="US",
+                asset_reference=f"{LONG_ASSET}?variant=us",
+                idempotency_key="worst-case-refused",
+            ),
+        )
+    world.takedown_case_pk = _sighting_with_a_case(twin)
     for status in (S.EXPIRED, S.TERMINATED, S.REVOKED, S.LAPSED):
         world.licences[status] = with_status(consented(), status)
     declined = request()
@@ -191,6 +213,26 @@ def build(settings, tmp_path) -> World:
     world.staff_pk = staff.pk
     RecoveryCodes.activate(staff)  # so that the recovery-codes page has codes to show
     return world
+
+
+def _sighting_with_a_case(twin: Twin) -> int:
+    """The model reports her twin on a page no licence covers, with a long unbroken address
+    and a screenshot: a case opens and its notice is drafted (inline)."""
+    viewer = Viewer(user=twin.talent.user, membership=None)
+    viewer.__dict__["talent"] = twin.talent
+    sighting = misuse.report_sighting(
+        viewer=viewer,
+        data=misuse.SightingInput(
+            twin_id=twin.pk,
+            seen_on=timezone.localdate(),
+            territory="US",
+            media_type="web",
+            url="https://images.unlicensed-fashion-outlet.example/" + LONG_ASSET,
+            screenshot=SimpleUploadedFile("seen.jpg", studio_portrait(41, size=(390, 844))),
+            note="Seen in a sponsored post. " * 6,
+        ),
+    )
+    return TakedownCase.objects.get(sighting=sighting).pk
 
 
 def email_for(world: World, role: str) -> str:

@@ -75,7 +75,9 @@ def test_the_model_reports_a_sighting_and_lands_on_its_case(
     ],
 )
 def test_bad_input_answers_400_with_the_reason(active, twin, overrides, message):
-    response = client_for(twin.talent.user).post("/protection/sightings/new/", form(twin, **overrides))
+    response = client_for(twin.talent.user).post(
+        "/protection/sightings/new/", form(twin, **overrides)
+    )
 
     assert response.status_code == 400
     assert message in response.content.decode()
