@@ -14,7 +14,7 @@ from marketplace.core import notify
 
 from .models import Sighting, TakedownCase
 
-CASE_SUBJECTS = {
+CASE_SUBJECTS: dict[str, str] = {
     TakedownCase.Status.NOTICE_SENT: "the takedown notice was sent to {host}",
     TakedownCase.Status.REMOVED: "the picture was removed",
     TakedownCase.Status.LICENSED: "the use turned out to be licensed",

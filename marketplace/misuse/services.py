@@ -46,7 +46,7 @@ class SightingInput:
     note: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass
 class _SeenUse:
     """A sighting as `usage_rules.check_usage` reads a use."""
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied as Forbidden
 from django.http import FileResponse, Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
@@ -24,7 +25,9 @@ from . import selectors, services
 from .forms import MoveCaseForm, SightingForm
 from .models import Sighting, TakedownCase
 
-ACTION_LABELS = {
+R = TypeVar("R", bound=HttpResponseBase)
+
+ACTION_LABELS: dict[str, str] = {
     TakedownCase.Status.NOTICE_SENT: "Mark the notice sent",
     TakedownCase.Status.REMOVED: "Mark removed",
     TakedownCase.Status.LICENSED: "Licensed after all",
@@ -32,11 +35,11 @@ ACTION_LABELS = {
 }
 
 
-def protection_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def protection_required(view: Callable[..., R]) -> Callable[..., R | HttpResponse]:
     """Signed in, as a model or a member of an agency; for anyone else the page is not there."""
 
     @wraps(view)
-    def wrapper(request: TenantRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: TenantRequest, *args: Any, **kwargs: Any) -> R | HttpResponse:
         viewer = request.viewer
         if not viewer.is_authenticated:
             return redirect_to_login(request.get_full_path())

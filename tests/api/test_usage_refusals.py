@@ -4,6 +4,7 @@ to the model and her agency; never to a competing brand."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -38,8 +39,8 @@ def licence(world):
     )
 
 
-def use(n: int = 0, **overrides) -> usage.UsageInput:
-    values = {
+def use(n: int = 0, **overrides: Any) -> usage.UsageInput:
+    values: dict[str, Any] = {
         "used_on": timezone.localdate(),
         "media_type": "social",
         "territory": "DE",
