@@ -10,7 +10,9 @@ from django.test import Client
 from marketplace.misuse.models import Sighting, TakedownCase
 from marketplace.payments.models import RefusedUse
 from marketplace.payments.services import usage
+from tests.factories import UserFactory
 from tests.misuse.conftest import model_viewer, report, today, unrelated_picture
+from tests.signin import sign_in_with_totp
 
 pytestmark = pytest.mark.django_db
 
@@ -205,3 +207,18 @@ def test_the_protection_page_lists_refused_uses_with_the_reason(
     stranger = client_for(other_agency_manager.user).get("/protection/").content.decode()
     assert "US is not a licensed territory" not in stranger
     assert "No refused use." in stranger
+
+
+def test_the_admin_shows_a_case_and_its_sighting_without_linking_private_files(case, client):
+    sign_in_with_totp(client, UserFactory(is_staff=True, is_superuser=True))
+
+    for path in (
+        f"/admin/misuse/takedowncase/{case.pk}/change/",
+        f"/admin/misuse/sighting/{case.sighting_id}/change/",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+    assert (
+        case.notice.name
+        in client.get(f"/admin/misuse/takedowncase/{case.pk}/change/").content.decode()
+    )
