@@ -437,6 +437,28 @@ def machine() -> dict[str, Any]:
     return {"nproc": nproc, "cpu": model, "python": sys.version.split()[0]}
 
 
+def backend_cpu_seconds() -> float | None:
+    """CPU seconds the database server process of this connection has used so far, when it
+    runs on this machine (PostgreSQL: one process per connection); None otherwise.
+
+    On a shared, busy machine wall-clock time mostly measures the queue for the CPU. The CPU
+    time of the client and of its server process together is what the work itself costs, and
+    what a quiet machine would take (less disk waits)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    stat = Path(f"/proc/{pid}/stat")
+    if not stat.exists():
+        return None
+    # utime and stime are fields 14 and 15, after the command name in parentheses.
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def write_json(path: Path | str | None, report: Mapping[str, Any], **dumps: Any) -> None:
     """Write `report` as indented JSON to `path` (its folder made), when a path is given."""
     if not path:

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "marketplace.dashboards",
     "marketplace.webhooks",
     "marketplace.provenance",
+    "marketplace.approvals",
     "marketplace.misuse",
 ]
 
@@ -177,6 +178,11 @@ CELERY_BEAT_SCHEDULE = {
     "expire-licences": {
         "task": "marketplace.licensing.tasks.expire_licences_task",
         "schedule": 3600.0,
+    },
+    # Silence is never an approval: a proof whose answer time ran out is marked so.
+    "lapse-overdue-proofs": {
+        "task": "marketplace.approvals.tasks.lapse_overdue_proofs_task",
+        "schedule": 300.0,
     },
     "remind-ending-licences": {
         "task": "marketplace.licensing.tasks.remind_ending_task",

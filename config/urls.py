@@ -27,6 +27,7 @@ urlpatterns = [
     path("catalogue/", include("marketplace.catalogue.urls")),
     path("", include("marketplace.talent.urls")),
     path("", include("marketplace.provenance.urls")),
+    path("", include("marketplace.approvals.urls")),
     path("", include("marketplace.misuse.urls")),
 ]
 

@@ -75,6 +75,20 @@ def _eager_celery() -> Iterator[None]:
     _set_task_join_will_block(False)
 
 
+@pytest.fixture(autouse=True)
+def _no_seal_announced_by_an_earlier_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A commit that finds the "seal queued" flag taken counts on the task it stands for. A
+    test whose tasks went nowhere (a lost broker, a killed worker) leaves the flag for its TTL;
+    the next test on the same database would then wait for a task that never comes (the
+    beat, which seals such events within the minute, does not run in tests)."""
+    from django.core.cache import cache
+
+    from marketplace.core import audit
+
+    cache.delete(audit._seal_queued_key())
+    monkeypatch.setattr(audit, "_asked_until", 0.0)
+
+
 @pytest.fixture
 def migrated_categories(transactional_db: None) -> None:
     """The categories the data migration writes, back in the database. Transactional tests

@@ -87,7 +87,7 @@ class CatalogueFilterForm(forms.Form):
             self.add_error("price_max", "Must be at least the lower price.")
         return data
 
-    def to_query(self) -> CatalogueQuery:
+    def to_query(self, *, viewer_currency: str = "") -> CatalogueQuery:
         data = self.cleaned_data if self.is_valid() else {}
         currency = data.get("currency") or ""
         # Prices are typed in major units; without a currency we compare in cents-like units
@@ -108,4 +108,5 @@ class CatalogueFilterForm(forms.Form):
             price_max=_bound_minor(data.get("price_max"), price_currency, ROUND_FLOOR),
             available_only=bool(data.get("available")),
             sort=data.get("sort") or "newest",
+            viewer_currency=viewer_currency,
         )

@@ -9,18 +9,58 @@ from dataclasses import dataclass, field
 from typing import cast, overload
 
 from django.core.cache import cache
-from django.db.models import Exists, Max, OuterRef, Prefetch, QuerySet
+from django.db.models import (
+    Case,
+    Exists,
+    IntegerField,
+    Max,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.expressions import OrderBy
 
 from marketplace.core.caching import db_key
 from marketplace.talent.models import Category, StyleTag, Talent, Twin
 
-SORTS = {
+# Every sort lists the twins taking bookings first, then the paused ones ("Not taking
+# bookings") in the same order: a twin nobody can book never leads a list. Published sorts
+# after paused by name, so descending status puts it first.
+BOOKABLE_FIRST = "-status"
+
+SORTS: dict[str, tuple[str, ...]] = {
     "newest": ("-published_at", "-id"),
     "price_asc": ("price_from", "id"),
     "price_desc": ("-price_from", "-id"),
     "name": ("display_name", "id"),
     "height": ("-height_cm", "id"),
 }
+# Prices are compared within a currency only: the price sorts group twins by the currency
+# their agency charges in (the viewer's own first), never €800 beside £900 by the number.
+PRICE_SORTS = {"price_asc", "price_desc"}
+
+
+def catalogue_order(sort: str, viewer_currency: str = "") -> list[OrderBy | str]:
+    """The ORDER BY of a catalogue sort (`newest` when unknown), for a viewer paying in
+    `viewer_currency` (its group leads the price sorts). Without a viewer's currency every
+    key is a plain field, as the API's keyset pagination needs."""
+    order: list[OrderBy | str] = []
+    sort = sort if sort in SORTS else "newest"
+    if sort in PRICE_SORTS:
+        if viewer_currency:
+            order.append(
+                Case(
+                    When(currency=viewer_currency, then=Value(0)),
+                    default=Value(1),
+                    output_field=IntegerField(),
+                ).asc()
+            )
+        order.append("currency")
+    order.append(BOOKABLE_FIRST)
+    order.extend(SORTS[sort])
+    return order
 
 
 @dataclass
@@ -37,6 +77,7 @@ class CatalogueQuery:
     currency: str = ""
     available_only: bool = False
     sort: str = "newest"
+    viewer_currency: str = ""  # the brand's currency: its group leads the price sorts
 
 
 def catalogue_twins(query: CatalogueQuery) -> QuerySet[Twin]:
@@ -84,7 +125,7 @@ def catalogue_twins(query: CatalogueQuery) -> QuerySet[Twin]:
     return (
         qs.select_related("agency", "cover")
         .prefetch_related(Prefetch("tags", queryset=StyleTag.objects.order_by("name")))
-        .order_by(*SORTS.get(query.sort, SORTS["newest"]))
+        .order_by(*catalogue_order(query.sort, query.viewer_currency))
     )
 
 

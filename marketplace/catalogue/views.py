@@ -21,14 +21,24 @@ def catalogue(request: TenantRequest) -> HttpResponse:
     version = selectors.catalogue_version()
     facets = selectors.catalogue_facets(version)
     form = CatalogueFilterForm(request.GET or None, facets=facets)
-    query = form.to_query()
+    viewer = request.viewer
+    # A brand's own currency leads the price sorts (prices are grouped by currency).
+    query = form.to_query(viewer_currency=viewer.org.currency if viewer.is_brand else "")
     twins = selectors.catalogue_twins(query)
     paginator = Paginator(selectors.PageByKeys(twins), settings.CATALOGUE_PAGE_SIZE)
     paginator.count = selectors.catalogue_count(query, twins, version)
     page = paginator.get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
-    context = {"form": form, "page": page, "facets": facets, "params": params.urlencode()}
+    context = {
+        "form": form,
+        "page": page,
+        "facets": facets,
+        "params": params.urlencode(),
+        "by_price": query.sort in selectors.PRICE_SORTS,
+        "viewer_currency": query.viewer_currency,
+        "currencies_listed": len(facets.currencies),
+    }
     htmx = getattr(request, "htmx", None)
     # htmx restoring history it no longer holds asks for the whole page, not the fragment.
     partial = htmx is not None and bool(htmx) and not htmx.history_restore_request

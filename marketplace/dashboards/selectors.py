@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth, TruncYear
 from django.utils import timezone
 
@@ -20,6 +20,7 @@ from marketplace.licensing import selectors as licensing_selectors
 from marketplace.licensing.models import Licence
 from marketplace.payments import selectors as payments_selectors
 from marketplace.payments.models import Charge, ConnectedAccount, Earning, UsageReport
+from marketplace.provenance.models import CredentialedImage
 from marketplace.talent.models import Talent, Twin
 
 NET = F("amount") - F("reversed_amount")
@@ -269,6 +270,10 @@ def talent_uses_page(
         .select_related(None)
         .select_related("brand")
         .only(*USE_ROW_FIELDS)
+        # Whether each picture's credentialed copy is made: one query for the page.
+        .prefetch_related(
+            Prefetch("credentialed_images", queryset=CredentialedImage.objects.only("id", "use"))
+        )
     )
     paginator = Paginator(uses, per_page)
     wanted = sorted(filters.items())

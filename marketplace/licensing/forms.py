@@ -6,11 +6,12 @@ from typing import cast
 from django import forms
 from django.utils import timezone
 
-from marketplace.talent.models import Category, Twin
+from marketplace.talent.models import MAX_APPROVAL_HOURS, MIN_APPROVAL_HOURS, Category, Twin
 
 from . import territories
 from .models import ALTERATION_LIMITS
 from .terms import TermsInput
+from .widgets import TerritoryPicker
 
 
 class TermsForm(forms.Form):
@@ -18,8 +19,8 @@ class TermsForm(forms.Form):
 
     media_types = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, label="Media")
     territories = forms.MultipleChoiceField(
-        widget=forms.SelectMultiple(attrs={"size": 8}),
-        help_text="Hold Ctrl/⌘ to choose several. Regions expand to their countries.",
+        widget=TerritoryPicker,
+        help_text="Tick regions, countries or both: a region stands for all its countries.",
     )
     start_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     end_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
@@ -38,6 +39,11 @@ class TermsForm(forms.Form):
         max_value=1_000_000,
         label="Maximum uses",
         help_text="Leave empty for metered use, paid per use.",
+        error_messages={
+            "min_value": "Allow at least one use, or leave it empty for metered use.",
+            "max_value": "At most 1,000,000 uses; leave it empty for metered use.",
+            "invalid": "Enter a whole number of uses, or leave it empty for metered use.",
+        },
     )
     alteration_limits = forms.MultipleChoiceField(
         choices=ALTERATION_LIMITS,
@@ -102,6 +108,47 @@ class TermsForm(forms.Form):
             "alteration_limits": terms.alteration_limits,
             "ai_training_forbidden": terms.ai_training_forbidden,
             "intended_use": terms.intended_use,
+        }
+
+
+class CounterTermsForm(TermsForm):
+    """The agency's counter-offer: the scope, and the image-approval term for this licence
+    (the model's default for the twin to start with; she consents to what is sent)."""
+
+    image_approval = forms.BooleanField(
+        required=False, label="Every image needs the model's approval before use"
+    )
+    approval_hours = forms.IntegerField(
+        min_value=MIN_APPROVAL_HOURS,
+        max_value=MAX_APPROVAL_HOURS,
+        label="The model's answer time (hours)",
+    )
+    agency_may_answer = forms.BooleanField(
+        required=False, label="The agency may answer for the model"
+    )
+
+    def __init__(self, *args: object, twin: Twin, **kwargs: object) -> None:
+        super().__init__(*args, twin=twin, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("image_approval", twin.image_approval)
+            self.initial.setdefault("approval_hours", twin.approval_hours)
+            self.initial.setdefault("agency_may_answer", twin.agency_may_answer)
+
+    def terms(self) -> TermsInput:
+        terms = super().terms()
+        d = self.cleaned_data
+        terms.image_approval = d["image_approval"]
+        terms.approval_hours = d["approval_hours"]
+        terms.agency_may_answer = d["agency_may_answer"]
+        return terms
+
+    @classmethod
+    def initial_from(cls, terms) -> dict[str, object]:
+        return {
+            **TermsForm.initial_from(terms),
+            "image_approval": terms.image_approval,
+            "approval_hours": terms.approval_hours,
+            "agency_may_answer": terms.agency_may_answer,
         }
 
 

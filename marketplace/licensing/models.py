@@ -8,7 +8,7 @@ from django.db.models import Q
 
 from marketplace.accounts.models import Organisation
 from marketplace.core.models import ScopedQuerySet, TimeStampedModel
-from marketplace.talent.models import Category, MediaType, Talent, Twin
+from marketplace.talent.models import Category, MediaType, Talent, Twin, approval_rule
 
 from .quotes import REVOCATION_REFUND_RULE
 from .states import LicenceState, licence_state
@@ -178,6 +178,11 @@ class LicenceTerms(models.Model):
     ai_training_forbidden = models.BooleanField(default=True)
     intended_use = models.TextField()
     revocation_notice_days = models.PositiveSmallIntegerField(default=30)
+    # Every image needs the model's approval (a proof) before it is used; she answers within
+    # `approval_hours`; her agency may answer for her only when `agency_may_answer`.
+    image_approval = models.BooleanField(default=False)
+    approval_hours = models.PositiveSmallIntegerField(default=72)
+    agency_may_answer = models.BooleanField(default=False)
     quote = models.JSONField()
     currency = models.CharField(max_length=3)
     total_fee = models.PositiveBigIntegerField()
@@ -212,6 +217,15 @@ class LicenceTerms(models.Model):
     @property
     def revocation_refund_rule(self) -> str:
         return REVOCATION_REFUND_RULE
+
+    @property
+    def approval_rule(self) -> str:
+        """The approval clause as the quote, the consent and the contract state it."""
+        return approval_rule(
+            self.image_approval,
+            hours=self.approval_hours,
+            agency_may_answer=self.agency_may_answer,
+        )
 
 
 class ExclusivityHoldQuerySet(ScopedQuerySet["ExclusivityHold"]):

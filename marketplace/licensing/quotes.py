@@ -42,16 +42,42 @@ DURATION_BUCKETS = [
 ]
 
 
-def duration_reason(days: int) -> str:
-    """Why a window of `days` pays the rate it pays: which tier, and where that tier starts."""
-    previous = 0
-    for limit, _, label in DURATION_BUCKETS:
-        if days <= limit:
-            if previous == 0:
-                return f"{days} days: {label} ({limit} days or fewer)"
-            return f"{days} days is over {previous} days, so the {label} rate applies"
-        previous = limit
-    return f"{days} days is longer than the longest licence ({MAX_DURATION_DAYS} days)"
+# What each tier is called where a person reads it (the stored quote keeps its own label).
+TIER_NAMES = {
+    "duration_3m_bps": "3-month",
+    "duration_6m_bps": "6-month",
+    "duration_12m_bps": "12-month",
+    "duration_24m_bps": "24-month",
+}
+
+
+def _percent(bps: int) -> str:
+    return f"{bps / 100:g} %"
+
+
+def duration_reason(days: int, rate_card: RateCard | None = None) -> str:
+    """Why a window of `days` pays the rate it pays: the tier, the days it covers, its
+    multiplier, and, when a shorter tier is cheaper, how many days fewer reach it."""
+    if days > MAX_DURATION_DAYS:
+        return f"{days} days is longer than the longest licence ({MAX_DURATION_DAYS} days)."
+    index = next(i for i, bucket in enumerate(DURATION_BUCKETS) if days <= bucket[0])
+    limit, attr, _ = DURATION_BUCKETS[index]
+    first = DURATION_BUCKETS[index - 1][0] + 1 if index else 1
+    reason = f"{days} days → the {TIER_NAMES[attr]} tier ({first} to {limit} days)"
+    if rate_card is None:
+        return reason + "."
+    bps = getattr(rate_card, attr)
+    reason += f": fee × {_percent(bps)}."
+    if index:
+        shorter_limit, shorter_attr, _ = DURATION_BUCKETS[index - 1]
+        shorter_bps = getattr(rate_card, shorter_attr)
+        if shorter_bps < bps:
+            fewer = days - shorter_limit
+            reason += (
+                f" {shorter_limit} days or fewer ({fewer} day{'s' if fewer != 1 else ''} "
+                f"less) would be the {TIER_NAMES[shorter_attr]} tier, × {_percent(shorter_bps)}."
+            )
+    return reason
 
 
 @dataclass(frozen=True)

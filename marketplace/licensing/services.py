@@ -130,6 +130,12 @@ def _write_terms(
         "intended_use": checked.intended_use,
         "quote": quote.as_dict(),
     }
+    if checked.image_approval:
+        # Hashed (so consented) only when on: terms without it hash as they always did.
+        payload["image_approval"] = {
+            "answer_hours": checked.approval_hours,
+            "agency_may_answer": checked.agency_may_answer,
+        }
     terms = LicenceTerms.objects.create(
         licence=licence,
         version=version,
@@ -145,6 +151,9 @@ def _write_terms(
         alteration_limits=checked.alteration_limits,
         ai_training_forbidden=checked.ai_training_forbidden,
         intended_use=checked.intended_use,
+        image_approval=checked.image_approval,
+        approval_hours=checked.approval_hours,
+        agency_may_answer=checked.agency_may_answer,
         quote=quote.as_dict(),
         currency=quote.currency,
         total_fee=quote.total,
@@ -194,6 +203,12 @@ def request_licence(*, by: Membership, twin_id: int, terms: TermsInput) -> Licen
     )
     if not twin.is_bookable:
         raise ValidationFailed("This twin is not taking bookings at the moment.")
+    if twin.image_approval and terms.image_approval is False:
+        # The model's own choice for her twin: a brand may ask for approval, never waive it.
+        raise ValidationFailed(
+            "The model approves every image of this twin before use; a request cannot waive it.",
+            field="image_approval",
+        )
     checked = check_terms(twin, terms)
     quote = quote_terms(twin, checked)
     now = timezone.now()
@@ -390,6 +405,7 @@ def consent_statement(licence: Licence) -> str:
         f'{t.end_date:%d %B %Y} ({uses}), for this purpose: "{t.intended_use}". '
         f"{'Exclusive. ' if t.exclusive else ''}"
         f"{'No AI training. ' if t.ai_training_forbidden else ''}"
+        f"{t.approval_rule + ' ' if t.image_approval else ''}"
         f"My share is {format_money(fee.talent_share, t.currency)} of a licence fee of "
         f"{format_money(t.total_fee, t.currency)}. "
         f"Terms hash {t.terms_hash}."

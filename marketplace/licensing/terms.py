@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from marketplace.accounts.models import Organisation
 from marketplace.core.errors import ValidationFailed
-from marketplace.talent.models import Category, Twin
+from marketplace.talent.models import MAX_APPROVAL_HOURS, MIN_APPROVAL_HOURS, Category, Twin
 
 from . import exclusivity, quotes, territories
 from .models import ALTERATION_LIMITS, LicenceTerms
@@ -66,6 +66,11 @@ class TermsInput:
     max_uses: int | None = None
     alteration_limits: list[str] = field(default_factory=list)
     ai_training_forbidden: bool = True
+    # Every image approved by the model before use. None: the twin's setting (the model's
+    # default); the answer time and the agency's say come from the twin unless given.
+    image_approval: bool | None = None
+    approval_hours: int | None = None
+    agency_may_answer: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,26 @@ class CheckedTerms:
     max_uses: int | None
     alteration_limits: list[str]
     ai_training_forbidden: bool
+    image_approval: bool = False
+    approval_hours: int = 72
+    agency_may_answer: bool = False
+
+
+def check_approval(twin: Twin, terms: TermsInput) -> tuple[bool, int, bool]:
+    """The image-approval term: (required, answer hours, agency may answer). Unset parts come
+    from the twin, the model's own default. Raises ValidationFailed."""
+    required = twin.image_approval if terms.image_approval is None else terms.image_approval
+    hours = twin.approval_hours if terms.approval_hours is None else terms.approval_hours
+    agency = twin.agency_may_answer if terms.agency_may_answer is None else terms.agency_may_answer
+    if not MIN_APPROVAL_HOURS <= hours <= MAX_APPROVAL_HOURS:
+        raise ValidationFailed(
+            f"The model's answer time must be between {MIN_APPROVAL_HOURS} and "
+            f"{MAX_APPROVAL_HOURS} hours.",
+            field="approval_hours",
+        )
+    if not required:
+        return False, twin.approval_hours, False
+    return True, hours, agency
 
 
 def validate_intended_use(text: str) -> str:
@@ -125,6 +150,7 @@ def check_terms(twin: Twin, terms: TermsInput, *, today: date | None = None) -> 
         raise ValidationFailed(
             "Allow at least one use, or leave empty for metered use.", field="max_uses"
         )
+    image_approval, approval_hours, agency_may_answer = check_approval(twin, terms)
     return CheckedTerms(
         media_types=sorted(set(terms.media_types)),
         countries=countries,
@@ -136,6 +162,9 @@ def check_terms(twin: Twin, terms: TermsInput, *, today: date | None = None) -> 
         max_uses=terms.max_uses,
         alteration_limits=sorted(set(terms.alteration_limits)),
         ai_training_forbidden=terms.ai_training_forbidden,
+        image_approval=image_approval,
+        approval_hours=approval_hours,
+        agency_may_answer=agency_may_answer,
     )
 
 
@@ -185,6 +214,9 @@ def checked_from_terms(terms: LicenceTerms) -> CheckedTerms:
         max_uses=terms.max_uses,
         alteration_limits=list(terms.alteration_limits),
         ai_training_forbidden=terms.ai_training_forbidden,
+        image_approval=terms.image_approval,
+        approval_hours=terms.approval_hours,
+        agency_may_answer=terms.agency_may_answer,
     )
 
 

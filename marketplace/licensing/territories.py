@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from functools import cache
 
@@ -106,3 +107,51 @@ def region_choices() -> list[tuple[str, str]]:
 
 def country_choices() -> list[tuple[str, str]]:
     return sorted(country_names().items(), key=lambda kv: kv[1])
+
+
+# Names people type for a country that its ISO names do not contain.
+ALIASES = {
+    "GB": "uk britain great britain england scotland wales",
+    "US": "usa america united states of america",
+    "AE": "uae emirates dubai",
+    "NL": "holland",
+    "CZ": "czech republic",
+    "KR": "south korea",
+    "KP": "north korea",
+    "RU": "russia",
+    "CH": "swiss",
+    "DE": "deutschland",
+    "ES": "espana",
+    "TR": "turkey turkiye",
+}
+
+
+def _plain(text: str) -> str:
+    """Lower case without accents: 'Côte d'Ivoire' → 'cote d'ivoire'."""
+    decomposed = unicodedata.normalize("NFD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@cache
+def search_terms() -> dict[str, str]:
+    """What a country's filter matches: its code, its names and common aliases, in plain
+    lower case."""
+    out = {}
+    for country in pycountry.countries:
+        names = {
+            country.alpha_2,
+            country.alpha_3,
+            country.name,
+            getattr(country, "common_name", ""),
+            getattr(country, "official_name", ""),
+            ALIASES.get(country.alpha_2, ""),
+        }
+        out[country.alpha_2] = _plain(" ".join(sorted(n for n in names if n)))
+    return out
+
+
+def region_members(key: str) -> tuple[str, ...]:
+    """The countries a region expands to (every country for WORLDWIDE)."""
+    if key == "WORLDWIDE":
+        return tuple(sorted(country_names()))
+    return REGIONS[key][1]

@@ -28,6 +28,12 @@ from .states import short_date
 # written, and its use count, which the cap guards).
 CHECKED_FIELDS = ("status", "terms_id", "ends_early_on")
 
+APPROVAL_REQUIRED = (
+    "Every image under this licence needs the model's approval before use: submit it as a "
+    "proof. The use is recorded when she approves it; a use without an approved proof is "
+    "refused."
+)
+
 
 class Use(Protocol):
     used_on: date
@@ -42,9 +48,12 @@ def check_usage(
     *,
     consent_revoked_at: datetime | None,
     today: date | None = None,
+    proof_approved: bool = False,
 ) -> None:
     """Is this use inside the licence, whose model revoked consent for the twin at
-    `consent_revoked_at` (or never)? Raises ValidationFailed with the reason."""
+    `consent_revoked_at` (or never)? `proof_approved`: the model approved this very image and
+    placement in advance (a proof), so its date may still be ahead. Raises ValidationFailed
+    with the reason."""
     today = today or timezone.localdate()
     terms = licence.current_terms
     if licence.status != Licence.Status.ACTIVE:
@@ -52,13 +61,15 @@ def check_usage(
             f"The licence is {licence.get_status_display().lower()}, not active.",
             code="licence_not_active",
         )
+    if terms.image_approval and not proof_approved:
+        raise ValidationFailed(APPROVAL_REQUIRED, code="approval_required")
     revoked = consent_revoked_at
     if revoked and data.used_on >= timezone.localtime(revoked).date():
         raise ValidationFailed(
             f"The model revoked consent on {revoked:%Y-%m-%d}; no use from that day on is allowed.",
             code="consent_revoked",
         )
-    if data.used_on > today:
+    if data.used_on > today and not proof_approved:
         raise ValidationFailed(
             "A use cannot be reported before it happens.", field="used_on", code="future_use"
         )
@@ -142,6 +153,8 @@ def report_window(
         return ReportWindow(
             None, None, None, f"The licence is {licence.get_status_display().lower()}."
         )
+    if terms.image_approval:
+        return ReportWindow(None, None, None, APPROVAL_REQUIRED)
     last = min(today, licence.effective_end or today)
     if consent_revoked_at:
         last = min(last, timezone.localtime(consent_revoked_at).date() - timedelta(days=1))

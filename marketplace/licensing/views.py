@@ -20,7 +20,7 @@ from marketplace.core.errors import DomainError
 from marketplace.talent.models import Twin
 
 from . import quotes, selectors, services, terms
-from .forms import ConsentForm, ReasonForm, RevokeForm, TermsForm
+from .forms import ConsentForm, CounterTermsForm, ReasonForm, RevokeForm, TermsForm
 from .models import Licence
 
 # The terms that set the price; the others only need to be valid to send the request.
@@ -240,7 +240,9 @@ def counter(request: TenantRequest, reference: str) -> HttpResponse:
         .select_related("rate_card", "talent")
         .get(pk=licence.twin_id)
     )
-    form = TermsForm(request.POST or None, twin=twin, initial=TermsForm.initial_from(licence.terms))
+    form = CounterTermsForm(
+        request.POST or None, twin=twin, initial=CounterTermsForm.initial_from(licence.terms)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.counter_licence(

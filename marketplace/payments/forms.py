@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from django import forms
 
+from marketplace.licensing import territories
 from marketplace.licensing.models import Licence
 from marketplace.licensing.usage_rules import ReportWindow
+from marketplace.provenance.options import LabelLanguage, LabelPosition, SourceType
 from marketplace.talent.models import MediaType
 
 from .services import UsageInput
@@ -22,6 +24,26 @@ class UsageForm(forms.Form):
         required=False,
         label="Image (optional)",
         help_text="A thumbnail of the placement, shown to the model.",
+    )
+    source_type = forms.ChoiceField(
+        choices=SourceType.choices,
+        initial=SourceType.TRAINED,
+        required=False,
+        label="The picture is",
+        help_text="Written into its Content Credentials (IPTC digital source type).",
+    )
+    label_language = forms.ChoiceField(
+        choices=LabelLanguage.choices,
+        initial=LabelLanguage.EN,
+        required=False,
+        label="AI label language",
+        help_text="The labelled copy carries a visible “AI-generated” label (EU AI Act art. 50).",
+    )
+    label_position = forms.ChoiceField(
+        choices=LabelPosition.choices,
+        initial=LabelPosition.BOTTOM_RIGHT,
+        required=False,
+        label="AI label corner",
     )
     idempotency_key = forms.CharField(max_length=120, widget=forms.HiddenInput)
 
@@ -45,9 +67,11 @@ class UsageForm(forms.Form):
         self.fields["media_type"].choices = [  # type: ignore[attr-defined]
             (m, MediaType(m).label) for m in terms.media_types
         ]
-        self.fields["territory"].choices = [  # type: ignore[attr-defined]
-            (c, c) for c in terms.territories
-        ]
+        names = territories.country_names()
+        # By name, as people look for a country; a worldwide licence lists every one.
+        self.fields["territory"].choices = sorted(  # type: ignore[attr-defined]
+            ((c, f"{names.get(c, c)} ({c})") for c in terms.territories), key=lambda o: o[1]
+        )
 
     def usage(self) -> UsageInput:
         d = self.cleaned_data
@@ -58,4 +82,7 @@ class UsageForm(forms.Form):
             asset_reference=d["asset_reference"],
             idempotency_key=d["idempotency_key"],
             image=d.get("image"),
+            source_type=d.get("source_type") or "",
+            label_language=d.get("label_language") or "",
+            label_position=d.get("label_position") or "",
         )

@@ -18,11 +18,14 @@ Both paths write the same rows: tests/payments/test_usage_store.py compares them
 
 from __future__ import annotations
 
+import json
+from datetime import date, datetime
 from typing import Any, cast
 
 from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.sql.subqueries import UpdateQuery
+from django.utils import timezone
 
 from marketplace.core import audit
 from marketplace.licensing import usage_rules
@@ -35,13 +38,12 @@ VERB = "usage.recorded"
 _TARGET_TYPE = Licence._meta.label_lower
 
 
+# A use's audit event holds these of its report's columns, under these keys.
+_AUDITED = {"usage_id": "id", "fee": "fee", "media": "media_type", "territory": "territory"}
+
+
 def audit_data(report: UsageReport) -> dict[str, Any]:
-    return {
-        "usage_id": report.pk,
-        "fee": report.fee,
-        "media": report.media_type,
-        "territory": report.territory,
-    }
+    return {key: getattr(report, column) for key, column in _AUDITED.items()}
 
 
 def stores_in_one_statement() -> bool:
@@ -82,6 +84,7 @@ _TERMS_FIELDS = [
         "max_uses",
         "quote",
         "currency",
+        "image_approval",  # a use under terms asking for approval needs an approved proof
     }
 ]
 
@@ -141,19 +144,82 @@ def store_use_with_orm(report: UsageReport) -> UsageReport:
 
 def store_uses(licence: Licence, reports: list[UsageReport]) -> list[UsageReport]:
     """Save `reports` (unsaved, all of `licence`, locked by the caller's transaction, and all
-    by one member), count them on the licence and audit them: three statements, however many
-    reports (on SQLite the inserts go in chunks of its variable limit)."""
+    by one member), count them on the licence and audit them. On PostgreSQL two statements
+    however many reports (the reports and their events in one, `insert_with_events`); elsewhere
+    three (on SQLite the inserts go in chunks of its variable limit)."""
     if not reports:
         return reports
     Licence.objects.filter(pk=licence.pk).update(uses_count=F("uses_count") + len(reports))
-    UsageReport.objects.bulk_create(reports)  # a picture's file is stored already
+    if stores_in_one_statement():
+        insert_with_events(licence, reports)
+    else:
+        insert_with_orm(licence, reports)
+    return reports
+
+
+def insert_with_orm(licence: Licence, reports: list[UsageReport]) -> None:
+    """The reports (a picture's file is stored already) and their audit events, by the ORM."""
+    UsageReport.objects.bulk_create(reports)
     audit.record_many(
         licence,
         VERB,
         actor=reports[0].reported_by,
         data=[audit_data(report) for report in reports],
     )
-    return reports
+
+
+_REPORT_FIELDS = [f for f in UsageReport._meta.concrete_fields if not f.primary_key]
+
+
+def insert_with_events(licence: Licence, reports: list[UsageReport]) -> None:
+    """The reports and one audit event each, in one PostgreSQL statement. The rows travel as
+    one JSON parameter that PostgreSQL turns into rows of the report table's type
+    (`json_populate_recordset`): building and binding it costs a fraction of the ORM's
+    per-value preparation of a bulk insert, which dominated a 10,000-use batch."""
+    now = timezone.now()
+    rows = []
+    for report in reports:
+        row = {}
+        for field in _REPORT_FIELDS:
+            if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+                setattr(report, field.attname, now)
+            row[field.column] = field.get_prep_value(getattr(report, field.attname))
+        rows.append(row)
+    table = connection.ops.quote_name(UsageReport._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in _REPORT_FIELDS)
+    returned = ", ".join(connection.ops.quote_name(c) for c in sorted({"id", *_AUDITED.values()}))
+    audit_sql, audit_params = audit.insert_per_row(
+        "recorded",
+        licence,
+        VERB,
+        actor_id=reports[0].reported_by_id,
+        data={},
+        data_from_source=_AUDITED,
+    )
+    sql = " ".join(
+        [
+            f"WITH recorded AS (INSERT INTO {table} ({columns})",
+            f"SELECT {columns} FROM json_populate_recordset(NULL::{table}, %s)",  # noqa: S608
+            f"WITH ORDINALITY ORDER BY ordinality RETURNING {returned}, idempotency_key),",
+            f"audited AS ({audit_sql})",
+            "SELECT recorded.idempotency_key, recorded.id FROM recorded",
+        ]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [json.dumps(rows, default=_iso), *audit_params])
+        ids = dict(cursor.fetchall())
+    for report in reports:
+        report.pk = ids[report.idempotency_key]
+        report._state.adding = False
+        report._state.db = connection.alias
+    audit.announce(VERB, _TARGET_TYPE, licence.pk, actor_id=reports[0].reported_by_id)
+
+
+def _iso(value: Any) -> str:
+    """Dates and times as PostgreSQL reads them from JSON text."""
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def one_statement(report: UsageReport, licence: Licence) -> tuple[str, list[Any]]:

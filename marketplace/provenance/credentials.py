@@ -12,34 +12,47 @@ from typing import Any
 import c2pa
 from django.conf import settings
 
+from .options import IPTC_SOURCE_TYPES, SourceType
 from .signing import load_c2pa_credentials
 
 CLAIM_GENERATOR = "Likeness"
 LICENCE_ASSERTION = "com.likeness.licence"
 TRAINING_ASSERTION = "cawg.training-mining"
 # IPTC digital source type of a picture made from a trained model (a digital twin).
-TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
+TRAINED_ALGORITHMIC_MEDIA = IPTC_SOURCE_TYPES + SourceType.TRAINED
 # What `cawg.training-mining` covers; a licence forbidding AI training forbids all three.
 TRAINING_USES = ("cawg.ai_training", "cawg.ai_generative_training", "cawg.data_mining")
 MIME_TYPES = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 
 
 def manifest_definition(
-    *, title: str, training_forbidden: bool, licence_assertion: dict[str, Any]
+    *,
+    title: str,
+    training_forbidden: bool,
+    licence_assertion: dict[str, Any],
+    source_type: str = SourceType.TRAINED,
+    label: str = "",
 ) -> dict[str, Any]:
-    """The manifest of a credentialed copy. It travels with the file and anyone can read it."""
+    """The manifest of a credentialed copy. It travels with the file and anyone can read it.
+    `label`: the visible AI-disclosure label drawn on the labelled copy, recorded as an edit."""
     use = "notAllowed" if training_forbidden else "allowed"
+    actions: list[dict[str, Any]] = [
+        {"action": "c2pa.created", "digitalSourceType": IPTC_SOURCE_TYPES + source_type}
+    ]
+    if label:
+        actions.append(
+            {
+                "action": "c2pa.edited",
+                "description": f"Visible AI-disclosure label added: {label}",
+            }
+        )
     return {
         "claim_generator_info": [{"name": CLAIM_GENERATOR, "version": "1"}],
         "title": title,
         "assertions": [
             {
                 "label": "c2pa.actions.v2",
-                "data": {
-                    "actions": [
-                        {"action": "c2pa.created", "digitalSourceType": TRAINED_ALGORITHMIC_MEDIA}
-                    ]
-                },
+                "data": {"actions": actions},
             },
             {
                 "label": TRAINING_ASSERTION,

@@ -3,26 +3,25 @@ credentialed copies, to the parties of their licence only."""
 
 from __future__ import annotations
 
-import hashlib
-import io
-import warnings
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.conf import settings
 from django.utils import timezone
-from PIL import Image
 
 from marketplace.licensing.models import Licence
+from marketplace.payments.models import UsageReport
 
 from . import credentials
+from .matching import PICTURE_KINDS, Match, fingerprint_match, manifest_match, picture_problem
 from .models import CredentialedImage
 
 
 class Outcome:
     LICENSED = "licensed"  # ours, intact
     CHANGED = "changed"  # ours, but the file was altered after signing
+    # no credentials left, but its fingerprint is that of one of ours (a stripped copy)
+    MATCHED = "matched"
     NOT_LICENSED = "not_licensed"  # credentials from someone else, or a use not on record
     NO_CREDENTIALS = "no_credentials"
     DAMAGED = "damaged"  # a manifest that cannot be read or checked: broken or forged
@@ -41,10 +40,14 @@ class Verdict:
     # active | ending (consent revoked, notice running) | expired | revoked | ended | ""
     licence_standing: str = ""
     standing_date: date | None = None
+    licence_reference: str = ""
+    # How the picture was recognised: "manifest" (its signed credentials) or "fingerprint".
+    method: str = ""
+    verify_token: str = ""
 
     @property
     def licensed(self) -> bool:
-        return self.outcome in (Outcome.LICENSED, Outcome.CHANGED)
+        return self.outcome in (Outcome.LICENSED, Outcome.CHANGED, Outcome.MATCHED)
 
     @property
     def changed(self) -> bool:
@@ -86,31 +89,41 @@ def _standing(licence: Licence, today: date) -> tuple[str, date | None, str]:
     return "ended", ended, "This licence is not in force today. The use is not licensed."
 
 
-def verdict_for(image: CredentialedImage, *, changed: bool = False) -> Verdict:
+def verdict_for(
+    image: CredentialedImage, *, changed: bool = False, method: str = "manifest"
+) -> Verdict:
     licence = image.use.licence
     standing, when, sentence = _standing(licence, timezone.localdate())
     twin = licence.twin.display_name
-    if changed:
+    if method == Match.FINGERPRINT:
+        outcome = Outcome.MATCHED
+        headline = f"This picture matches one licensed through Likeness: a digital twin of {twin}."
+        last = (
+            "It carries no Content Credentials (social networks often remove them), so it was "
+            "recognised by its likeness to the signed picture, not by a signature: it may have "
+            "been resized, recompressed or trimmed."
+        )
+    elif changed:
+        outcome = Outcome.CHANGED
         headline = (
             f"Licensed through Likeness (digital twin {twin}), but this file was changed after "
             "it was signed."
         )
+        last = "The picture no longer matches what Likeness signed: it was edited, or damaged."
     else:
+        outcome = Outcome.LICENSED
         headline = f"Licensed through Likeness: a digital twin of {twin}, used under a licence."
-    details = [sentence, f"Licence reference {licence.reference}."]
-    if changed:
-        details.append(
-            "The picture no longer matches what Likeness signed: it was edited, or damaged."
-        )
-    else:
-        details.append("The file is exactly as Likeness signed it.")
+        last = "The file is exactly as Likeness signed it."
     return Verdict(
-        outcome=Outcome.CHANGED if changed else Outcome.LICENSED,
+        outcome=outcome,
         headline=headline,
-        details=details,
+        details=[sentence, f"Licence reference {licence.reference}.", last],
         twin_name=twin,
         licence_standing=standing,
         standing_date=when,
+        licence_reference=licence.reference,
+        method=method,
+        verify_token=image.verify_token,
     )
 
 
@@ -118,39 +131,10 @@ def _with_use(queryset: Any) -> Any:
     return queryset.select_related("use__licence__terms", "use__licence__twin")
 
 
-PICTURE_KINDS = "Upload a JPEG, PNG or WebP picture."
-
-
-def _not_a_picture(data: bytes) -> str:
-    """Why `data` is not a picture to check, from its header only (its pixels are never
-    decoded, so a decompression bomb costs nothing); empty if it is one."""
-    if len(data) > settings.IMAGE_MAX_BYTES:
-        return f"The file is larger than {settings.IMAGE_MAX_BYTES // (1024 * 1024)} MB."
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as probe:
-                kind, (width, height) = probe.format or "", probe.size
-    except (
-        OSError,
-        ValueError,
-        SyntaxError,
-        Image.DecompressionBombWarning,
-        Image.DecompressionBombError,
-    ):
-        return PICTURE_KINDS
-    if kind not in ("JPEG", "PNG", "WEBP"):
-        return PICTURE_KINDS
-    if width * height > settings.IMAGE_MAX_PIXELS:
-        limit = settings.IMAGE_MAX_PIXELS // 1_000_000
-        return f"The image is {width}×{height} pixels; the limit is {limit} megapixels."
-    return ""
-
-
 def verify_image(data: bytes) -> Verdict:
     """Whether `data` is a picture credentialed by Likeness, and what its licence says today.
     Never raises: unreadable, stripped, forged or foreign files are verdicts too."""
-    problem = _not_a_picture(data)
+    problem = picture_problem(data)
     if problem:
         return Verdict(
             outcome=Outcome.NOT_AN_IMAGE,
@@ -166,6 +150,9 @@ def verify_image(data: bytes) -> Verdict:
                 details=[PICTURE_KINDS],
             )
         if reading.error == "C2paManifestNotFound":
+            found = fingerprint_match(data)
+            if found is not None:
+                return verdict_for(found.image, changed=True, method=found.method)
             return Verdict(
                 outcome=Outcome.NO_CREDENTIALS,
                 headline="This image carries no Content Credentials.",
@@ -185,15 +172,14 @@ def verify_image(data: bytes) -> Verdict:
             headline="Not licensed through Likeness.",
             details=["This image carries Content Credentials, but Likeness did not sign them."],
         )
-    image = _with_use(CredentialedImage.objects).filter(manifest_label=reading.active_label).first()
-    if image is None:
+    found = manifest_match(data, reading)
+    if found is None:
         return Verdict(
             outcome=Outcome.NOT_LICENSED,
             headline="Not licensed through Likeness.",
             details=["Its credentials name no use on record at Likeness."],
         )
-    changed = reading.content_changed or hashlib.sha256(data).hexdigest() != image.sha256
-    return verdict_for(image, changed=changed)
+    return verdict_for(found.image, changed=found.changed)
 
 
 def verdict_for_token(token: str) -> Verdict | None:
@@ -211,6 +197,44 @@ def credentialed_image(viewer: Any, image_id: int) -> CredentialedImage:
     if not viewer.user.is_staff:
         images = images.filter(use__licence__in=Licence.objects.visible_to(viewer).values("pk"))
     return images.get()
+
+
+# After this long without its copies, a use's page stops saying "being made" and says that
+# they are late (the worker failed or is down; staff are alerted by the task's error log).
+CREDENTIALING_EXPECTED_SECONDS = 15 * 60
+
+
+@dataclass(frozen=True)
+class UseCredentials:
+    """A use and its copies as its parties see them. `state`: ready (both copies made),
+    pending (a worker is making them), late (expected by now), none (the use has no
+    picture, so there is nothing to sign)."""
+
+    use: UsageReport
+    image: CredentialedImage | None
+    state: str
+
+
+def credentials_state(use: UsageReport, image: CredentialedImage | None) -> str:
+    if image is not None:
+        return "ready"
+    if not use.image:
+        return "none"
+    age = (timezone.now() - use.created_at).total_seconds()
+    return "late" if age > CREDENTIALING_EXPECTED_SECONDS else "pending"
+
+
+def use_credentials(viewer: Any, use_id: int) -> UseCredentials:
+    """A use's copies, for a party to its licence (brand, agency, model) or platform staff.
+    Raises UsageReport.DoesNotExist for everyone else, as for a missing use."""
+    if not viewer.is_authenticated:
+        raise UsageReport.DoesNotExist
+    uses = UsageReport.objects.filter(pk=use_id).select_related("licence__twin")
+    if not viewer.user.is_staff:
+        uses = uses.filter(licence__in=Licence.objects.visible_to(viewer).values("pk"))
+    use = uses.get()
+    image = CredentialedImage.objects.filter(use=use).order_by("-id").first()
+    return UseCredentials(use=use, image=image, state=credentials_state(use, image))
 
 
 def credentialed_images_of_use(viewer: Any, use_id: int) -> list[CredentialedImage]:

@@ -13,12 +13,14 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from marketplace.core import audit
+from marketplace.core import audit, notify
 from marketplace.core.entry_points import system_entry_point
+from marketplace.core.errors import ValidationFailed
 from marketplace.payments.models import UsageReport
 
-from . import credentials
-from .models import CredentialedImage
+from . import credentials, fingerprints, labels, xmp
+from .models import Copy, CredentialedImage, Fingerprint
+from .options import CopyOptions, disclosure_text, label_text
 
 logger = logging.getLogger("likeness.provenance")
 
@@ -41,11 +43,53 @@ def licence_assertion(use: UsageReport, *, token: str) -> dict[str, Any]:
     }
 
 
-@system_entry_point
-def credential_use(*, use_id: int) -> CredentialedImage | None:
-    """Sign a copy of the use's picture with the platform's key and keep it as a private file.
+FORMATS = {"jpg": "JPEG", "jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}
 
-    Idempotent: a picture already credentialed returns its copy. Returns None for a use that
+
+def _signed_copy(
+    data: bytes,
+    *,
+    mime_type: str,
+    use: UsageReport,
+    options: CopyOptions,
+    token: str,
+    ext: str,
+    label: str = "",
+) -> tuple[bytes, str]:
+    """`data` with the XMP fields and a signed manifest: (signed bytes, manifest label)."""
+    training_forbidden = use.licence.current_terms.ai_training_forbidden
+    assertion = licence_assertion(use, token=token)
+    packet = xmp.packet(
+        source_type=options.source_type,
+        licence_id=use.licence.reference,
+        licensor_url=assertion["verify_url"],
+        training_forbidden=training_forbidden,
+    )
+    manifest = credentials.manifest_definition(
+        title=f"use-{use.pk}{'-labelled' if label else ''}.{ext}",
+        training_forbidden=training_forbidden,
+        licence_assertion=assertion,
+        source_type=options.source_type,
+        label=label,
+    )
+    with_xmp = xmp.embed(data, mime_type=mime_type, xmp=packet)
+    return credentials.sign(with_xmp, mime_type=mime_type, manifest=manifest)
+
+
+@system_entry_point
+def credential_use(
+    *,
+    use_id: int,
+    source_type: str | None = None,
+    label_language: str | None = None,
+    label_position: str | None = None,
+) -> CredentialedImage | None:
+    """Make the two copies of the use's picture and keep them as private files: the
+    credentialed copy (the picture as reported) and the labelled copy (the EU AI Act label
+    drawn on it), each with the IPTC/XMP fields and a C2PA manifest signed with the platform's
+    key after its last re-encode; fingerprint both; tell the reporter they are ready.
+
+    Idempotent: a picture already credentialed returns its copies. Returns None for a use that
     is gone or has no picture. Raises c2pa.C2paError if the picture cannot be signed."""
     use = (
         UsageReport.objects.select_related("licence__terms")
@@ -66,29 +110,68 @@ def credential_use(*, use_id: int) -> CredentialedImage | None:
     if mime_type is None:
         logger.warning("provenance.unsupported_picture", extra={"use_id": use.pk, "ext": ext})
         return None
+    try:
+        options = CopyOptions.checked(
+            source_type=source_type, label_language=label_language, label_position=label_position
+        )
+    except ValidationFailed:
+        # The front doors offer the choices; a task queued with others gets the defaults.
+        logger.warning("provenance.unknown_options", extra={"use_id": use.pk})
+        options = CopyOptions()
     token = secrets.token_urlsafe(16)
-    manifest = credentials.manifest_definition(
-        title=f"use-{use.pk}.{ext}",
-        training_forbidden=use.licence.current_terms.ai_training_forbidden,
-        licence_assertion=licence_assertion(use, token=token),
+    # Signing and drawing are slow and touch no row: they happen before the transaction.
+    signed, label = _signed_copy(
+        source, mime_type=mime_type, use=use, options=options, token=token, ext=ext
     )
-    # Signing is slow and touches no row: it happens before the transaction.
-    signed, label = credentials.sign(source, mime_type=mime_type, manifest=manifest)
+    text = label_text(options.label_language)
+    drawn = labels.labelled(
+        source, language=options.label_language, position=options.label_position, fmt=FORMATS[ext]
+    )
+    labelled_signed, labelled_label = _signed_copy(
+        drawn, mime_type=mime_type, use=use, options=options, token=token, ext=ext, label=text
+    )
     image = CredentialedImage(
         use=use,
         source_sha256=source_sha256,
         sha256=hashlib.sha256(signed).hexdigest(),
         manifest_label=label,
         verify_token=token,
+        source_type=options.source_type,
+        label_language=options.label_language,
+        label_position=options.label_position,
+        labelled_sha256=hashlib.sha256(labelled_signed).hexdigest(),
+        labelled_manifest_label=labelled_label,
+        disclosure=disclosure_text(
+            language=options.label_language,
+            source_type=options.source_type,
+            reference=use.licence.reference,
+            url=verify_url(token),
+        ),
     )
     image.file.save(f"credentialed.{ext}", ContentFile(signed), save=False)
+    image.labelled_file.save(f"labelled.{ext}", ContentFile(labelled_signed), save=False)
+    prints = [
+        (Copy.CREDENTIALED, fingerprints.hashes_of_bytes(source)),
+        (Copy.LABELLED, fingerprints.hashes_of_bytes(drawn)),
+    ]
     try:
         with transaction.atomic():
             image.save()
+            Fingerprint.objects.bulk_create(
+                Fingerprint(image=image, copy=copy, **fingerprints.fingerprint_row(hashes))
+                for copy, hashes in prints
+            )
             audit.record(use.licence, "use.credentialed", actor=None, data={"use": use.pk})
+            notify.in_app(
+                users=[use.reported_by],
+                title=f"The Content Credentials of your use of {use.licence.reference} are ready",
+                url=reverse("provenance:use_credentials", args=[use.pk]),
+                body="Download the credentialed copy and the labelled copy.",
+            )
     except IntegrityError:
-        # Another worker credentialed the same picture first: keep its copy, drop ours.
+        # Another worker credentialed the same picture first: keep its copies, drop ours.
         image.file.delete(save=False)
+        image.labelled_file.delete(save=False)
         return CredentialedImage.objects.get(use=use, source_sha256=source_sha256)
     logger.info("provenance.use_credentialed", extra={"use_id": use.pk, "label": label})
     return image

@@ -6,6 +6,12 @@ app_name = "provenance"
 urlpatterns = [
     path("verify/", views.verify, name="verify"),
     path("verify/<slug:token>/", views.verify_use, name="verify_use"),
+    path("uses/<int:use_id>/credentials/", views.use_credentials, name="use_credentials"),
+    path(
+        "credentialed/<int:image_id>/labelled/",
+        views.labelled_download,
+        name="labelled_download",
+    ),
     path(
         "credentialed/<int:image_id>/",
         views.credentialed_download,

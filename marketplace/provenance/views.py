@@ -5,11 +5,13 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods, require_safe
 
+from marketplace.core import notify
 from marketplace.core.api.auth import media_viewer
+from marketplace.payments.models import UsageReport
 
 from . import selectors
 from .forms import VerifyForm
-from .models import CredentialedImage
+from .models import Copy, CredentialedImage
 from .ratelimit import allow_check
 
 
@@ -62,22 +64,52 @@ def verify_use(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_safe
+def use_credentials(request: HttpRequest, use_id: int) -> HttpResponse:
+    """A use's copies (credentialed, labelled) and its disclosure text, to its licence's
+    parties; while a worker makes them, a status that refreshes itself (htmx)."""
+    try:
+        found = selectors.use_credentials(request.viewer, use_id)  # type: ignore[attr-defined]
+    except UsageReport.DoesNotExist as exc:
+        raise Http404 from exc
+    notify.mark_opened(request.user, request.path)
+    template = (
+        "provenance/_use_credentials.html"
+        if request.headers.get("HX-Request")
+        else "provenance/use_credentials.html"
+    )
+    return render(request, template, {"found": found, "use": found.use, "image": found.image})
+
+
+@require_safe
 def credentialed_download(request: HttpRequest, image_id: int) -> FileResponse:
-    """A credentialed copy, to the parties of its licence only (anyone else: 404)."""
+    """The credentialed copy, to the parties of its licence only (anyone else: 404)."""
+    return _download(request, image_id, Copy.CREDENTIALED)
+
+
+@require_safe
+def labelled_download(request: HttpRequest, image_id: int) -> FileResponse:
+    """The labelled copy (EU AI Act label drawn on it), to the licence's parties only."""
+    return _download(request, image_id, Copy.LABELLED)
+
+
+def _download(request: HttpRequest, image_id: int, copy: str) -> FileResponse:
     try:
         image = selectors.credentialed_image(media_viewer(request), image_id)
     except CredentialedImage.DoesNotExist as exc:
         raise Http404 from exc
+    stored = image.file if copy == Copy.CREDENTIALED else image.labelled_file
+    if not stored:
+        raise Http404
     try:
-        handle = image.file.open("rb")
+        handle = stored.open("rb")
     except (OSError, ValueError) as exc:
         raise Http404 from exc
-    name = image.file.name.rsplit("/", 1)[-1]
-    ext = name.rsplit(".", 1)[-1]
+    ext = stored.name.rsplit(".", 1)[-1]
+    suffix = "-labelled" if copy == Copy.LABELLED else ""
     response = FileResponse(
         handle,
         as_attachment=True,
-        filename=f"{image.use.licence.reference}-use-{image.use_id}.{ext}",
+        filename=f"{image.use.licence.reference}-use-{image.use_id}{suffix}.{ext}",
     )
     response["Cache-Control"] = "private, no-store"
     return response

@@ -7,6 +7,8 @@ from django import forms
 from marketplace.core.money import CHARGE_LIMITS, to_major, to_minor
 
 from .models import (
+    MAX_APPROVAL_HOURS,
+    MIN_APPROVAL_HOURS,
     MULTIPLIER_MAX_BPS,
     MULTIPLIER_MIN_BPS,
     PREMIUM_MAX_BPS,
@@ -193,4 +195,22 @@ class RestrictionsForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label="Never use my likeness for",
+    )
+
+
+class ImageApprovalForm(forms.Form):
+    """The model's default for new licences of one twin."""
+
+    image_approval = forms.BooleanField(
+        required=False, label="Every image needs my approval before use"
+    )
+    approval_hours = forms.IntegerField(
+        min_value=MIN_APPROVAL_HOURS,
+        max_value=MAX_APPROVAL_HOURS,
+        initial=72,
+        label="My answer time (hours)",
+        help_text="Brands see the countdown. No answer in time is never an approval.",
+    )
+    agency_may_answer = forms.BooleanField(
+        required=False, label="My agency may approve or reject for me"
     )

@@ -147,6 +147,12 @@ class Twin(TimeStampedModel):
     published_at = models.DateTimeField(null=True, blank=True)
     # Set when the talent revokes consent for this twin: no new licences, out of the catalogue.
     consent_revoked_at = models.DateTimeField(null=True, blank=True)
+    # The model's default for new licences: every image is shown to her for approval before
+    # use. Copied into each licence's terms when they are written; changing it later never
+    # touches terms already written (the model consented to those).
+    image_approval = models.BooleanField(default=False)
+    approval_hours = models.PositiveSmallIntegerField(default=72)
+    agency_may_answer = models.BooleanField(default=False)
 
     # Comp card.
     height_cm = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -172,6 +178,15 @@ class Twin(TimeStampedModel):
 
     objects = TwinQuerySet.as_manager()
 
+    @property
+    def approval_rule(self) -> str:
+        """The image-approval term new licences of this twin get (empty when off)."""
+        return approval_rule(
+            self.image_approval,
+            hours=self.approval_hours,
+            agency_may_answer=self.agency_may_answer,
+        )
+
     # The statuses the catalogue lists (`in_catalogue`, `is_listed`).
     LISTED = (Status.PUBLISHED, Status.PAUSED)
 
@@ -180,9 +195,10 @@ class Twin(TimeStampedModel):
             models.Index(fields=["status", "-published_at"], name="twin_catalogue_idx"),
             models.Index(fields=["agency", "status"], name="twin_agency_idx"),
             # The catalogue's default order, walked in order and stopped after one page
-            # (the index above cannot give one order across two statuses).
+            # (the index above cannot give one order across two statuses). Every catalogue
+            # sort lists bookable twins first ("-status": published before paused).
             models.Index(
-                fields=["-published_at", "-id"],
+                fields=["-status", "-published_at", "-id"],
                 name="twin_catalogue_newest_idx",
                 condition=Q(status__in=["published", "paused"]),
             ),
@@ -191,12 +207,12 @@ class Twin(TimeStampedModel):
             # The catalogue's other sorts (price has its own index): one page is an index walk,
             # not a sort of every listed twin.
             models.Index(
-                fields=["display_name", "id"],
+                fields=["-status", "display_name", "id"],
                 name="twin_catalogue_name_idx",
                 condition=Q(status__in=["published", "paused"]),
             ),
             models.Index(
-                fields=["-height_cm", "id"],
+                fields=["-status", "-height_cm", "id"],
                 name="twin_catalogue_height_idx",
                 condition=Q(status__in=["published", "paused"]),
             ),
@@ -350,3 +366,20 @@ class RateCardLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_media_type_display()}: {self.base_fee}"
+
+
+# The model's answer time for a proof, in hours: one day to two weeks.
+MIN_APPROVAL_HOURS = 24
+MAX_APPROVAL_HOURS = 14 * 24
+
+
+def approval_rule(required: bool, *, hours: int, agency_may_answer: bool) -> str:
+    """The one wording of the image-approval term (empty when it is off)."""
+    if not required:
+        return ""
+    who = "the model or, on her behalf, her agency" if agency_may_answer else "the model herself"
+    return (
+        f"Every image needs the model's approval before use: the brand submits each image as a "
+        f"proof and may use it only once {who} approves it. The answer is due within {hours} "
+        f"hours; no answer is never an approval."
+    )

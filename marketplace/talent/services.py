@@ -20,6 +20,8 @@ from marketplace.core.money import CHARGE_LIMITS, format_money
 
 from . import images
 from .models import (
+    MAX_APPROVAL_HOURS,
+    MIN_APPROVAL_HOURS,
     MULTIPLIER_FIELDS,
     MULTIPLIER_MAX_BPS,
     MULTIPLIER_MIN_BPS,
@@ -389,3 +391,35 @@ def update_restrictions(*, talent: Talent, categories: Iterable[Category]) -> Ta
         data={"categories": sorted(c.slug for c in chosen)},
     )
     return locked
+
+
+@transaction.atomic
+def set_image_approval(
+    *, talent: Talent, twin_id: int, required: bool, hours: int, agency_may_answer: bool
+) -> Twin:
+    """The model (only she) decides whether every image of her twin needs her approval, her
+    answer time and whether her agency may answer for her. For new licences only: terms
+    already written keep what they say. Raises Twin.DoesNotExist (not her twin),
+    ValidationFailed."""
+    twin = Twin.objects.for_talent(talent).select_for_update().get(pk=twin_id)
+    if not MIN_APPROVAL_HOURS <= hours <= MAX_APPROVAL_HOURS:
+        raise ValidationFailed(
+            f"Choose an answer time between {MIN_APPROVAL_HOURS} and {MAX_APPROVAL_HOURS} hours.",
+            field="approval_hours",
+        )
+    twin.image_approval = required
+    twin.approval_hours = hours
+    twin.agency_may_answer = agency_may_answer and required
+    twin.save(update_fields=["image_approval", "approval_hours", "agency_may_answer", "updated_at"])
+    audit.record(
+        twin,
+        "twin.image_approval_set",
+        actor=talent.user,
+        organisation=twin.agency,
+        data={
+            "required": twin.image_approval,
+            "hours": twin.approval_hours,
+            "agency_may_answer": twin.agency_may_answer,
+        },
+    )
+    return twin

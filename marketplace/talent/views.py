@@ -15,7 +15,14 @@ from marketplace.core.errors import DomainError
 from marketplace.core.storage import picture_response
 
 from . import selectors, services
-from .forms import RateCardForm, RestrictionsForm, TalentForm, TwinForm, TwinImageForm
+from .forms import (
+    ImageApprovalForm,
+    RateCardForm,
+    RestrictionsForm,
+    TalentForm,
+    TwinForm,
+    TwinImageForm,
+)
 from .models import TWIN_PICTURES, Talent, Twin, TwinImage
 
 
@@ -275,7 +282,33 @@ def my_twin(request: TenantRequest, twin_id: int) -> HttpResponse:
     )
     if twin is None:
         raise Http404
-    return render(request, "talent/my_twin.html", {"twin": twin, "talent": talent})
+    initial = {
+        "image_approval": twin.image_approval,
+        "approval_hours": twin.approval_hours,
+        "agency_may_answer": twin.agency_may_answer,
+    }
+    form = ImageApprovalForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.set_image_approval(
+                talent=talent,
+                twin_id=twin.pk,
+                required=form.cleaned_data["image_approval"],
+                hours=form.cleaned_data["approval_hours"],
+                agency_may_answer=form.cleaned_data["agency_may_answer"],
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request,
+                "Saved. It applies to new licences; licences you already consented to keep "
+                "their terms.",
+            )
+            return redirect("talent:my_twin", twin.pk)
+    return render(
+        request, "talent/my_twin.html", {"twin": twin, "talent": talent, "approval_form": form}
+    )
 
 
 @talent_required

@@ -295,19 +295,31 @@ def announce_licence_event(licence: Licence, event: str) -> int:
     The worker is handed the deliveries once they commit."""
     if event not in EVENTS:
         return 0
-    endpoints = list(
-        BrandWebhookEndpoint.objects.live().filter(brand_id=licence.brand_id).only("pk")
+    return announce_brand_event(
+        brand_id=licence.brand_id,
+        event_type=f"licence.{event}",
+        identifier=event_id(licence, event),
+        reference=licence.reference,
+        data={"licence": licence_payload(licence)},
     )
+
+
+@system_entry_point
+def announce_brand_event(
+    *, brand_id: int, event_type: str, identifier: str, reference: str, data: dict[str, Any]
+) -> int:
+    """Queue an event about the brand's own objects (a licence; a proof, from the approvals
+    app above this one) for every live endpoint of that brand, in the caller's transaction.
+    Returns how many; the workers are handed the deliveries once they commit."""
+    endpoints = list(BrandWebhookEndpoint.objects.live().filter(brand_id=brand_id).only("pk"))
     if not endpoints:
         return 0
-    identifier = event_id(licence, event)
     now = timezone.now()
-    event_type = f"licence.{event}"
     payload: dict[str, Any] = {
         "id": identifier,
         "type": event_type,
         "created": int(now.timestamp()),
-        "data": {"licence": licence_payload(licence)},
+        "data": data,
     }
     WebhookDelivery.objects.bulk_create(
         [
@@ -315,7 +327,7 @@ def announce_licence_event(licence: Licence, event: str) -> int:
                 endpoint_id=endpoint.pk,
                 event_id=identifier,
                 event_type=event_type,
-                licence_reference=licence.reference,
+                licence_reference=reference[:20],
                 payload=payload,
                 next_attempt_at=now,
             )

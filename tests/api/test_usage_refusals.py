@@ -282,3 +282,26 @@ def test_refusals_are_scoped_to_their_tenants(world, licence):
     assert selectors.refused_uses(Seen(members["agency_b_owner"])).count() == 0
     assert selectors.refused_uses(Seen(talent=world.talent["talent_b"])).count() == 0
     assert selectors.refused_uses(Seen()).count() == 0
+
+
+def test_a_use_without_an_approved_proof_is_recorded_as_refused(world):
+    """A licence whose terms ask for the model's approval of each image refuses a use reported
+    directly (the approvals rule, in licensing's checks): that refusal is recorded too."""
+    today = timezone.localdate()
+    licence = active_licence(
+        brand_manager=world.members["brand_a_manager"],
+        agency_manager=world.members["agency_a_manager"],
+        twin=world.twin,
+        media_types=["social"],
+        start_date=today,
+        end_date=today + timedelta(days=60),
+        image_approval=True,
+    )
+
+    with pytest.raises(usage.ValidationFailed) as refused:
+        usage.record_usage(
+            by=world.members["brand_a_manager"], reference=licence.reference, data=use(1)
+        )
+
+    assert refused.value.code == "approval_required"
+    assert RefusedUse.objects.get().code == "approval_required"

@@ -151,8 +151,8 @@ def _slug(text: str) -> str:
 def make_page(
     request: pytest.FixtureRequest, browser: Browser, live_server
 ) -> Iterator[Callable[..., Page]]:
-    """make_page(width=, height=, mobile=, bypass_csp=) opens a page in a fresh context on
-    the live server."""
+    """make_page(width=, height=, mobile=, bypass_csp=, javascript=) opens a page in a fresh
+    context on the live server."""
     directory = Path(settings.VAR_DIR) / "screenshots" / _slug(request.node.name)
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)
@@ -165,6 +165,7 @@ def make_page(
         height: int = DESKTOP["height"],
         mobile: bool = False,
         bypass_csp: bool = False,
+        javascript: bool = True,
     ) -> Page:
         context = browser.new_context(
             base_url=live_server.url,
@@ -173,6 +174,7 @@ def make_page(
             is_mobile=mobile,
             has_touch=mobile,
             device_scale_factor=2 if mobile else 1,
+            java_script_enabled=javascript,  # False: what a page does without its scripts
         )
         context.set_default_timeout(TIMEOUT_MS)
         context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)

@@ -42,6 +42,8 @@ MAIN = {
     "licensing:revoke",
     "contracts:sign",
     "payments:report_usage",
+    "provenance:verify",
+    "provenance:use_credentials",
     "payments:brand_billing",
     "payments:payouts",
     "dashboards:talent",
@@ -66,6 +68,9 @@ MAIN = {
     "accounts:accept_invitation",
     "account_login",
     "mfa_index",
+    "approvals:list",
+    "approvals:licence_proofs",
+    "approvals:detail",
 }
 RUN_AXE = """async () => {
   const result = await axe.run(document, {resultTypes: ["violations"]});

@@ -47,6 +47,11 @@ NOT_PAGES = {
     "the template of /verify/, which is visited",
     "use_picture": "a picture file",
     "provenance:credentialed_download": "an image file",
+    "provenance:labelled_download": "an image file",
+    "approvals:preview": "a picture file",
+    "approvals:image": "a picture file",
+    "approvals:decide": "POST-only action of the proof page",
+    "approvals:resubmit": "POST-only action of the proof page",
     "admin:payments_payoutrun_run_now": "POST-only action of the payout runs page",
     "accounts:revoke_invitation": "POST-only action of the team page",
     "accounts:revoke_api_key": "POST-only action of the API keys page",
@@ -154,6 +159,12 @@ def visits(world: World, invitation_url: str) -> list[Visit]:
         Visit("licensing:revoke", MODEL, f"/me/twins/{twin.pk}/revoke/"),
         Visit("contracts:sign", MANAGERS, f"/licences/{consented.reference}/contract/sign/"),
         Visit("payments:report_usage", BRAND, f"/licences/{active.reference}/uses/"),
+        Visit(
+            "provenance:use_credentials",
+            (*BRAND, "agency manager", "model"),
+            f"/uses/{active.usage_reports.order_by('pk').values_list('pk', flat=True)[0]}"
+            "/credentials/",
+        ),
         Visit("payments:brand_billing", BRAND, "/billing/"),
         Visit("payments:payouts", AGENCY + MODEL, "/payouts/"),
         Visit("dashboards:talent", MODEL, "/me/dashboard/"),
@@ -214,6 +225,19 @@ def visits(world: World, invitation_url: str) -> list[Visit]:
             STAFF,
             reverse("admin:auth_user_password_change", args=[world.staff_pk]),
         ),
+    ]
+    proof = world.proof_reference
+    assert world.approval_licence is not None
+    out += [
+        Visit("approvals:list", PARTIES, "/proofs/"),
+        Visit("approvals:list", MANAGERS, "/proofs/?status=approved"),
+        Visit(
+            "approvals:licence_proofs",
+            BRAND,
+            f"/licences/{world.approval_licence.reference}/proofs/",
+        ),
+        Visit("approvals:detail", PARTIES, f"/proofs/{proof}/"),
+        Visit("licensing:detail", MANAGERS, f"/licences/{world.approval_licence.reference}/"),
     ]
     # A licence in every status, as each party sees it; the active one as every role does.
     for licence in by_status.values():

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from marketplace.accounts.models import Membership, Organisation, Role, User
 from marketplace.accounts.tenancy import Viewer
+from marketplace.approvals import services as approvals
 from marketplace.core.errors import ValidationFailed
 from marketplace.licensing import services as licensing
 from marketplace.licensing.models import Licence
@@ -77,6 +78,10 @@ class World:
     licences: dict[str, Licence] = field(default_factory=dict)  # status -> licence
     catalogue_twin: Twin | None = None  # a published twin of another agency
     staff_pk: int = 0
+    # An active licence whose terms ask for the model's approval of each image, and a proof
+    # under it in its second version (the model asked for changes), waiting for her answer.
+    approval_licence: Licence | None = None
+    proof_reference: str = ""
     takedown_case_pk: int = 0  # the model's sighting that no licence covers
 
     @property
@@ -209,10 +214,64 @@ def build(settings, tmp_path) -> World:
     world.catalogue_twin = (
         Twin.objects.filter(status=Twin.Status.PUBLISHED).exclude(pk=twin.pk).order_by("pk").first()
     )
+    approval = request(start_in=0)
+    licensing.counter_licence(
+        by=booker,
+        reference=approval.reference,
+        terms=licensing.TermsInput(
+            media_types=media,
+            territories=MANY_TERRITORIES,
+            start_date=today,
+            end_date=today + timedelta(days=180),
+            category=category.slug,
+            intended_use=LONG_USE,
+            exclusive=False,
+            image_approval=True,
+            approval_hours=72,
+        ),
+    )
+    licensing.accept_counter(by=buyer, reference=approval.reference)
+    approval.refresh_from_db()
+    consent_to(approval, twin.talent)
+    approval = with_status(approval, S.AWAITING_PAYMENT)
+    licensing.activate_licence(licence_id=approval.pk)
+    approval.refresh_from_db()
+    world.approval_licence = approval
+    world.proof_reference = _proof_in_second_version(approval, buyer, media[0], today)
     staff = User.objects.get(email="admin@likeness.test")
     world.staff_pk = staff.pk
     RecoveryCodes.activate(staff)  # so that the recovery-codes page has codes to show
     return world
+
+
+def _proof_in_second_version(licence: Licence, buyer: Membership, media: str, today) -> str:
+    def placement(key: str, seed: int) -> approvals.ProofInput:
+        return approvals.ProofInput(
+            media_type=media,
+            territory=MANY_TERRITORIES[-1],
+            publish_on=today + timedelta(days=5),
+            caption=f"{LONG_ASSET} — {LONG_USE}"[:900],
+            image=SimpleUploadedFile(
+                "look.jpg", studio_portrait(seed, size=(1200, 1500)), content_type="image/jpeg"
+            ),
+            idempotency_key=key,
+        )
+
+    proof, _ = approvals.submit_proof(
+        by=buyer, reference=licence.reference, data=placement("worst-proof", 3)
+    )
+    approvals.decide_proof(
+        user=licence.talent.user,
+        talent=licence.talent,
+        proof_reference=proof.reference,
+        version=1,
+        decision="changes_requested",
+        note="Warmer light and a tighter crop, please; no retouching of the jaw line. " * 3,
+    )
+    approvals.resubmit_proof(
+        by=buyer, proof_reference=proof.reference, data=placement("worst-proof-2", 4)
+    )
+    return proof.reference
 
 
 def _sighting_with_a_case(twin: Twin) -> int:

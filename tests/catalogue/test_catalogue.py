@@ -83,14 +83,60 @@ def test_filters(stock, query, expected):
 @pytest.mark.parametrize(
     ("sort", "expected"),
     [
-        ("price_asc", ["Amara", "Sofia", "Linnea"]),
-        ("price_desc", ["Linnea", "Sofia", "Amara"]),
+        # Prices compare within a currency: EUR (€500, €1,500), then GBP (£900).
+        ("price_asc", ["Amara", "Linnea", "Sofia"]),
+        ("price_desc", ["Linnea", "Amara", "Sofia"]),
         ("name", ["Amara", "Linnea", "Sofia"]),
-        ("height", ["Amara", "Sofia", "Linnea"]),
+        # Sofia (175 cm) is paused: the bookable twins come first whatever the sort.
+        ("height", ["Amara", "Linnea", "Sofia"]),
     ],
 )
 def test_sorting(stock, sort, expected):
     assert names(catalogue_twins(CatalogueQuery(sort=sort))) == expected
+
+
+def test_the_viewers_currency_leads_the_price_sorts(stock):
+    assert names(catalogue_twins(CatalogueQuery(sort="price_asc", viewer_currency="GBP"))) == [
+        "Sofia",
+        "Amara",
+        "Linnea",
+    ]
+
+
+def test_a_twin_not_taking_bookings_does_not_lead_newest(agency):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    TwinFactory(talent=TalentFactory(agency=agency), display_name="Older")
+    TwinFactory(talent=TalentFactory(agency=agency), display_name="Newer")
+    TwinFactory(talent=TalentFactory(agency=agency), display_name="Paused", status="paused")
+    for name, hours in (("Older", 3), ("Newer", 2), ("Paused", 1)):
+        Twin.objects.filter(display_name=name).update(published_at=now - timedelta(hours=hours))
+
+    assert names(catalogue_twins(CatalogueQuery())) == ["Newer", "Older", "Paused"]
+
+
+def test_a_brand_sorting_by_price_sees_its_currency_first_and_why(client, stock):
+    from tests.factories import BrandFactory, MembershipFactory
+
+    buyer = MembershipFactory(organisation=BrandFactory(currency="GBP"), role="manager")
+    client.force_login(buyer.user)
+
+    page = client.get("/catalogue/?sort=price_asc").content.decode()
+
+    headings = re.findall(r'<h2 class="grid-heading">([^<]+)</h2>', page)
+    assert headings == ["Prices in GBP", "Prices in EUR"]
+    assert "Sorted by price within each currency, yours (GBP) first." in page
+    assert "we do not convert them" in page
+    cards = re.findall(r"<h3>([^<]+)</h3>", page)
+    assert cards == ["Sofia", "Amara", "Linnea"]
+    # One currency chosen: nothing to group.
+    one = client.get("/catalogue/?sort=price_asc&currency=EUR").content.decode()
+    assert "grid-heading" not in one and "price-note" not in one
+    newest = client.get("/catalogue/").content.decode()
+    assert "grid-heading" not in newest
 
 
 def test_a_category_the_talent_refuses_is_never_offered(stock):

@@ -83,6 +83,15 @@ def test_a_single_month_chart_draws_a_bar_not_a_wall():
     assert _bar_widths(twelve) == [33.1] * 12
 
 
+def test_a_chart_without_a_payment_says_so_instead_of_drawing_flat_bars():
+    empty = bar_chart(
+        [{"month": date(2026, m, 1), "values": {"EUR": 0}} for m in range(1, 13)], "EUR"
+    )
+
+    assert "<svg" not in empty
+    assert "Nothing in EUR in these months yet" in empty
+
+
 def test_the_month_filter_reads_all_months_when_empty(client, month_of_work):
     client.force_login(month_of_work.user)
 

@@ -38,7 +38,7 @@ def test_an_invalid_use_cap_is_named_with_its_message(client, brand_manager, twi
 
     page = quote(client, twin, max_uses="-5")
 
-    assert "Maximum uses: Ensure this value is greater than or equal to 1." in page
+    assert "Maximum uses: Allow at least one use, or leave it empty for metered use." in page
     assert "€2,000.00" in page
     assert ", ." not in page
 
@@ -72,18 +72,35 @@ def test_the_duration_tier_is_explained(client, brand_manager, twin):
         end_date=(start + timedelta(days=97)).isoformat(),
     )
 
-    assert "98 days is over 92 days, so the up to 6 months rate applies (× 150 %)." in page
-
-
-def test_duration_reasons_follow_the_tiers():
-    assert quotes.duration_reason(30) == "30 days: up to 3 months (92 days or fewer)"
     assert (
-        quotes.duration_reason(183)
-        == "183 days is over 92 days, so the up to 6 months rate applies"
+        "98 days → the 6-month tier (93 to 183 days): fee × 150 %. 92 days or fewer "
+        "(6 days less) would be the 3-month tier, × 100 %."
+    ) in page
+
+
+def test_duration_reasons_follow_the_tiers(twin):
+    card = twin.rate_card
+    assert quotes.duration_reason(30) == "30 days → the 3-month tier (1 to 92 days)."
+    assert quotes.duration_reason(92, card) == (
+        "92 days → the 3-month tier (1 to 92 days): fee × 100 %."
     )
-    assert (
-        quotes.duration_reason(184)
-        == "184 days is over 183 days, so the up to 12 months rate applies"
+    assert quotes.duration_reason(184, card) == (
+        "184 days → the 12-month tier (184 to 366 days): fee × 250 %. 183 days or fewer "
+        "(1 day less) would be the 6-month tier, × 150 %."
+    )
+    assert quotes.duration_reason(731, card).startswith("731 days → the 24-month tier (367 to")
+    assert quotes.duration_reason(732) == (
+        "732 days is longer than the longest licence (731 days)."
+    )
+
+
+def test_a_shorter_tier_is_only_suggested_when_it_is_cheaper(twin):
+    card = twin.rate_card
+    card.duration_6m_bps = card.duration_3m_bps
+    card.save()
+
+    assert quotes.duration_reason(98, card) == (
+        "98 days → the 6-month tier (93 to 183 days): fee × 100 %."
     )
 
 

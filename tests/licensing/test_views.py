@@ -81,7 +81,7 @@ def test_invalid_request_keeps_the_input_and_says_why(client, brand_manager, twi
     body = response.content.decode()
     assert response.status_code == 200
     assert "at least 10 words" in body
-    assert 'value="DE" selected' in body
+    assert re.search(r'name="territories" value="DE" id="id_territories_DE"[^>]* checked>', body)
     assert Licence.objects.count() == 0
 
 

@@ -3,6 +3,7 @@ offers only the days a use can be reported."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -127,3 +128,14 @@ def test_the_scheduled_state_ends_on_the_first_day(active_licence):
     active_licence.refresh_from_db()
 
     assert active_licence.state.key == "active"
+
+
+def test_the_report_form_names_the_licence_countries_in_alphabetical_order(
+    client, started, brand_manager
+):
+    client.force_login(brand_manager.user)
+
+    page = client.get(f"/licences/{started.reference}/uses/").content.decode()
+
+    options = re.findall(r'<option value="([A-Z]{2})"[^>]*>([^<]+)</option>', page)
+    assert options == [("FR", "France (FR)"), ("DE", "Germany (DE)")]

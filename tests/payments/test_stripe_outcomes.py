@@ -20,7 +20,7 @@ from marketplace.payments.models import (
 from marketplace.payments.services import checkout, onboarding, payouts
 from tests.payments.conftest import pay, payout_actor, signed_licence
 from tests.payments.test_payouts import onboard
-from tests.payments.test_webhooks import deliver
+from tests.payments.test_stripe_events import deliver
 
 pytestmark = pytest.mark.django_db
 K = LedgerAccount.Kind

@@ -83,6 +83,34 @@ def test_both_paths_write_the_same_rows(started, brand_manager):
 
 
 @needs_postgresql
+def test_a_batch_written_in_one_statement_writes_what_the_orm_writes(started, brand_manager):
+    # given the same uses stored by the ORM and by the batch's single statement
+    as_read = read(started, brand_manager)
+    with transaction.atomic():
+        orm = [accepted(as_read, brand_manager, f"orm-{n}") for n in range(3)]
+        usage_store.insert_with_orm(started, orm)
+        sql = [accepted(as_read, brand_manager, f"sql-{n}") for n in range(3)]
+        with CaptureQueriesContext(connection) as queries:
+            usage_store.insert_with_events(started, sql)
+    # then one statement wrote the same reports and events, ids in the batch's order
+    assert len(queries.captured_queries) == 1
+    assert [written(r) for r in sql] == [written(r) for r in orm]
+    assert [r.pk for r in sql] == sorted(r.pk for r in sql)
+    stored = UsageReport.objects.get(idempotency_key="sql-1")
+    assert (sql[1].pk, sql[1]._state.adding, sql[1].created_at) == (
+        stored.pk,
+        False,
+        stored.created_at,
+    )
+    events = AuditEvent.objects.filter(
+        verb="usage.recorded", data__usage_id__in=[r.pk for r in sql]
+    )
+    assert [e.data["usage_id"] for e in events.order_by("id")] == [r.pk for r in sql]
+    audit.seal_pending()
+    assert audit.verify_chain().ok
+
+
+@needs_postgresql
 def test_the_short_read_gives_what_the_orm_gives(started, brand_manager):
     from django.db.models import F
 

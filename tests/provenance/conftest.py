@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import io
+import random
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -8,6 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from PIL import Image, ImageDraw, ImageFilter
 
 from marketplace.licensing.models import Licence, LicenceTerms
 from marketplace.payments.services import usage
@@ -55,9 +58,54 @@ def active(brand_manager, agency_manager, twin) -> Licence:
     return make_active(brand_manager=brand_manager, agency_manager=agency_manager, twin=twin)
 
 
-def report_use(licence: Licence, by, *, key: str = "k1", seed: int = 11):
-    picture = SimpleUploadedFile(
-        "placement.jpg", studio_portrait(seed, size=(320, 400)), content_type="image/jpeg"
+def scene(seed: int, size: tuple[int, int] = (640, 480), fmt: str = "JPEG") -> bytes:
+    """A picture unlike any other seed's: shapes and colours at random, blurred like a photo.
+    (The demo portraits share one composition, so their fingerprints are near each other's.)"""
+    rng = random.Random(seed)
+    width, height = size
+    picture = Image.new("RGB", size, tuple(rng.randint(0, 255) for _ in range(3)))
+    draw = ImageDraw.Draw(picture)
+    for _ in range(40):
+        x0, y0 = rng.randint(-width // 4, width), rng.randint(-height // 4, height)
+        x1 = x0 + rng.randint(width // 10, width // 2)
+        y1 = y0 + rng.randint(height // 10, height // 2)
+        colour = tuple(rng.randint(0, 255) for _ in range(3))
+        shape = draw.ellipse if rng.random() < 0.5 else draw.rectangle
+        shape([x0, y0, x1, y1], fill=colour)
+    out = io.BytesIO()
+    picture.filter(ImageFilter.GaussianBlur(2)).save(out, fmt, quality=92)
+    return out.getvalue()
+
+
+def stripped(data: bytes) -> bytes:
+    """What a social network makes of a picture: re-encoded without metadata, resized to
+    50 %, JPEG quality 70, cropped by 5 % (of each dimension, around the centre)."""
+    with Image.open(io.BytesIO(data)) as source:
+        picture = source.convert("RGB")
+    width, height = picture.size
+    picture = picture.resize((width // 2, height // 2), Image.Resampling.LANCZOS)
+    width, height = picture.size
+    dx, dy = round(width * 0.025), round(height * 0.025)
+    picture = picture.crop((dx, dy, width - dx, height - dy))
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=70)
+    return out.getvalue()
+
+
+def report_use(
+    licence: Licence,
+    by,
+    *,
+    key: str = "k1",
+    seed: int = 11,
+    picture: bytes | None = None,
+    name: str = "placement.jpg",
+    **options: str,
+):
+    upload = SimpleUploadedFile(
+        name,
+        picture if picture is not None else studio_portrait(seed, size=(320, 400)),
+        content_type="image/jpeg",
     )
     data = usage.UsageInput(
         used_on=licence.current_terms.start_date,
@@ -65,7 +113,8 @@ def report_use(licence: Licence, by, *, key: str = "k1", seed: int = 11):
         territory="DE",
         asset_reference="ss27/look-04.jpg",
         idempotency_key=key,
-        image=picture,
+        image=upload,
+        **options,
     )
     report, _ = usage.record_usage(by=by, reference=licence.reference, data=data)
     return report

@@ -19,7 +19,8 @@ class CataloguePagination(KeysetPagination):
 
 
 class TwinListApi(ApiView):
-    """The catalogue, filtered and sorted exactly as on the web."""
+    """The catalogue, filtered and sorted as on the web: the price sorts group twins by
+    currency (alphabetically here; the web puts the brand's own currency first)."""
 
     scopes = {"GET": "catalogue:read"}
     error_statuses = (400,)

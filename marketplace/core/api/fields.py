@@ -68,6 +68,15 @@ def _type_error(field: fields.Field, value: Any) -> str | None:
 
 # DRF refuses NUL in every CharField (PostgreSQL cannot store it): the schema says so too.
 NO_NUL = RegexValidator(r"^[^\x00]*$", "Null characters are not allowed.")
+# A required text is trimmed (Python's str.strip) before "may not be blank" is checked, so
+# whitespace alone is blank. The schema says "at least one character that is not whitespace",
+# naming Python's whitespace explicitly: `\s` means something slightly different in each
+# regex dialect that reads the schema.
+_SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NOT_BLANK_NO_NUL = RegexValidator(
+    rf"^[^\x00]*[^\x00{_SPACE}][^\x00]*$",
+    "Give a value that is not only spaces; null characters are not allowed.",
+)
 
 
 class InputSerializer(serializers.Serializer):
@@ -81,7 +90,8 @@ class InputSerializer(serializers.Serializer):
                 field, serializers.ChoiceField
             )
             if is_text and not any(isinstance(v, RegexValidator) for v in field.validators):
-                field.validators.append(NO_NUL)
+                blank_is_refused = not field.allow_blank and field.trim_whitespace
+                field.validators.append(NOT_BLANK_NO_NUL if blank_is_refused else NO_NUL)
         return found
 
     def to_internal_value(self, data: Any) -> Any:

@@ -12,6 +12,8 @@ v1 = [
     path("", include("marketplace.payments.api.urls")),
     path("", include("marketplace.dashboards.api.urls")),
     path("", include("marketplace.webhooks.api.urls")),
+    path("", include("marketplace.provenance.api.urls")),
+    path("", include("marketplace.approvals.api.urls")),
     re_path(r"^[\s\S]*$", ApiNotFound.as_view()),  # any path, newlines too
 ]
 

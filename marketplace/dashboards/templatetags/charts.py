@@ -21,6 +21,13 @@ MAX_BAR_WIDTH = 40
 def bar_chart(series: list[dict[str, object]], currency: str, label: str = "") -> SafeString:
     """Bars per month for one currency, with the value on hover and the month below."""
     values = [int(point["values"].get(currency, 0)) for point in series]  # type: ignore[attr-defined]
+    if not any(values):
+        # Twelve flat bars under "max £0.00" read as a broken chart: say what it will show.
+        return format_html(
+            '<p class="muted chart-empty">Nothing in {} in these months yet: the chart fills '
+            "in as payments arrive.</p>",
+            currency,
+        )
     peak = max(values, default=0) or 1
     slot = WIDTH / max(len(values), 1)
     bar_width = min(slot * 0.62, MAX_BAR_WIDTH)

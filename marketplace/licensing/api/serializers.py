@@ -136,6 +136,11 @@ class QuoteSerializer(serializers.Serializer):
     agency_commission_bps = serializers.IntegerField()
     split = SplitSerializer()
     available = serializers.BooleanField()
+    image_approval = serializers.CharField(
+        allow_blank=True,
+        help_text="The image-approval term these terms would carry (empty when the model "
+        "does not ask to approve each image before use).",
+    )
     conflict = serializers.CharField(
         allow_null=True,
         help_text="Why the slot is taken (window, category, territories; never by whom).",
@@ -163,6 +168,9 @@ class TermsSerializer(serializers.ModelSerializer):
             "exclusive",
             "alteration_limits",
             "ai_training_forbidden",
+            "image_approval",
+            "approval_hours",
+            "agency_may_answer",
             "intended_use",
             "revocation_notice_days",
             "currency",

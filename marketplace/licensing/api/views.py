@@ -22,7 +22,7 @@ from marketplace.core.api.pagination import KeysetPagination
 from marketplace.core.api.schema import IDEMPOTENCY_PARAMETER
 from marketplace.core.api.views import ApiView
 from marketplace.core.errors import PermissionDenied
-from marketplace.talent.models import Talent, Twin
+from marketplace.talent.models import Talent, Twin, approval_rule
 
 from .. import selectors, services, terms
 from ..models import Licence
@@ -211,6 +211,11 @@ class TwinQuoteApi(ApiView):
             **preview.quote.as_dict(),
             "territories": preview.checked.countries,
             "available": preview.available,
+            "image_approval": approval_rule(
+                preview.checked.image_approval,
+                hours=preview.checked.approval_hours,
+                agency_may_answer=preview.checked.agency_may_answer,
+            ),
             "conflict": preview.conflict,
         }
         return Response(QuoteSerializer(data).data)

@@ -79,7 +79,8 @@ class LicenceUseListApi(ApiView):
     @extend_schema(responses=UsageReportSerializer(many=True), summary="Uses of a licence")
     def get(self, request: Request, reference: str) -> Response:
         licence = licensing_selectors.licence_for(self.viewer, reference)
-        return self.paginated(selectors.licence_uses(licence), UsageReportSerializer)
+        uses = selectors.licence_uses(licence).prefetch_related("credentialed_images")
+        return self.paginated(uses, UsageReportSerializer)
 
     @extend_schema(
         request={

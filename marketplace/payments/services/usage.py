@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
@@ -20,10 +21,9 @@ from marketplace.core.errors import DomainError, ValidationFailed
 from marketplace.licensing.models import Licence
 from marketplace.licensing.quotes import split_fee
 from marketplace.licensing.usage_rules import check_cap, check_usage
-from marketplace.provenance.tasks import credential_use_task
 from marketplace.talent.images import check_upload, sanitised
 
-from .. import refusals, usage_store
+from .. import events, refusals, usage_store
 from ..models import Charge, UsageReport
 from ..refusals import UseRefused
 from ..rules import require_pay, require_report_usage
@@ -39,6 +39,11 @@ class UsageInput:
     asset_reference: str
     idempotency_key: str
     image: UploadedFile | None = None
+    # With a picture: how it was made, and the language and corner of the AI label drawn on
+    # its labelled copy (provenance.options; empty for the defaults).
+    source_type: str = ""
+    label_language: str = ""
+    label_position: str = ""
 
 
 def _same_usage(report: UsageReport, data: UsageInput, licence_reference: str) -> bool:
@@ -194,13 +199,16 @@ def _record_new_usage(*, by: Membership, reference: str, data: UsageInput, key: 
 
 def _locked_licence(by: Membership, reference: str) -> Licence:
     """The brand's licence, locked, as the checks read it. Raises Licence.DoesNotExist."""
+    return _locked(Licence.objects.for_brand(by.organisation).filter(reference=reference))
+
+
+def _locked(licences: Any) -> Licence:
     return (
-        Licence.objects.for_brand(by.organisation)
-        .select_related("terms")
+        licences.select_related("terms")
         # Of the twin, a use needs only whether its model revoked consent (a narrow row).
         .annotate(consent_revoked_at=F("twin__consent_revoked_at"))
         .select_for_update(of=("self",))
-        .get(reference=reference)
+        .get()
     )
 
 
@@ -217,8 +225,9 @@ def _record_new_usage_locked(
         clean, ext, _size = sanitised(data.image.read())
         report.image.save(f"use.{ext}", ContentFile(clean), save=False)  # a random name
         stored = usage_store.store_use_with_orm(report)
-        # A worker signs a credentialed copy (Content Credentials) once the use is committed.
-        transaction.on_commit(lambda: credential_use_task.delay(use_id=stored.pk), robust=True)
+        # Provenance checks the brand's choices for the copies (refusing the use on an
+        # unknown one) and, once the use commits, signs its credentialed copies.
+        events.picture_recorded(stored.pk, _copy_choices(data))
         return stored
     return usage_store.store_use_with_orm(report)
 
@@ -251,6 +260,12 @@ def _check_use(
 
 
 def _report(*, by: Membership, licence: Licence, data: UsageInput, key: str) -> UsageReport:
+    return _report_for(brand=by.organisation, user=by.user, licence=licence, data=data, key=key)
+
+
+def _report_for(
+    *, brand: Organisation, user: Any, licence: Licence, data: UsageInput, key: str
+) -> UsageReport:
     terms = licence.current_terms
     fee = int(
         next(
@@ -266,9 +281,9 @@ def _report(*, by: Membership, licence: Licence, data: UsageInput, key: str) -> 
     )
     return UsageReport(
         licence=licence,
-        brand=by.organisation,
+        brand=brand,
         talent_id=licence.talent_id,
-        reported_by=by.user,
+        reported_by=user,
         idempotency_key=key,
         used_on=data.used_on,
         media_type=data.media_type,
@@ -279,6 +294,42 @@ def _report(*, by: Membership, licence: Licence, data: UsageInput, key: str) -> 
         agency_share=split.agency_commission,
         currency=terms.currency,
     )
+
+
+@system_entry_point
+def record_approved_use(
+    *,
+    licence_id: int,
+    brand: Organisation,
+    reported_by: Any,
+    data: UsageInput,
+    picture: bytes,
+    ext: str,
+) -> UsageReport:
+    """The use of a picture the model approved beforehand (the approvals app's proof, whose
+    service checked who decides): checked and counted as every use is, its date possibly still
+    ahead, and given its credentialed copy after commit. In the caller's transaction.
+    Raises ValidationFailed with the reason, Licence.DoesNotExist."""
+    licence = _locked(Licence.objects.for_brand(brand).filter(pk=licence_id))
+    revoked_at = licence.consent_revoked_at  # type: ignore[attr-defined]
+    check_usage(licence, data, consent_revoked_at=revoked_at, proof_approved=True)
+    check_cap(licence)
+    report = _report_for(
+        brand=brand, user=reported_by, licence=licence, data=data, key=data.idempotency_key
+    )
+    report.image.save(f"use.{ext}", ContentFile(picture), save=False)  # a random name
+    stored = usage_store.store_use_with_orm(report)
+    events.picture_recorded(stored.pk, _copy_choices(data))
+    return stored
+
+
+def _copy_choices(data: UsageInput) -> dict[str, str]:
+    """The brand's choices for a picture's copies, passed on to provenance unread."""
+    return {
+        "source_type": data.source_type,
+        "label_language": data.label_language,
+        "label_position": data.label_position,
+    }
 
 
 def bill_usage(*, by: Membership, currency: str) -> Charge | None:
