@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "marketplace.webhooks",
     "marketplace.provenance",
     "marketplace.approvals",
+    "marketplace.misuse",
 ]
 
 MIDDLEWARE = [

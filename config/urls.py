@@ -28,6 +28,7 @@ urlpatterns = [
     path("", include("marketplace.talent.urls")),
     path("", include("marketplace.provenance.urls")),
     path("", include("marketplace.approvals.urls")),
+    path("", include("marketplace.misuse.urls")),
 ]
 
 # Uploaded pictures are private files: each is served by a view that checks who asks (a

@@ -50,6 +50,14 @@ SENTENCES: dict[str, str] = {
     "twin.paused": "{agency} paused bookings",
     "twin.retired": "{agency} retired the twin",
     "twin.consent_revoked": "{model} revoked consent for the twin",
+    # Misuse: a sighting recorded against a licence, and the takedown cases
+    "misuse.seen_out_of_scope": "The twin was seen used outside this licence",
+    "misuse.case_opened": "A sighting was reported and the case opened",
+    "misuse.notice_drafted": "The takedown notice was drafted for {agency} to review",
+    "misuse.case_notice_sent": "{agency} sent the takedown notice to {host}",
+    "misuse.case_removed": "{agency} confirmed the picture was removed",
+    "misuse.case_licensed": "{agency} found the use licensed after all",
+    "misuse.case_dismissed": "{agency} dismissed the case",
 }
 
 PARTY_KEYS = {"brand": "brand", "agency": "agency", "talent": "model"}

@@ -296,6 +296,56 @@ class UsageReport(TimeStampedModel):
         return f"Use of {self.licence_id} on {self.used_on}"
 
 
+class RefusedUseQuerySet(ScopedQuerySet["RefusedUse"]):
+    brand_path = "brand"
+    agency_path = "licence__agency"
+    talent_path = "talent"
+
+
+class RefusedUse(models.Model):
+    """A use a brand reported that its licence refused (outside the window, territory or media,
+    over the cap, after revocation, …), kept with the reason in words: the model and her agency
+    see every attempt outside the licence, not only the uses it allowed. Written by
+    `payments.refusals` only, after the refused write rolled back; never edited.
+
+    One row per attempt: a retry of the same use under the same key is the same attempt
+    (`attempt_hash` is unique per brand)."""
+
+    licence = models.ForeignKey(Licence, on_delete=models.PROTECT, related_name="refused_uses")
+    brand = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    talent = models.ForeignKey(Talent, on_delete=models.PROTECT, related_name="refused_uses")
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    idempotency_key = models.CharField(max_length=120)
+    used_on = models.DateField()
+    # As the brand asked: a refused use may name a media type or territory the licence lacks.
+    media_type = models.CharField(max_length=10, choices=MediaType.choices)
+    territory = models.CharField(max_length=8)
+    asset_reference = models.CharField(max_length=300, blank=True)
+    code = models.CharField(max_length=40)
+    reason = models.CharField(max_length=300)
+    attempt_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RefusedUseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brand", "attempt_hash"], name="refused_use_once_per_attempt"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["licence", "-created_at"], name="refused_use_licence_idx"),
+            models.Index(fields=["talent", "-created_at"], name="refused_use_talent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Refused use of {self.licence_id} on {self.used_on} ({self.code})"
+
+
 # --- Earnings and payouts -------------------------------------------------------------------
 
 

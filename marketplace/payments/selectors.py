@@ -21,6 +21,7 @@ from .models import (
     Payout,
     PayoutRun,
     Refund,
+    RefusedUse,
     UsageReport,
 )
 
@@ -55,6 +56,17 @@ def use_picture(viewer: Any, name: str) -> str:
 
 def licence_uses(licence: Licence) -> QuerySet[UsageReport]:
     return licence.usage_reports.order_by("-used_on", "-id")
+
+
+def refused_uses(viewer: Any) -> QuerySet[RefusedUse]:
+    """The refused attempts the viewer may see: a brand its own, an agency those on its
+    licences, a model those on hers (newest first); nobody else any."""
+    return RefusedUse.objects.visible_to(viewer).select_related("licence__twin", "brand")
+
+
+def licence_refusals(viewer: Any, licence: Licence) -> QuerySet[RefusedUse]:
+    """The refused attempts on one licence, as far as the viewer may see them."""
+    return refused_uses(viewer).filter(licence=licence)
 
 
 def connected_account_for(

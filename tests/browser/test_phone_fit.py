@@ -21,6 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import Membership, Role, User
 from marketplace.licensing.models import Licence
+from marketplace.misuse.models import TakedownCase
 from tests.browser import conftest as harness
 from tests.browser import worst_case
 from tests.browser.worst_case import ROLES, World
@@ -77,6 +78,9 @@ NOT_PAGES = {
     "contracts:document": "PDF file",
     "contracts:executed": "PDF file",
     "talent:twin_status": "POST-only action of the twin page",
+    "misuse:screenshot": "a picture file",
+    "misuse:notice": "PDF file",
+    "misuse:case_move": "POST-only action of the case page",
     "talent:twin_image_add": "POST-only upload of the twin page",
     "talent:image_status": "htmx fragment of the twin page",
     "talent:twin_image_action": "POST-only action of the twin page",
@@ -176,6 +180,14 @@ def visits(world: World, invitation_url: str) -> list[Visit]:
         Visit("talent:my_home", MODEL, "/me/"),
         Visit("talent:my_twin", MODEL, f"/me/twins/{twin.pk}/"),
         Visit("talent:my_restrictions", MODEL, "/me/restrictions/"),
+        Visit("misuse:protection", AGENCY + MODEL, "/protection/"),
+        Visit("misuse:report", AGENCY + MODEL, "/protection/sightings/new/"),
+        Visit("misuse:case", AGENCY + MODEL, f"/protection/cases/{world.takedown_case_pk}/"),
+        Visit(
+            "misuse:sighting",
+            ("agency manager", "model"),
+            f"/protection/sightings/{TakedownCase.objects.get(pk=world.takedown_case_pk).sighting_id}/",
+        ),
         Visit("accounts:team", AGENCY + BRAND, "/team/"),
         Visit("accounts:api_keys", ("brand owner", "agency owner"), "/team/api-keys/"),
         Visit("webhooks:endpoints", ("brand owner", "brand manager"), "/team/webhooks/"),

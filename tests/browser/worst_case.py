@@ -8,6 +8,7 @@ and uses with long asset references.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -20,10 +21,14 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from marketplace.accounts.models import Membership, Organisation, Role, User
+from marketplace.accounts.tenancy import Viewer
 from marketplace.approvals import services as approvals
+from marketplace.core.errors import ValidationFailed
 from marketplace.licensing import services as licensing
 from marketplace.licensing.models import Licence
 from marketplace.licensing.territories import EU
+from marketplace.misuse import services as misuse
+from marketplace.misuse.models import TakedownCase
 from marketplace.payments.services import usage as payments
 from marketplace.talent.demo_images import studio_portrait
 from marketplace.talent.models import Twin
@@ -77,6 +82,7 @@ class World:
     # under it in its second version (the model asked for changes), waiting for her answer.
     approval_licence: Licence | None = None
     proof_reference: str = ""
+    takedown_case_pk: int = 0  # the model's sighting that no licence covers
 
     @property
     def agency(self) -> Organisation:
@@ -169,6 +175,20 @@ def build(settings, tmp_path) -> World:
             ),
         )
     world.licences[S.ACTIVE] = active
+    # Refused (outside its territories), and kept with the reason for the model to see.
+    with contextlib.suppress(ValidationFailed):
+        payments.record_usage(
+            by=buyer,
+            reference=active.reference,
+            data=payments.UsageInput(
+                used_on=today,
+                media_type=media[0],
+                territory="US",
+                asset_reference=f"{LONG_ASSET}?variant=us",
+                idempotency_key="worst-case-refused",
+            ),
+        )
+    world.takedown_case_pk = _sighting_with_a_case(twin)
     for status in (S.EXPIRED, S.TERMINATED, S.REVOKED, S.LAPSED):
         world.licences[status] = with_status(consented(), status)
     declined = request()
@@ -252,6 +272,26 @@ def _proof_in_second_version(licence: Licence, buyer: Membership, media: str, to
         by=buyer, proof_reference=proof.reference, data=placement("worst-proof-2", 4)
     )
     return proof.reference
+
+
+def _sighting_with_a_case(twin: Twin) -> int:
+    """The model reports her twin on a page no licence covers, with a long unbroken address
+    and a screenshot: a case opens and its notice is drafted (inline)."""
+    viewer = Viewer(user=twin.talent.user, membership=None)
+    viewer.__dict__["talent"] = twin.talent
+    sighting = misuse.report_sighting(
+        viewer=viewer,
+        data=misuse.SightingInput(
+            twin_id=twin.pk,
+            seen_on=timezone.localdate(),
+            territory="US",
+            media_type="web",
+            url="https://images.unlicensed-fashion-outlet.example/" + LONG_ASSET,
+            screenshot=SimpleUploadedFile("seen.jpg", studio_portrait(41, size=(390, 844))),
+            note="Seen in a sponsored post. " * 6,
+        ),
+    )
+    return TakedownCase.objects.get(sighting=sighting).pk
 
 
 def email_for(world: World, role: str) -> str:

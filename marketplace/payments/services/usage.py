@@ -23,8 +23,9 @@ from marketplace.licensing.quotes import split_fee
 from marketplace.licensing.usage_rules import check_cap, check_usage
 from marketplace.talent.images import check_upload, sanitised
 
-from .. import events, usage_store
+from .. import events, refusals, usage_store
 from ..models import Charge, UsageReport
+from ..refusals import UseRefused
 from ..rules import require_pay, require_report_usage
 from .checkout import _claim_session, _new_session
 from .onboarding import _site
@@ -75,9 +76,12 @@ def record_usage(*, by: Membership, reference: str, data: UsageInput) -> tuple[U
     if previous_id is None:
         try:
             return _record_new_usage(by=by, reference=reference, data=data, key=key), True
-        except (DomainError, IntegrityError):
+        except (DomainError, IntegrityError) as exc:
             previous_id = _previous_report_id(by, key)
             if previous_id is None:
+                if isinstance(exc, UseRefused):
+                    # The refused write rolled back; its refusal is kept, for the model to see.
+                    refusals.record(by=by, refused=[exc])
                 raise
     previous = UsageReport.objects.select_related("licence").get(pk=previous_id)
     if not _same_usage(previous, data, reference):
@@ -133,6 +137,7 @@ def _record_batch(*, by: Membership, reference: str, uses: list[UsageInput]) -> 
     }
     outcomes: list[UseOutcome] = []
     new: list[UsageReport] = []
+    refused: list[UseRefused] = []
     counted = licence.uses_count
     today = timezone.localdate()
     for data, key in zip(uses, keys, strict=True):
@@ -152,10 +157,10 @@ def _record_batch(*, by: Membership, reference: str, uses: list[UsageInput]) -> 
                     )
                 outcomes.append(UseOutcome("replayed", report=previous))
                 continue
-            revoked_at = licence.consent_revoked_at  # type: ignore[attr-defined]
-            check_usage(licence, data, consent_revoked_at=revoked_at, today=today)
-            check_cap(licence, counted=counted)
+            _check_use(licence, data, key=key, counted=counted, today=today)
         except DomainError as exc:
+            if isinstance(exc, UseRefused):
+                refused.append(exc)
             outcomes.append(UseOutcome("refused", error=exc))
             continue
         report = _report(by=by, licence=licence, data=data, key=key)
@@ -164,6 +169,7 @@ def _record_batch(*, by: Membership, reference: str, uses: list[UsageInput]) -> 
         new.append(report)
         outcomes.append(UseOutcome("created", report=report))
     usage_store.store_uses(licence, new)
+    refusals.record(by=by, refused=refused)  # nothing at all when every use was accepted
     return outcomes
 
 
@@ -229,9 +235,28 @@ def _record_new_usage_locked(
 def _accepted_use(*, by: Membership, licence: Licence, data: UsageInput, key: str) -> UsageReport:
     """The use as a report to store, its fee split, if the licence as read allows it.
     Raises ValidationFailed with the reason."""
-    check_usage(licence, data, consent_revoked_at=licence.consent_revoked_at)  # type: ignore[attr-defined]
-    check_cap(licence)
+    _check_use(licence, data, key=key)
     return _report(by=by, licence=licence, data=data, key=key)
+
+
+def _check_use(
+    licence: Licence,
+    data: UsageInput,
+    *,
+    key: str,
+    counted: int | None = None,
+    today: date | None = None,
+) -> None:
+    """The one place a use is checked against its licence (licensing's rules), for a single
+    use and for a batch. A refusal is raised as UseRefused, which the callers record.
+
+    Raises UseRefused (a ValidationFailed with the rule's reason)."""
+    try:
+        revoked_at = licence.consent_revoked_at  # type: ignore[attr-defined]
+        check_usage(licence, data, consent_revoked_at=revoked_at, today=today)
+        check_cap(licence, counted=counted)
+    except DomainError as exc:
+        raise UseRefused(exc, licence=licence, data=data, key=key) from exc
 
 
 def _report(*, by: Membership, licence: Licence, data: UsageInput, key: str) -> UsageReport:
