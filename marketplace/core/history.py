@@ -50,6 +50,7 @@ SENTENCES: dict[str, str] = {
     "twin.paused": "{agency} paused bookings",
     "twin.retired": "{agency} retired the twin",
     "twin.consent_revoked": "{model} revoked consent for the twin",
+    "twin.image_approval_set": "{model} changed whether each image needs her approval",
     # Misuse: a sighting recorded against a licence, and the takedown cases
     "misuse.seen_out_of_scope": "The twin was seen used outside this licence",
     "misuse.case_opened": "A sighting was reported and the case opened",

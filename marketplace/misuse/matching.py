@@ -1,9 +1,8 @@
 """Which credentialed picture a sighting is, if any: the one place misuse asks provenance.
 
-Today it asks what `/verify` asks, the picture's Content Credentials (a manifest signed by the
-platform naming a use on record). A perceptual-fingerprint look-up (for pictures whose
-manifest a social network stripped) belongs here too: switch `match_sighting` to
-`provenance.matching.find_match` when it exists, and nothing else changes.
+It asks what `/verify` asks (`provenance.matching.find_match`): the picture's Content
+Credentials (a manifest signed by the platform naming a use on record), then, for a picture
+whose manifest a social network stripped, its perceptual fingerprint.
 
 A sighting given by its address only is matched against the addresses brands reported as the
 asset of their uses of the twin. The address itself is never fetched: the server asks no
@@ -15,8 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from marketplace.payments.models import UsageReport
-from marketplace.provenance import credentials
-from marketplace.provenance.models import CredentialedImage
+from marketplace.provenance.matching import find_match
 from marketplace.talent.models import Twin
 
 
@@ -29,17 +27,13 @@ class SightingMatch:
 
 
 def match_sighting(image_bytes: bytes) -> SightingMatch | None:
-    """The use whose credentialed picture `image_bytes` is, by its manifest; None when it
-    carries none of ours. Never raises (an unreadable or forged manifest is no match)."""
-    reading = credentials.read(image_bytes)
-    if not reading.found or not reading.signed_by_platform:
+    """The use whose credentialed (or labelled) picture `image_bytes` is, by its manifest or
+    its fingerprint; None when it is none of ours. Never raises (an unreadable or forged
+    manifest is no match by manifest; the fingerprint may still find the picture)."""
+    match = find_match(image_bytes)
+    if match is None:
         return None
-    use_id = (
-        CredentialedImage.objects.filter(manifest_label=reading.active_label)
-        .values_list("use_id", flat=True)
-        .first()
-    )
-    return SightingMatch(use_id=use_id, method="manifest") if use_id is not None else None
+    return SightingMatch(use_id=match.image.use_id, method=match.method)
 
 
 def match_address(url: str, twin: Twin) -> SightingMatch | None:

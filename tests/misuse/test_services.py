@@ -16,6 +16,7 @@ from marketplace.licensing.models import LicenceTerms
 from marketplace.misuse import services
 from marketplace.misuse.models import Sighting, TakedownCase
 from marketplace.payments.services import usage
+from marketplace.provenance import services as provenance
 from marketplace.talent.models import Twin
 from tests.misuse.conftest import (
     member_viewer,
@@ -27,6 +28,7 @@ from tests.misuse.conftest import (
     unrelated_picture,
     upload,
 )
+from tests.provenance.conftest import report_use, scene, stripped
 
 pytestmark = pytest.mark.django_db
 
@@ -52,6 +54,25 @@ def test_a_credentialed_picture_seen_inside_its_licence_is_licensed_and_in_scope
     assert sighting.method == "manifest"
     assert sighting.use == credentialed.use
     assert sighting.licence == credentialed.use.licence
+    assert not TakedownCase.objects.exists()
+
+
+def test_a_screenshot_stripped_of_its_credentials_is_found_by_its_fingerprint(
+    active, brand_manager, twin, django_capture_on_commit_callbacks
+):
+    # given a use's credentialed copy, re-encoded by a social network (no manifest left)
+    use = report_use(active, brand_manager, picture=scene(33, size=(1200, 900)), key="seen")
+    image = provenance.credential_use(use_id=use.pk)
+    assert image is not None
+    with image.file.open("rb") as handle:
+        screenshot = stripped(handle.read())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sighting = report(model_viewer(twin.talent), twin, screenshot=upload(screenshot))
+
+    # then it is recognised as that use, by its likeness, and judged against the licence
+    assert (sighting.method, sighting.use) == ("fingerprint", image.use)
+    assert sighting.finding == Sighting.Finding.IN_SCOPE
     assert not TakedownCase.objects.exists()
 
 
