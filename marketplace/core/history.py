@@ -40,6 +40,7 @@ SENTENCES: dict[str, str] = {
     "licence.reminded": "{brand} and {agency} were reminded that it ends on {end}",
     "licence.lapsed": "The reservation ran out before the licence was complete",
     "licence.expired": "The licence ended",
+    "licence.final_asset_attached": "{brand} added the final picture of a use",
     # Twins
     "twin.created": "{agency} created the twin",
     "twin.updated": "{agency} edited the description",

@@ -220,7 +220,8 @@ def credentials_state(use: UsageReport, image: CredentialedImage | None) -> str:
         return "ready"
     if not use.image:
         return "none"
-    age = (timezone.now() - use.created_at).total_seconds()
+    # Since the picture came: with the use, or later as its final asset (which saves the use).
+    age = (timezone.now() - use.updated_at).total_seconds()
     return "late" if age > CREDENTIALING_EXPECTED_SECONDS else "pending"
 
 

@@ -7,6 +7,7 @@ urlpatterns = [
     path("verify/", views.verify, name="verify"),
     path("verify/<slug:token>/", views.verify_use, name="verify_use"),
     path("uses/<int:use_id>/credentials/", views.use_credentials, name="use_credentials"),
+    path("uses/<int:use_id>/picture/", views.attach_final_asset, name="attach_final_asset"),
     path(
         "credentialed/<int:image_id>/labelled/",
         views.labelled_download,

@@ -1,16 +1,22 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as Forbidden
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_http_methods, require_safe
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from marketplace.core import notify
 from marketplace.core.api.auth import media_viewer
+from marketplace.core.errors import DomainError, PermissionDenied
+from marketplace.payments import rules
 from marketplace.payments.models import UsageReport
+from marketplace.payments.services import usage
 
 from . import selectors
-from .forms import VerifyForm
+from .forms import FinalAssetForm, VerifyForm
 from .models import Copy, CredentialedImage
 from .ratelimit import allow_check
 
@@ -77,7 +83,22 @@ def use_credentials(request: HttpRequest, use_id: int) -> HttpResponse:
         if request.headers.get("HX-Request")
         else "provenance/use_credentials.html"
     )
-    return render(request, template, {"found": found, "use": found.use, "image": found.image})
+    viewer = request.viewer  # type: ignore[attr-defined]
+    # The brand's members who report uses may add the final picture of a use without one.
+    can_attach = found.state == "none" and rules.can_report_usage(
+        viewer.membership, found.use.licence
+    )
+    return render(
+        request,
+        template,
+        {
+            "found": found,
+            "use": found.use,
+            "image": found.image,
+            "can_attach": can_attach,
+            "form": FinalAssetForm() if can_attach else None,
+        },
+    )
 
 
 @require_safe
@@ -113,3 +134,34 @@ def _download(request: HttpRequest, image_id: int, copy: str) -> FileResponse:
     )
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@require_POST
+@login_required
+def attach_final_asset(request: HttpRequest, use_id: int) -> HttpResponse:
+    """The brand adds the final picture of one of its uses reported without one; anybody else
+    finds no such use (404)."""
+    viewer = request.viewer  # type: ignore[attr-defined]
+    if (
+        not viewer.is_brand
+        or not UsageReport.objects.for_brand(viewer.organisation).filter(pk=use_id).exists()
+    ):
+        raise Http404
+    form = FinalAssetForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, form.first_error())
+        return redirect("provenance:use_credentials", use_id=use_id)
+    try:
+        usage.attach_final_asset(
+            by=viewer.member,
+            use_id=use_id,
+            image=form.cleaned_data["image"],
+            choices=form.choices(),
+        )
+    except PermissionDenied as exc:
+        raise Forbidden(exc.message) from exc
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Picture added. Its credentialed copies are being made.")
+    return redirect("provenance:use_credentials", use_id=use_id)

@@ -51,6 +51,7 @@ NOT_PAGES = {
     "approvals:preview": "a picture file",
     "approvals:image": "a picture file",
     "approvals:decide": "POST-only action of the proof page",
+    "provenance:attach_final_asset": "POST-only action of the use's credentials page",
     "approvals:resubmit": "POST-only action of the proof page",
     "admin:payments_payoutrun_run_now": "POST-only action of the payout runs page",
     "accounts:revoke_invitation": "POST-only action of the team page",

@@ -74,7 +74,8 @@ def test_while_the_worker_signs_the_page_says_so_and_refreshes(active, brand_man
 
 def test_copies_that_never_came_are_reported_late(active, brand_manager, login):
     report = report_use(active, brand_manager, picture=scene(3))
-    UsageReport.objects.filter(pk=report.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    UsageReport.objects.filter(pk=report.pk).update(created_at=an_hour_ago, updated_at=an_hour_ago)
 
     page = login(brand_manager.user).get(f"/uses/{report.pk}/credentials/").content.decode()
 
@@ -95,7 +96,10 @@ def test_a_use_without_a_picture_explains_there_is_nothing_to_sign(active, brand
         ),
     )
 
+    # the brand is offered to add the final picture; the model reads that there is none
     page = login(brand_manager.user).get(f"/uses/{report.pk}/credentials/").content.decode()
+    assert "This use was reported without its picture." in page
+    page = login(active.talent.user).get(f"/uses/{report.pk}/credentials/").content.decode()
 
     assert "No picture was reported with this use." in page
 

@@ -293,7 +293,8 @@ def _record_transfer(payout_id: int, transfer: Any, *, skip_locked: bool = False
     with transaction.atomic():
         payout = (
             Payout.objects.select_for_update(of=("self",), skip_locked=skip_locked)
-            .select_related("account")
+            # What booking it reads: the payee (a model and her user, or an organisation).
+            .select_related("account__talent__user", "account__organisation")
             .filter(pk=payout_id)
             .first()
         )

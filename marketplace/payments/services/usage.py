@@ -323,6 +323,43 @@ def record_approved_use(
     return stored
 
 
+def attach_final_asset(
+    *, by: Membership, use_id: int, image: UploadedFile, choices: dict[str, str]
+) -> UsageReport:
+    """The brand uploads the final asset of a use it reported without a picture: stored
+    re-encoded like a reported picture, shown to the model, and credentialed (provenance
+    checks `choices` and signs the copies after commit). A use's picture is set once.
+    Raises PermissionDenied, UsageReport.DoesNotExist (another brand's use), ValidationFailed."""
+    require_report_usage(by)
+    with transaction.atomic():
+        use = (
+            UsageReport.objects.for_brand(by.organisation)
+            .select_for_update()
+            .select_related("licence")
+            .get(pk=use_id)
+        )
+        if use.image:
+            raise ValidationFailed(
+                "This use has its picture already; each use has one. Report the next "
+                "placement as a use of its own.",
+                code="picture_already_attached",
+                field="image",
+            )
+        check_upload(image)
+        clean, ext, _size = sanitised(image.read())
+        use.image.save(f"use.{ext}", ContentFile(clean), save=False)  # a random name
+        use.save(update_fields=["image", "updated_at"])
+        audit.record(
+            use.licence,
+            "licence.final_asset_attached",
+            actor=by.user,
+            organisation=by.organisation,
+            data={"usage_id": use.pk},
+        )
+        events.picture_recorded(use.pk, choices)
+    return use
+
+
 def _copy_choices(data: UsageInput) -> dict[str, str]:
     """The brand's choices for a picture's copies, passed on to provenance unread."""
     return {
