@@ -420,6 +420,8 @@ SPECTACULAR_SETTINGS = {
         "MediaTypeEnum": "marketplace.talent.models.MediaType",
         "TwinStatusEnum": "marketplace.talent.models.Twin.Status",
         "LicenceStatusEnum": "marketplace.licensing.models.Licence.Status",
+        "ConsentDecisionEnum": "marketplace.licensing.models.Consent.Decision",
+        "ProofDecisionEnum": "marketplace.approvals.models.ProofDecision.Decision",
     },
     # Swagger UI served from our own static files (drf-spectacular-sidecar): no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

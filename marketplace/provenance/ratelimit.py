@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
 
+from marketplace.core.caching import db_key, incr_with_timeout
 from marketplace.core.http import client_ip
 
 DEFAULT_CHECKS_PER_MINUTE = 30
@@ -19,11 +19,8 @@ def allow_check(request: HttpRequest) -> bool:
     limit = getattr(settings, "VERIFY_CHECKS_PER_MINUTE", DEFAULT_CHECKS_PER_MINUTE)
     if limit <= 0:
         return True
-    key = f"likeness:verify:{client_ip(request) or 'unknown'}:{int(time.time() // 60)}"
-    cache.add(key, 0, timeout=120)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr: this is the window's first check
-        cache.add(key, 1, timeout=120)
-        count = 1
+    minute = int(time.time() // 60)
+    count = incr_with_timeout(
+        db_key("verify", client_ip(request) or "unknown", minute), timeout=120
+    )
     return count <= limit

@@ -5,13 +5,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from marketplace.licensing.models import Licence, LicenceTerms
 from marketplace.talent.demo_images import studio_portrait
 from marketplace.talent.models import Twin
+from tests.caching import clear_own_keys
 from tests.flows import consented_licence
 
 
@@ -25,9 +25,9 @@ def _c2pa_key_dir(settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
-    cache.clear()
+    clear_own_keys()
     yield
-    cache.clear()
+    clear_own_keys()
 
 
 def require_approval(twin: Twin, *, hours: int = 72, agency_may_answer: bool = False) -> Twin:

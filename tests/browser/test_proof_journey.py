@@ -32,6 +32,11 @@ def _signing_keys(settings, tmp_path_factory: pytest.TempPathFactory) -> None:
     settings.SIGNING_KEY_DIR = tmp_path_factory.getbasetemp() / "c2pa-keys"
 
 
+# The picture's width once the browser has it (decode() waits for it to load, and fails
+# when it cannot be shown): a picture still loading is not a broken one.
+LOADED_WIDTH = "el => el.decode().then(() => el.naturalWidth)"
+
+
 def send_proof(page, picture: Path, *, caption: str) -> None:
     page.get_by_label("Image", exact=True).set_input_files(str(picture))
     page.get_by_label("Media", exact=True).select_option(label="Social media")
@@ -75,7 +80,7 @@ def test_brand_and_model_agree_on_an_image_and_it_becomes_a_paid_use(make_page, 
     expect(model.locator("#proof-pictures img")).to_have_attribute(
         "src", re.compile(r"/v1/image/$")
     )
-    assert model.locator("#proof-pictures img").evaluate("el => el.naturalWidth") > 0
+    assert model.locator("#proof-pictures img").evaluate(LOADED_WIDTH) > 0
     model.get_by_label("Note to the brand").fill("Warmer light, and crop at the waist.")
     model.get_by_role("button", name="Ask for changes").click()
     expect(message(model)).to_have_text("Your answer is sent to the brand.")

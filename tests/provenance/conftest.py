@@ -7,7 +7,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFilter
@@ -17,6 +16,7 @@ from marketplace.payments.services import usage
 from marketplace.provenance import services
 from marketplace.provenance.models import CredentialedImage
 from marketplace.talent.demo_images import studio_portrait
+from tests.caching import clear_own_keys
 from tests.flows import consented_licence
 
 
@@ -31,9 +31,9 @@ def _c2pa_key_dir(settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(autouse=True)
 def _fresh_rate_limit() -> Iterator[None]:
     """Each test starts with the public check's per-address count at zero."""
-    cache.clear()
+    clear_own_keys()
     yield
-    cache.clear()
+    clear_own_keys()
 
 
 def make_active(*, brand_manager, agency_manager, twin, **terms) -> Licence:
