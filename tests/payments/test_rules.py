@@ -217,6 +217,7 @@ def test_every_public_payments_service_takes_an_actor_or_is_a_system_entry_point
         if "by" in inspect.signature(func).parameters
     )
     assert acting == [
+        "attach_final_asset",
         "bill_usage",
         "dashboard_link",
         "ensure_connected_account",
