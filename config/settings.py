@@ -256,6 +256,9 @@ AXES_LOCKOUT_CALLABLE = "marketplace.accounts.security.lockout_response"
 # required for these membership roles (empty: required for nobody).
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Likeness"
+# A code from the 30-second step before or after the server's is accepted (RFC 6238 §5.2): a
+# phone's clock drifts, and a person types the code as it turns over. Each code works once.
+MFA_TOTP_TOLERANCE = 1
 LIKENESS_REQUIRE_MFA_ROLES = env_list("LIKENESS_REQUIRE_MFA_ROLES", "owner,finance")
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
+from allauth.mfa import app_settings
 from allauth.mfa.totp.internal.auth import (
     TOTP,
     format_hotp_value,
     generate_totp_secret,
     hotp_value,
-    yield_hotp_counters_from_time,
 )
 from django.test import Client
 
@@ -17,9 +19,10 @@ LOGIN = "/accounts/login/"
 CODE = "/accounts/2fa/authenticate/"
 
 
-def current_code(secret: str) -> str:
-    """What the authenticator app shows now."""
-    return format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
+def current_code(secret: str, *, steps_ago: int = 0, at: float | None = None) -> str:
+    """What the authenticator app shows now (or at `at`), or showed `steps_ago` steps before."""
+    step = int(time.time() if at is None else at) // app_settings.TOTP_PERIOD
+    return format_hotp_value(hotp_value(secret, step - steps_ago))
 
 
 def give_totp(user) -> str:

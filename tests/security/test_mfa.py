@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import (
-    SECRET_SESSION_KEY,
-    TOTP,
-    format_hotp_value,
-    generate_totp_secret,
-    hotp_value,
-    yield_hotp_counters_from_time,
-)
+from allauth.mfa.totp.internal import auth as totp_auth
+from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY, TOTP, generate_totp_secret
 from django.urls import reverse
 
 from tests.factories import PASSWORD, MembershipFactory
+from tests.signin import current_code
 
 pytestmark = pytest.mark.django_db
 
@@ -24,10 +21,6 @@ SETUP = "/accounts/2fa/totp/activate/"
 @pytest.fixture(autouse=True)
 def _two_factor_required(settings):
     settings.LIKENESS_REQUIRE_MFA_ROLES = ["owner", "finance"]
-
-
-def current_code(secret: str) -> str:
-    return format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
 
 
 def test_an_owner_signing_in_sets_up_totp_before_anything_else(client):
@@ -118,6 +111,27 @@ def test_signing_in_with_totp_asks_for_the_code(client):
 
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(manager.pk)
+
+
+@pytest.mark.parametrize(("steps_ago", "accepted"), [(1, True), (-1, True), (2, False)])
+def test_a_code_from_the_step_next_to_the_servers_is_accepted_and_no_further(
+    client, monkeypatch, steps_ago, accepted
+):
+    # A phone's clock drifts and people type the code as it turns over: the server takes the
+    # code of the 30-second step before or after its own, no older or newer one.
+    manager = MembershipFactory(role="manager").user
+    secret = generate_totp_secret()
+    TOTP.activate(manager, secret)
+    server_time = 1_800_000_015.0  # the middle of a step
+    monkeypatch.setattr(totp_auth, "time", SimpleNamespace(time=lambda: server_time))
+    client.post("/accounts/login/", {"login": manager.email, "password": PASSWORD})
+
+    client.post(
+        reverse("mfa_authenticate"),
+        {"code": current_code(secret, steps_ago=steps_ago, at=server_time)},
+    )
+
+    assert ("_auth_user_id" in client.session) is accepted
 
 
 def test_the_header_links_everyone_to_two_factor_settings(client):
