@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -174,8 +175,10 @@ def talent_figures(
 SUMMARY_CACHE_SECONDS = 120
 
 
-def _cached(compute: Any, *key: object) -> Any:
-    return cache.get_or_set(db_key("dash", *key), compute, SUMMARY_CACHE_SECONDS)
+def _cached(compute: Any, kind: str, talent_id: int, *version: object) -> Any:
+    # The version (dates, filters) goes in as a digest: a key of plain characters any cache takes.
+    digest = hashlib.blake2b(repr(version).encode(), digest_size=16).hexdigest()
+    return cache.get_or_set(db_key("dash", kind, talent_id, digest), compute, SUMMARY_CACHE_SECONDS)
 
 
 @dataclass(frozen=True)
