@@ -5,13 +5,14 @@ from django import forms
 from marketplace.licensing import territories
 from marketplace.licensing.models import Licence
 from marketplace.licensing.usage_rules import ReportWindow
-from marketplace.provenance.options import LabelLanguage, LabelPosition, SourceType
+from marketplace.provenance.forms import CopyChoicesForm
 from marketplace.talent.models import MediaType
 
 from .services import UsageInput
 
 
-class UsageForm(forms.Form):
+class UsageForm(CopyChoicesForm):
+    field_order = ["used_on", "media_type", "territory", "asset_reference", "image"]
     used_on = forms.DateField(
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), label="Date of use"
     )
@@ -24,26 +25,6 @@ class UsageForm(forms.Form):
         required=False,
         label="Image (optional)",
         help_text="A thumbnail of the placement, shown to the model.",
-    )
-    source_type = forms.ChoiceField(
-        choices=SourceType.choices,
-        initial=SourceType.TRAINED,
-        required=False,
-        label="The picture is",
-        help_text="Written into its Content Credentials (IPTC digital source type).",
-    )
-    label_language = forms.ChoiceField(
-        choices=LabelLanguage.choices,
-        initial=LabelLanguage.EN,
-        required=False,
-        label="AI label language",
-        help_text="The labelled copy carries a visible “AI-generated” label (EU AI Act art. 50).",
-    )
-    label_position = forms.ChoiceField(
-        choices=LabelPosition.choices,
-        initial=LabelPosition.BOTTOM_RIGHT,
-        required=False,
-        label="AI label corner",
     )
     idempotency_key = forms.CharField(max_length=120, widget=forms.HiddenInput)
 
@@ -82,7 +63,5 @@ class UsageForm(forms.Form):
             asset_reference=d["asset_reference"],
             idempotency_key=d["idempotency_key"],
             image=d.get("image"),
-            source_type=d.get("source_type") or "",
-            label_language=d.get("label_language") or "",
-            label_position=d.get("label_position") or "",
+            **self.copy_choices(),
         )

@@ -156,7 +156,7 @@ def attach_final_asset(request: HttpRequest, use_id: int) -> HttpResponse:
             by=viewer.member,
             use_id=use_id,
             image=form.cleaned_data["image"],
-            choices=form.choices(),
+            choices=form.copy_choices(),
         )
     except PermissionDenied as exc:
         raise Forbidden(exc.message) from exc
