@@ -238,7 +238,11 @@ def test_undelivered_events_survive_a_restart(tmp_path):
             )
             assert event.type == "payment_intent.created"
             assert event.data.object.id == intent.id
-            [row] = box.deliveries(event_id=event.id)
+            # The sandbox writes the outcome down once the endpoint's answer is back: a moment
+            # after the endpoint has the event.
+            [row] = wait_for(
+                lambda: [r for r in box.deliveries(event_id=event.id) if r["status"] != "in_flight"]
+            )
             assert row["status"] == "succeeded"
             assert row["attempts"] == len(receiver.attempts)
             assert row["history"][-1]["status"] == 200

@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
-from marketplace.core.caching import incr_with_timeout
+from marketplace.core.caching import db_key, incr_with_timeout
 
 from .auth import request_api_key
 
@@ -56,7 +56,9 @@ class ApiRateThrottle(BaseThrottle):
         allowed, seconds = parse_rate(rate)
         window = int(time.time() // seconds)
         self.window_ends = (window + 1) * seconds
-        key = f"{self.cache_format % {'scope': scope, 'ident': ident}}:{window}"
+        # Scoped to this database, as every key of ours: deployments (and parallel test runs)
+        # sharing one cache must not spend each other's anonymous allowance.
+        key = db_key(self.cache_format % {"scope": scope, "ident": ident}, window)
         # The key outlives its window by a second, so a request at the window's very end
         # never finds it expired; the next window has a key of its own.
         return incr_with_timeout(key, timeout=seconds + 1) <= allowed
