@@ -212,6 +212,8 @@ API_SCOPES = [
     ("usage:write", "Report uses of licensed twins"),
     ("earnings:read", "Read earnings figures"),
     ("webhooks:write", "Manage webhook endpoints and read their deliveries"),
+    ("protection:read", "Read the sightings of the agency's twins and their takedown cases"),
+    ("protection:write", "Report sightings of the agency's twins"),
 ]
 API_KEY_PREFIX = "lk"
 

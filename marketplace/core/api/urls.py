@@ -14,6 +14,7 @@ v1 = [
     path("", include("marketplace.webhooks.api.urls")),
     path("", include("marketplace.provenance.api.urls")),
     path("", include("marketplace.approvals.api.urls")),
+    path("", include("marketplace.misuse.api.urls")),
     re_path(r"^[\s\S]*$", ApiNotFound.as_view()),  # any path, newlines too
 ]
 
