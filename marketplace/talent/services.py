@@ -20,12 +20,12 @@ from marketplace.core.money import CHARGE_LIMITS, format_money
 
 from . import images
 from .models import (
+    APPROVAL_PREMIUM_MAX_BPS,
     MAX_APPROVAL_HOURS,
     MIN_APPROVAL_HOURS,
     MULTIPLIER_FIELDS,
     MULTIPLIER_MAX_BPS,
     MULTIPLIER_MIN_BPS,
-    APPROVAL_PREMIUM_MAX_BPS,
     PREMIUM_MAX_BPS,
     Category,
     MediaType,

@@ -133,7 +133,7 @@ def test_the_agency_s_counter_prices_its_approval_choice(brand_manager, agency_m
     )
     licence.refresh_from_db()
 
-    assert licence.versions.first().total_fee == 200_000
+    assert [v.total_fee for v in licence.versions.order_by("version")] == [200_000, 220_000]
     assert licence.current_terms.total_fee == 220_000
     assert licence.current_terms.quote["approval_premium"] == 20_000
 
@@ -153,8 +153,8 @@ def test_the_live_quote_shows_the_premium_as_its_own_line(client, brand_manager,
     page = quote_page(client, twin)
 
     assert (
-        '<tr id="approval-premium"><td>Image approval premium (+ 12.5 %)</td><td>+ €250.00</td>'
-        in page
+        '<tr id="approval-premium"><td>Image approval premium (+ 12.5 %)</td>'
+        '<td class="nowrap">+ €250.00</td>' in page
     )
     assert "<th>€2,250.00</th>" in page
 
