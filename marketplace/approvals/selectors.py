@@ -14,6 +14,7 @@ from marketplace.core.audit import events_for
 from marketplace.core.models import AuditEvent
 from marketplace.licensing.models import Licence
 from marketplace.provenance.models import CredentialedImage
+from marketplace.talent.models import Talent
 
 from .models import Proof, ProofDecision, ProofVersion
 
@@ -39,6 +40,29 @@ def proof_list(viewer: Any, *, status: str = "", licence: str = "") -> QuerySet[
     if licence:
         proofs = proofs.filter(licence__reference=licence)
     return proofs
+
+
+@dataclass(frozen=True)
+class AwaitingProofs:
+    """The proofs waiting for the model's answer, soonest due first: the first `limit`, and
+    whether there are more."""
+
+    proofs: list[Proof]
+    more: bool
+    now: datetime
+
+
+def proofs_awaiting_model(talent: Talent, *, limit: int = 10) -> AwaitingProofs:
+    """The model's own proofs she may still answer (pending, not yet due), in one query
+    however many there are."""
+    now = timezone.now()
+    rows = list(
+        Proof.objects.for_talent(talent)
+        .filter(status=Proof.Status.PENDING, due_at__gt=now)
+        .select_related("brand", "licence", "licence__twin", "latest")
+        .order_by("due_at", "id")[: limit + 1]
+    )
+    return AwaitingProofs(proofs=rows[:limit], more=len(rows) > limit, now=now)
 
 
 def with_decisions(proofs: QuerySet[Proof]) -> QuerySet[Proof]:

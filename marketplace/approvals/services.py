@@ -28,6 +28,7 @@ from marketplace.core.errors import PermissionDenied, TransitionError, Validatio
 from marketplace.licensing.models import Licence
 from marketplace.licensing.services import RequestContext
 from marketplace.licensing.usage_rules import check_cap, check_usage
+from marketplace.payments import refusals
 from marketplace.payments.rules import require_report_usage
 from marketplace.payments.services import usage
 from marketplace.talent.images import check_upload, sanitised
@@ -336,7 +337,6 @@ def _answerable(answerer: Answerer, proof_reference: str) -> tuple[Proof, bool]:
     return proof, True
 
 
-@transaction.atomic
 def decide_proof(
     *,
     user: Any,
@@ -351,7 +351,37 @@ def decide_proof(
     """The model (or her agency, where her consent allows it) approves, rejects with a note or
     asks for changes with a note, on the version she was shown. An approval records the use.
 
+    When the licence refuses that use (its cap reached since the proof was sent, say), nothing
+    is decided, the proof still waits, and the refused use is kept like every refused use.
     Raises Proof.DoesNotExist, PermissionDenied, TransitionError, ValidationFailed."""
+    try:
+        return _decide_proof(
+            user=user,
+            proof_reference=proof_reference,
+            version=version,
+            decision=decision,
+            note=note,
+            talent=talent,
+            member=member,
+            context=context,
+        )
+    except refusals.UseRefused as refusal:
+        refusals.record(refused=[refusal])  # after the decision rolled back
+        raise
+
+
+@transaction.atomic
+def _decide_proof(
+    *,
+    user: Any,
+    proof_reference: str,
+    version: int,
+    decision: str,
+    note: str,
+    talent: Talent | None,
+    member: Membership | None,
+    context: RequestContext | None,
+) -> Proof:
     proof, on_behalf = _answerable(
         Answerer(user=user, talent=talent, member=member), proof_reference
     )

@@ -12,6 +12,7 @@ from marketplace.accounts.tenancy import (
     brand_required,
     talent_required,
 )
+from marketplace.approvals import selectors as approvals_selectors
 from marketplace.payments import selectors as payments_selectors
 from marketplace.talent.models import MediaType
 
@@ -58,6 +59,7 @@ def talent_dashboard(request: TenantRequest) -> HttpResponse:
         "use_months": _use_months(summary.monthly, filters["month"]),
         "media_choices": MediaType.choices,
         "consents": selectors.talent_consent_lines(talent),
+        "waiting_proofs": approvals_selectors.proofs_awaiting_model(talent),
         "active": selectors.talent_active_lines(talent),
         "account": account,
         "next_payout": selectors.next_payout_at(),

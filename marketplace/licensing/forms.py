@@ -119,9 +119,11 @@ class CounterTermsForm(TermsForm):
         required=False, label="Every image needs the model's approval before use"
     )
     approval_hours = forms.IntegerField(
+        required=False,
         min_value=MIN_APPROVAL_HOURS,
         max_value=MAX_APPROVAL_HOURS,
         label="The model's answer time (hours)",
+        help_text="Empty: the model's own answer time for this twin.",
     )
     agency_may_answer = forms.BooleanField(
         required=False, label="The agency may answer for the model"

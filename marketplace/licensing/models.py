@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from marketplace.accounts.models import Organisation
 from marketplace.core.models import ScopedQuerySet, TimeStampedModel
+from marketplace.core.money import format_money
 from marketplace.talent.models import Category, MediaType, Talent, Twin, approval_rule
 
 from .quotes import REVOCATION_REFUND_RULE
@@ -225,6 +226,21 @@ class LicenceTerms(models.Model):
             self.image_approval,
             hours=self.approval_hours,
             agency_may_answer=self.agency_may_answer,
+        )
+
+    @property
+    def approval_premium_note(self) -> str:
+        """What the image-approval term costs, as the consent and the contract state it (empty
+        when the term is off)."""
+        if not self.image_approval:
+            return ""
+        premium = int(self.quote.get("approval_premium", 0))
+        if not premium:
+            return "No premium is charged for it."
+        bps = int(self.quote["approval_premium_bps"])
+        return (
+            f"The licence fee includes an image-approval premium of "
+            f"{format_money(premium, self.currency)} (+ {bps / 100:g} %)."
         )
 
 

@@ -2,10 +2,13 @@
 
 fee = Σ base fee of each media type × territory multiplier × duration multiplier
       × (1 + exclusivity premium, when exclusive)
+      + that fee × image-approval premium, when the model approves every image before use
 
-Every step rounds half-to-even at the minor unit. The split gives the platform its fee, the
-agency its commission on the rest (capped at MAX_AGENCY_COMMISSION_BPS, 20 %), and the model
-everything else, so the three parts always add up to the fee exactly.
+Every step rounds half-to-even at the minor unit; the approval premium is an amount of its own
+(its own line), so the lines add up to the fee exactly. Per-use fees carry no premium. The
+split gives the platform its fee, the agency its commission on the rest (capped at
+MAX_AGENCY_COMMISSION_BPS, 20 %), and the model everything else, so the three parts always add
+up to the fee exactly.
 
 A quote is only made if Stripe can charge it in one payment (CHARGE_LIMITS), so nobody is
 asked to consent to or sign a licence that could never be paid.
@@ -103,6 +106,11 @@ class Quote:
     platform_fee_bps: int
     agency_commission_bps: int
     split: Split
+    # The image-approval term: whether the terms carry it, and its premium (0 when off, or
+    # when the rate card sets none). Defaults: quotes stored before the premium existed.
+    image_approval: bool = False
+    approval_premium_bps: int = 0
+    approval_premium: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -205,6 +213,7 @@ def compute_quote(
     exclusive: bool,
     agency_commission_bps: int,
     platform_fee_bps: int | None = None,
+    image_approval: bool = False,
 ) -> Quote:
     """Raises ValidationFailed for media the rate card does not offer, a bad window, or a
     total Stripe could not charge."""
@@ -239,6 +248,9 @@ def compute_quote(
     total = apply_bps(apply_bps(base_total, territory_bps), duration_bps)
     premium = rate_card.exclusivity_premium_bps if exclusive else 0
     total = apply_bps(total, 10_000 + premium)
+    approval_bps = rate_card.approval_premium_bps if image_approval else 0
+    approval_premium = apply_bps(total, approval_bps)
+    total += approval_premium
     check_chargeable(total, rate_card.currency)
     platform_bps = settings.PLATFORM_FEE_BPS if platform_fee_bps is None else platform_fee_bps
     return Quote(
@@ -258,6 +270,9 @@ def compute_quote(
         split=split_fee(
             total, platform_fee_bps=platform_bps, agency_commission_bps=agency_commission_bps
         ),
+        image_approval=image_approval,
+        approval_premium_bps=approval_bps,
+        approval_premium=approval_premium,
     )
 
 

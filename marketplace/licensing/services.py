@@ -405,7 +405,7 @@ def consent_statement(licence: Licence) -> str:
         f'{t.end_date:%d %B %Y} ({uses}), for this purpose: "{t.intended_use}". '
         f"{'Exclusive. ' if t.exclusive else ''}"
         f"{'No AI training. ' if t.ai_training_forbidden else ''}"
-        f"{t.approval_rule + ' ' if t.image_approval else ''}"
+        f"{t.approval_rule + ' ' + t.approval_premium_note + ' ' if t.image_approval else ''}"
         f"My share is {format_money(fee.talent_share, t.currency)} of a licence fee of "
         f"{format_money(t.total_fee, t.currency)}. "
         f"Terms hash {t.terms_hash}."

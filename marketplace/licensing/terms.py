@@ -176,9 +176,11 @@ def price_only(
     start: date,
     end: date,
     exclusive: bool,
+    image_approval: bool | None = None,
 ) -> quotes.Quote:
     """The price of a scope before the rest of the request is written: only the terms that
-    set it (media, territories, window, exclusivity). Raises ValidationFailed."""
+    set it (media, territories, window, exclusivity, image approval: the twin's own setting
+    unless given). Raises ValidationFailed."""
     return quotes.compute_quote(
         rate_card=twin.rate_card,
         media_types=sorted(set(media_types)),
@@ -187,6 +189,7 @@ def price_only(
         end=end,
         exclusive=exclusive,
         agency_commission_bps=twin.agency.commission_bps,
+        image_approval=twin.image_approval if image_approval is None else image_approval,
     )
 
 
@@ -199,6 +202,7 @@ def quote_terms(twin: Twin, checked: CheckedTerms) -> quotes.Quote:
         end=checked.end_date,
         exclusive=checked.exclusive,
         agency_commission_bps=twin.agency.commission_bps,
+        image_approval=checked.image_approval,
     )
 
 

@@ -107,7 +107,8 @@ def quote(request: TenantRequest, slug: str) -> HttpResponse:
     twin = _bookable_twin_or_404(slug)
     if viewer.is_agency and twin.agency_id != viewer.org.pk:
         raise Http404
-    form = TermsForm(request.POST, twin=twin)
+    # The agency's page is the counter-offer, whose image-approval term changes the price.
+    form = (CounterTermsForm if viewer.is_agency else TermsForm)(request.POST, twin=twin)
     # oob: the errors of fields fixed since the page was sent are cleared beside the quote.
     context: dict[str, object] = {"form": form, "twin": twin, "oob": True}
     valid = form.is_valid()
@@ -128,6 +129,7 @@ def quote(request: TenantRequest, slug: str) -> HttpResponse:
                 start=d["start_date"],
                 end=d["end_date"],
                 exclusive=d["exclusive"],
+                image_approval=d.get("image_approval"),
             )
         except DomainError as exc:
             context["error"] = exc.message

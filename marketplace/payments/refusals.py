@@ -2,10 +2,11 @@
 reason, so that the model and her agency see attempts outside the licence too.
 
 The one home of this record. The usage service raises `UseRefused` wherever it checks a use
-against its licence (`services.usage._check_use`) and calls `record` for each refusal it
-answers: a single use after its transaction rolled back (the refusal outlives the refused
-write), a batch's refusals in the batch's own transaction, together and only when there are
-any (the accepted uses' path writes nothing more).
+against its licence (`services.usage._check_use`, `record_approved_use`) and calls `record` for
+each refusal it answers: a single use after its transaction rolled back (the refusal outlives
+the refused write), a batch's refusals in the batch's own transaction, together and only when
+there are any (the accepted uses' path writes nothing more). The use of an approved proof is
+recorded in the model's decision; approvals records its refusal once that rolled back.
 """
 
 from __future__ import annotations
@@ -38,11 +39,21 @@ class UseRefused(ValidationFailed):
     """The licence refused this use: the rule's own message, code and field (so every front
     door answers as before), with the licence and the use, for the record."""
 
-    def __init__(self, error: DomainError, *, licence: Licence, data: _Use, key: str) -> None:
+    def __init__(
+        self,
+        error: DomainError,
+        *,
+        licence: Licence,
+        data: _Use,
+        key: str,
+        reported_by: Any = None,
+    ) -> None:
         super().__init__(error.message, code=error.code, field=error.field)
         self.licence = licence
         self.data = data
         self.key = key
+        # Who reported it, when not the caller of `record` (an approved proof's submitter).
+        self.reported_by = reported_by
 
 
 def _attempt_hash(refusal: UseRefused) -> str:
@@ -61,13 +72,18 @@ def _attempt_hash(refusal: UseRefused) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _row(by: Membership, refusal: UseRefused) -> RefusedUse:
+def _row(by: Membership | None, refusal: UseRefused) -> RefusedUse:
     data = refusal.data
+    reporter = refusal.reported_by
+    if reporter is None:
+        if by is None:
+            raise ValueError("A refused use names who reported it.")
+        reporter = by.user
     return RefusedUse(
         licence=refusal.licence,
         brand_id=refusal.licence.brand_id,
         talent_id=refusal.licence.talent_id,
-        reported_by=by.user,
+        reported_by=reporter,
         idempotency_key=refusal.key[:120],
         used_on=data.used_on,
         media_type=str(data.media_type)[:10],
@@ -79,9 +95,10 @@ def _row(by: Membership, refusal: UseRefused) -> RefusedUse:
     )
 
 
-def record(*, by: Membership, refused: Sequence[UseRefused]) -> None:
+def record(*, refused: Sequence[UseRefused], by: Membership | None = None) -> None:
     """Keep these refusals (one statement, whatever their number; the same attempt twice is
-    kept once). In the caller's transaction if it has one, else in its own."""
+    kept once), reported by `by`'s user or each refusal's own `reported_by`. In the caller's
+    transaction if it has one, else in its own."""
     if not refused:
         return
     rows = [_row(by, refusal) for refusal in refused]

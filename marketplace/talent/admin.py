@@ -54,7 +54,7 @@ class RateCardLineInline(admin.TabularInline):
 
 @admin.register(RateCard)
 class RateCardAdmin(admin.ModelAdmin):
-    list_display = ["twin", "currency", "exclusivity_premium_bps"]
+    list_display = ["twin", "currency", "exclusivity_premium_bps", "approval_premium_bps"]
     search_fields = ["twin__display_name"]
     inlines = [RateCardLineInline]
 

@@ -7,6 +7,7 @@ from django import forms
 from marketplace.core.money import CHARGE_LIMITS, to_major, to_minor
 
 from .models import (
+    APPROVAL_PREMIUM_MAX_BPS,
     MAX_APPROVAL_HOURS,
     MIN_APPROVAL_HOURS,
     MULTIPLIER_MAX_BPS,
@@ -99,6 +100,7 @@ class TwinForm(forms.Form):
 
 MULTIPLIER_FIELDS = [
     ("exclusivity_premium_bps", "Exclusivity premium (%)"),
+    ("approval_premium_bps", "Image-approval premium (%)"),
     ("territory_country_bps", "One country (× %)"),
     ("territory_region_bps", "A region, e.g. EU (× %)"),
     ("territory_worldwide_bps", "Worldwide (× %)"),
@@ -107,6 +109,13 @@ MULTIPLIER_FIELDS = [
     ("duration_12m_bps", "Up to 12 months (× %)"),
     ("duration_24m_bps", "Up to 24 months (× %)"),
 ]
+
+
+# The premiums add to the fee (from 0 %); every other field multiplies it.
+PERCENT_BOUNDS = {
+    "exclusivity_premium_bps": (0, PREMIUM_MAX_BPS),
+    "approval_premium_bps": (0, APPROVAL_PREMIUM_MAX_BPS),
+}
 
 
 class RateCardForm(forms.Form):
@@ -140,15 +149,21 @@ class RateCardForm(forms.Form):
                 initial=to_major(line.per_use_fee, currency) if line else None,
             )
         for name, label in MULTIPLIER_FIELDS:
-            premium = name == "exclusivity_premium_bps"
+            low_bps, high_bps = PERCENT_BOUNDS.get(name, (MULTIPLIER_MIN_BPS, MULTIPLIER_MAX_BPS))
             self.fields[name] = forms.DecimalField(
-                min_value=0 if premium else MULTIPLIER_MIN_BPS // 100,
-                max_value=(PREMIUM_MAX_BPS if premium else MULTIPLIER_MAX_BPS) // 100,
+                min_value=low_bps // 100,
+                max_value=high_bps // 100,
                 max_digits=7,
                 decimal_places=2,
                 label=label,
                 initial=getattr(rate_card, name) / 100 if rate_card else None,
             )
+        # Existing cards (and a new form) start at no premium: it is the agency's to set.
+        self.fields["approval_premium_bps"].required = False
+        self.fields["approval_premium_bps"].help_text = (
+            "Added to the licence fee when the model approves every image before use "
+            "(10 = +10 %; 0 for none). Per-use fees do not change."
+        )
 
     def media_rows(self) -> list[tuple[str, forms.BoundField, forms.BoundField]]:
         return [(m.label, self[f"base_{m.value}"], self[f"use_{m.value}"]) for m in MediaType]
@@ -180,7 +195,7 @@ class RateCardForm(forms.Form):
                     to_minor(d.get(f"use_{media.value}") or 0, self.currency),
                 )
         return RateCardInput(
-            lines=lines, **{name: int(d[name] * 100) for name, _ in MULTIPLIER_FIELDS}
+            lines=lines, **{name: int((d[name] or 0) * 100) for name, _ in MULTIPLIER_FIELDS}
         )
 
 

@@ -11,11 +11,13 @@ from marketplace.core.money import CURRENCY_CHOICES, MAX_CHARGE
 from marketplace.core.storage import media_storage, random_name
 
 # Rate-card bounds. Territory and duration multipliers scale the base fee by 0.1× to 10×; the
-# exclusivity premium adds 0 to 500 %. Fees are at most one Stripe payment (the quote then
+# exclusivity premium adds 0 to 500 %, the image-approval premium (licences whose every image
+# the model approves first) 0 to 100 %. Fees are at most one Stripe payment (the quote then
 # checks the total against the currency's own limits).
 MULTIPLIER_MIN_BPS = 1_000
 MULTIPLIER_MAX_BPS = 100_000
 PREMIUM_MAX_BPS = 50_000
+APPROVAL_PREMIUM_MAX_BPS = 10_000
 MULTIPLIER_FIELDS = (
     "territory_country_bps",
     "territory_region_bps",
@@ -301,6 +303,10 @@ class RateCard(TimeStampedModel):
     exclusivity_premium_bps = models.PositiveIntegerField(
         default=5000, validators=[MaxValueValidator(PREMIUM_MAX_BPS)]
     )
+    # Added to the licence fee when its terms require the model's approval of every image.
+    approval_premium_bps = models.PositiveIntegerField(
+        default=0, validators=[MaxValueValidator(APPROVAL_PREMIUM_MAX_BPS)]
+    )
     territory_country_bps = _multiplier(10000)
     territory_region_bps = _multiplier(20000)
     territory_worldwide_bps = _multiplier(40000)
@@ -316,6 +322,10 @@ class RateCard(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(exclusivity_premium_bps__lte=PREMIUM_MAX_BPS),
                 name="rate_card_premium_bounded",
+            ),
+            models.CheckConstraint(
+                condition=Q(approval_premium_bps__lte=APPROVAL_PREMIUM_MAX_BPS),
+                name="rate_card_approval_premium_bounded",
             ),
             *(
                 models.CheckConstraint(

@@ -20,6 +20,7 @@ from marketplace.core.money import CHARGE_LIMITS, format_money
 
 from . import images
 from .models import (
+    APPROVAL_PREMIUM_MAX_BPS,
     MAX_APPROVAL_HOURS,
     MIN_APPROVAL_HOURS,
     MULTIPLIER_FIELDS,
@@ -165,6 +166,7 @@ def update_twin(*, by: Membership, twin_id: int, details: TwinDetails) -> Twin:
 class RateCardInput:
     lines: dict[str, tuple[int, int]]  # media type -> (base fee, per-use fee), minor units
     exclusivity_premium_bps: int = 5000
+    approval_premium_bps: int = 0
     territory_country_bps: int = 10000
     territory_region_bps: int = 20000
     territory_worldwide_bps: int = 40000
@@ -202,6 +204,11 @@ def check_rate_card(card: RateCardInput, *, currency: str) -> None:
             f"The exclusivity premium is between 0 % and {PREMIUM_MAX_BPS // 100} %.",
             field="exclusivity_premium_bps",
         )
+    if not 0 <= card.approval_premium_bps <= APPROVAL_PREMIUM_MAX_BPS:
+        raise ValidationFailed(
+            f"The image-approval premium is between 0 % and {APPROVAL_PREMIUM_MAX_BPS // 100} %.",
+            field="approval_premium_bps",
+        )
 
 
 @transaction.atomic
@@ -231,7 +238,10 @@ def set_rate_card(*, by: Membership, twin_id: int, card: RateCardInput) -> RateC
         "twin.rate_card_set",
         actor=by.user,
         organisation=by.organisation,
-        data={"lines": {k: list(v) for k, v in card.lines.items()}},
+        data={
+            "lines": {k: list(v) for k, v in card.lines.items()},
+            "approval_premium_bps": card.approval_premium_bps,
+        },
     )
     return rate_card
 

@@ -360,3 +360,30 @@ def test_a_quote_tells_a_taken_slot_blindly(world):
     assert body["available"] is False
     assert "Beauty" in body["conflict"]
     assert "Brand B" not in body["conflict"]
+
+
+def test_the_quote_states_the_image_approval_premium(world):
+    from marketplace.talent.models import RateCard
+
+    RateCard.objects.filter(twin=world.twin).update(approval_premium_bps=1_250)
+    world.twin.image_approval = True
+    world.twin.save(update_fields=["image_approval"])
+
+    body = (
+        key_client(world.tokens["brand_a"])
+        .post(f"/api/v1/catalogue/twins/{world.twin.slug}/quote", terms_json(), format="json")
+        .json()
+    )
+
+    # Social 1,000.00 × 2 (region) = 2,000.00, + 12.5 % = 250.00.
+    assert (body["approval_premium_bps"], body["approval_premium"], body["total"]) == (
+        1_250,
+        25_000,
+        225_000,
+    )
+    assert body["split"] == {
+        "platform_fee": 22_500,
+        "agency_commission": 40_500,
+        "talent_share": 162_000,
+    }
+    assert body["image_approval"].startswith("Every image needs the model's approval")

@@ -46,6 +46,11 @@ def card_of(twin) -> tuple:
             {"lines": {"social": (100_000, 0)}, "exclusivity_premium_bps": 50_001},
             "exclusivity_premium_bps",
         ),
+        ({"lines": {"social": (100_000, 0)}, "approval_premium_bps": -1}, "approval_premium_bps"),
+        (
+            {"lines": {"social": (100_000, 0)}, "approval_premium_bps": 10_001},
+            "approval_premium_bps",
+        ),
     ],
 )
 def test_the_service_refuses_a_field_out_of_bounds_and_changes_nothing(
@@ -110,6 +115,7 @@ def test_the_minimum_base_fee_is_the_currency_s_smallest_payment(agency_manager,
         ("territory_region_bps", 100_001),
         ("duration_3m_bps", 0),
         ("exclusivity_premium_bps", 50_001),
+        ("approval_premium_bps", 10_001),
     ],
 )
 def test_the_database_refuses_a_multiplier_out_of_bounds(twin, field, value):
@@ -135,6 +141,16 @@ def test_the_database_refuses_a_fee_out_of_bounds(twin, field, value):
         ("duration_24m_bps", "1001", "Ensure this value is less than or equal to 1000."),
         ("exclusivity_premium_bps", "501", "Ensure this value is less than or equal to 500."),
         ("exclusivity_premium_bps", "-1", "Ensure this value is greater than or equal to 0."),
+        ("approval_premium_bps", "-5", "Ensure this value is greater than or equal to 0."),
+        ("approval_premium_bps", "101", "Ensure this value is less than or equal to 100."),
+        ("approval_premium_bps", "99999", "Ensure this value is less than or equal to 100."),
+        ("approval_premium_bps", "1e3", "Ensure this value is less than or equal to 100."),
+        ("approval_premium_bps", "ten", "Enter a number."),
+        (
+            "approval_premium_bps",
+            "12.345",
+            "Ensure that there are no more than 2 decimal places.",
+        ),
     ],
 )
 def test_the_rate_card_page_refuses_a_field_out_of_bounds(
@@ -161,3 +177,20 @@ def test_the_rate_card_page_saves_a_card_within_bounds(client, agency_manager, t
 
     assert response.status_code == 302
     assert card_of(twin) == (10_000, 0, 40_000, (("social", 100_000, 1_000),))
+
+
+def test_the_rate_card_page_saves_the_image_approval_premium(client, agency_manager, talent):
+    twin = TwinFactory(talent=talent)
+    client.force_login(agency_manager.user)
+
+    response = client.post(
+        f"/agency/twins/{twin.pk}/rates/", {**FORM, "approval_premium_bps": "12.5"}
+    )
+    saved = RateCard.objects.get(twin=twin).approval_premium_bps
+    client.post(f"/agency/twins/{twin.pk}/rates/", {**FORM, "approval_premium_bps": "0"})
+    zero = RateCard.objects.get(twin=twin).approval_premium_bps
+    client.post(f"/agency/twins/{twin.pk}/rates/", FORM)  # left empty: no premium
+
+    assert response.status_code == 302
+    assert (saved, zero) == (1_250, 0)
+    assert RateCard.objects.get(twin=twin).approval_premium_bps == 0

@@ -98,6 +98,9 @@ class RateCardSerializer(serializers.Serializer):
     currency = serializers.CharField()
     lines = RateCardLineSerializer(many=True, source="lines.all")
     exclusivity_premium_bps = serializers.IntegerField()
+    approval_premium_bps = serializers.IntegerField(
+        help_text="Added to the licence fee when the model approves every image before use."
+    )
     territory_country_bps = serializers.IntegerField()
     territory_region_bps = serializers.IntegerField()
     territory_worldwide_bps = serializers.IntegerField()

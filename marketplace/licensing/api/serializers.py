@@ -131,6 +131,12 @@ class QuoteSerializer(serializers.Serializer):
     duration_bps = serializers.IntegerField()
     exclusive = serializers.BooleanField()
     exclusivity_premium_bps = serializers.IntegerField()
+    approval_premium_bps = serializers.IntegerField(
+        help_text="The rate card's image-approval premium, when the terms carry the term (else 0)."
+    )
+    approval_premium = serializers.IntegerField(
+        help_text="That premium as an amount, included in `total` (minor units)."
+    )
     total = serializers.IntegerField()
     platform_fee_bps = serializers.IntegerField()
     agency_commission_bps = serializers.IntegerField()

@@ -308,12 +308,18 @@ def record_approved_use(
 ) -> UsageReport:
     """The use of a picture the model approved beforehand (the approvals app's proof, whose
     service checked who decides): checked and counted as every use is, its date possibly still
-    ahead, and given its credentialed copy after commit. In the caller's transaction.
-    Raises ValidationFailed with the reason, Licence.DoesNotExist."""
+    ahead, and given its credentialed copy after commit. In the caller's transaction, which
+    records a refusal (`refusals.record`) once it rolled back.
+    Raises UseRefused (a ValidationFailed with the reason), Licence.DoesNotExist."""
     licence = _locked(Licence.objects.for_brand(brand).filter(pk=licence_id))
     revoked_at = licence.consent_revoked_at  # type: ignore[attr-defined]
-    check_usage(licence, data, consent_revoked_at=revoked_at, proof_approved=True)
-    check_cap(licence)
+    try:
+        check_usage(licence, data, consent_revoked_at=revoked_at, proof_approved=True)
+        check_cap(licence)
+    except DomainError as exc:
+        raise UseRefused(
+            exc, licence=licence, data=data, key=data.idempotency_key, reported_by=reported_by
+        ) from exc
     report = _report_for(
         brand=brand, user=reported_by, licence=licence, data=data, key=data.idempotency_key
     )
