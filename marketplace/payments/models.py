@@ -84,6 +84,9 @@ class LedgerAccount(models.Model):
         AGENCY_PAYABLE = "agency_payable", "Owed to agency"
         PLATFORM_REVENUE = "platform_revenue", "Platform fees"
         PROCESSING_FEES = "processing_fees", "Stripe processing fees"
+        # A refund Stripe accepted and then could not return to the card: the money is back in
+        # our balance and owed to the brand until staff settle it.
+        BRAND_REFUNDS_DUE = "brand_refunds_due", "Refunds owed to a brand"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     currency = models.CharField(max_length=3)

@@ -34,6 +34,11 @@ def settle_sending_payouts_task() -> int:
     return payouts.settle_sending_payouts()
 
 
+@shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=2, max_retries=8)
+def send_payout_reversals_task(self, *, payout_id: int) -> int:
+    return refunds.send_payout_reversals(payout_id=payout_id)
+
+
 @shared_task
 def resume_refunds_task() -> int:
     return refunds.resume_refunds()

@@ -377,7 +377,10 @@ def send_payout(*, payout_id: int) -> Payout | None:
 def _record_transfer(payout_id: int, transfer: Any, *, skip_locked: bool = False) -> bool:
     """Write down the payout's transfer once: paid, its earnings paid, booked. Returns whether
     this call recorded it (False: already paid, or, with `skip_locked`, a worker holds it).
-    The payee hears of it once the run is done (`notify_payees`)."""
+    The payee hears of it once the run is done (`notify_payees`); a refund that came while it
+    was being sent has its reversal made now."""
+    from ..tasks import send_payout_reversals_task
+
     with transaction.atomic():
         payout = (
             Payout.objects.select_for_update(of=("self",), skip_locked=skip_locked)
@@ -392,13 +395,19 @@ def _record_transfer(payout_id: int, transfer: Any, *, skip_locked: bool = False
         payout.paid_at = timezone.now()
         payout.last_error = ""
         payout.save(update_fields=["status", "transfer_id", "paid_at", "last_error", "updated_at"])
-        payout.earnings.update(status=Earning.Status.PAID, updated_at=timezone.now())
+        # Waits for a refund booking these earnings (it locks them), so the check below sees
+        # the reversal it planned; a refund booked after this commit sends its own.
+        payout.earnings.exclude(status=Earning.Status.REVERSED).update(
+            status=Earning.Status.PAID, updated_at=timezone.now()
+        )
         _book_payout(payout)
         audit.record(
             payout,
             "payments.payout_sent",
             data={"amount": payout.amount, "transfer": transfer.id},
         )
+        if payout.reversals.filter(stripe_id="").exists():
+            transaction.on_commit(lambda: send_payout_reversals_task.delay(payout_id=payout_id))
     return True
 
 
@@ -480,6 +489,10 @@ def _fail_payout(payout: Payout, error: str) -> None:
     payout.save()
     # The earnings go back to the pool for the next run.
     payout.earnings.update(status=Earning.Status.AVAILABLE, payout=None, updated_at=timezone.now())
+    # Nothing was transferred, so a refund's share planned to be taken back from it is not
+    # (the earnings go out net of the refund). After the earnings: a refund booking them
+    # has committed by now.
+    payout.reversals.filter(stripe_id="").delete()
     audit.record(payout, "payments.payout_failed", data={"error": error[:500]})
     logger.warning("payments.payout_failed", extra={"payout": payout.pk, "error": error})
 
@@ -518,6 +531,7 @@ def _wait_for_funds(payout: Payout, error: str) -> None:
         locked.earnings.update(
             status=Earning.Status.AVAILABLE, payout=None, updated_at=timezone.now()
         )
+        locked.reversals.filter(stripe_id="").delete()  # as in _fail_payout
         audit.record(locked, "payments.payout_waiting", data={"error": error[:500]})
     logger.info("payments.payout_waiting", extra={"payout": payout.pk})
 
