@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -29,6 +31,18 @@ def _configure_filesystem_broker() -> None:
         "control_folder": str(control),
         "store_processed": False,
     }
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _close_old_connections(sender: Any = None, **kwargs: Any) -> None:
+    """Around each task, as around each request: drop a database connection that is older than
+    CONN_MAX_AGE or unusable (CELERY_DB_REUSE_MAX keeps Celery from closing every one)."""
+    if getattr(getattr(sender, "request", None), "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()
 
 
 _configure_filesystem_broker()

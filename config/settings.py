@@ -155,6 +155,11 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes every database connection before and after every task unless
+# this is set (then only every this many tasks): each task then paid a new PostgreSQL
+# connection (and the server a new backend). Workers keep theirs as Django keeps a request's,
+# closed when older than CONN_MAX_AGE or unusable (config/celery.py).
+CELERY_DB_REUSE_MAX = 1000
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "likeness")
 # Broker transport options as JSON. With Redis, `visibility_timeout` (kombu's default: one
 # hour) is how long a task taken by a worker that died without acknowledging it (kill -9, lost

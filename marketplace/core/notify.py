@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import partial
 from typing import Any, cast
 
 from django.core.cache import cache
@@ -23,6 +25,53 @@ def email(*, to: list[str], subject: str, template: str, context: dict[str, obje
 
     body = render_to_string(template, context)
     transaction.on_commit(lambda: send_email_task.delay(to=to, subject=subject, body=body))
+
+
+# Messages per task when many e-mails go at once (`emails`).
+EMAIL_BATCH = 100
+
+
+@dataclass(frozen=True)
+class Email:
+    to: list[str]
+    subject: str
+    template: str
+    context: dict[str, object]
+
+
+def emails(messages: Sequence[Email]) -> None:
+    """Many e-mails, rendered now and sent together by a worker (EMAIL_BATCH per task over
+    one connection) after the transaction commits."""
+    from .tasks import send_emails_task
+
+    rendered = [
+        {"to": m.to, "subject": m.subject, "body": render_to_string(m.template, m.context)}
+        for m in messages
+    ]
+    for start in range(0, len(rendered), EMAIL_BATCH):
+        transaction.on_commit(
+            partial(send_emails_task.delay, messages=rendered[start : start + EMAIL_BATCH])
+        )
+
+
+@dataclass(frozen=True)
+class Notice:
+    user: Any
+    title: str
+    url: str = ""
+    body: str = ""
+
+
+def in_app_each(notices: Sequence[Notice]) -> None:
+    """A notification of its own to each user, all written in one statement in the caller's
+    transaction."""
+    from .models import Notification
+
+    Notification.objects.bulk_create(
+        Notification(user=n.user, title=n.title[:200], url=n.url[:300], body=n.body)
+        for n in notices
+    )
+    unread_changed([n.user for n in notices])
 
 
 def in_app(*, users: Iterable[Any], title: str, url: str = "", body: str = "") -> None:

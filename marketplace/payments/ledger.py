@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from marketplace.accounts.models import Organisation
 from marketplace.licensing.models import Licence
@@ -42,6 +42,51 @@ def payable(
     if talent is not None:
         return account(K.TALENT_PAYABLE, currency, talent=talent)
     return account(K.AGENCY_PAYABLE, currency, organisation=organisation)
+
+
+@dataclass(frozen=True)
+class AccountKey:
+    """What names a ledger account: its kind and currency, and whose it is (if anyone's)."""
+
+    kind: str
+    currency: str
+    organisation_id: int | None = None
+    talent_id: int | None = None
+
+
+def payable_key(
+    currency: str, *, talent_id: int | None = None, organisation_id: int | None = None
+) -> AccountKey:
+    """The key of `payable`'s account, from ids."""
+    if talent_id is not None:
+        return AccountKey(K.TALENT_PAYABLE, currency, talent_id=talent_id)
+    return AccountKey(K.AGENCY_PAYABLE, currency, organisation_id=organisation_id)
+
+
+def accounts(*keys: AccountKey) -> list[LedgerAccount]:
+    """The accounts of `keys`, in order: read in one query, any missing created."""
+    wanted = Q()
+    for key in keys:
+        wanted |= Q(
+            kind=key.kind,
+            currency=key.currency,
+            organisation_id=key.organisation_id,
+            talent_id=key.talent_id,
+        )
+    found = {
+        AccountKey(a.kind, a.currency, a.organisation_id, a.talent_id): a
+        for a in LedgerAccount.objects.filter(wanted)
+    }
+    return [
+        found.get(key)
+        or LedgerAccount.objects.get_or_create(
+            kind=key.kind,
+            currency=key.currency,
+            organisation_id=key.organisation_id,
+            talent_id=key.talent_id,
+        )[0]
+        for key in keys
+    ]
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,9 @@ class LedgerAccount(models.Model):
         AGENCY_PAYABLE = "agency_payable", "Owed to agency"
         PLATFORM_REVENUE = "platform_revenue", "Platform fees"
         PROCESSING_FEES = "processing_fees", "Stripe processing fees"
+        # A refund Stripe accepted and then could not return to the card: the money is back in
+        # our balance and owed to the brand until staff settle it.
+        BRAND_REFUNDS_DUE = "brand_refunds_due", "Refunds owed to a brand"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     currency = models.CharField(max_length=3)
@@ -386,6 +389,9 @@ class Payout(TimeStampedModel):
     last_error = models.TextField(blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     funds_available_at = models.DateTimeField(null=True, blank=True)
+    # The brand payment all of the payout's earnings come from (Stripe's source_transaction),
+    # chosen when the run is planned; blank when they come from several.
+    source_transaction = models.CharField(max_length=100, blank=True)
 
     # A claim this old still sending has most likely been made at Stripe by a worker that died
     # before writing it down; a sweep (settle_sending_payouts) looks it up and settles it.
@@ -541,6 +547,8 @@ class PayoutRun(TimeStampedModel):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLANNING)
     total = models.PositiveIntegerField(default=0)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # When the run's payees were told of what it paid them (once per run, after it is done).
+    notified_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Payout run {self.pk}"

@@ -12,7 +12,7 @@ from django.db.models import Sum
 from marketplace.core.stripe_client import get_stripe_client
 
 from . import ledger
-from .models import Charge, LedgerAccount, LedgerEntry, Payout
+from .models import Charge, LedgerAccount, LedgerEntry, Payout, Refund
 
 logger = logging.getLogger("likeness.payments")
 
@@ -31,6 +31,18 @@ def _all(listing) -> list:
     return list(listing.auto_paging_iter())
 
 
+def _refunds_waiting_for_balance(client: Any) -> list[Any]:
+    """Our refunds Stripe has accepted but not taken from the balance yet (read again from
+    Stripe: our copy of their status may be behind)."""
+    maybe = Refund.objects.filter(status=Refund.Status.REFUNDED, stripe_status="pending")
+    waiting = []
+    for stripe_id in maybe.values_list("stripe_id", flat=True):
+        refund = client.v1.refunds.retrieve(stripe_id)
+        if refund.status == "pending" and not refund.balance_transaction:
+            waiting.append(refund)
+    return waiting
+
+
 def reconcile() -> Report:
     report = Report()
     client = get_stripe_client()
@@ -47,6 +59,12 @@ def reconcile() -> Report:
     stripe_cash: dict[str, int] = defaultdict(int)
     for part in list(balance.available) + list(balance.pending):
         stripe_cash[part.currency.upper()] += part.amount
+    # A refund Stripe holds pending until the balance covers it has not left Stripe's balance
+    # yet, though it has left our books: in flight, not a difference.
+    in_flight = _refunds_waiting_for_balance(client)
+    for refund in in_flight:
+        stripe_cash[refund.currency.upper()] -= refund.amount
+    report.checked["refunds_in_flight"] = len(in_flight)
     for currency in sorted(set(cash) | set(stripe_cash)):
         ledger_cash, stripe_total = cash.get(currency, 0), stripe_cash.get(currency, 0)
         if ledger_cash != stripe_total:

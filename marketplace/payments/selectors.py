@@ -106,6 +106,8 @@ class RevocationRefund:
     status: str  # pending | succeeded | failed
     talent_part: int
     agency_part: int
+    # Why Stripe could not return it to the card, once it failed there ('' otherwise).
+    failure: str = ""
 
 
 def revocation_refund(licence: Licence) -> RevocationRefund | None:
@@ -145,6 +147,7 @@ def revocation_refund(licence: Licence) -> RevocationRefund | None:
         status=status,
         talent_part=parts.get(LedgerAccount.Kind.TALENT_PAYABLE, 0),
         agency_part=parts.get(LedgerAccount.Kind.AGENCY_PAYABLE, 0),
+        failure=refund.last_error if refund.stripe_status == "failed" else "",
     )
 
 

@@ -67,3 +67,23 @@ def payout_failure_sentence(code: str | None) -> str:
         f"Your bank refused this payout: {reason}. The money is back in your Stripe balance; "
         "update your bank details in your Stripe dashboard and Stripe pays it out again."
     )
+
+
+# Stripe's refund failure_reason → why the brand's card could not take the money back.
+REFUND_FAILURES = {
+    "expired_or_canceled_card": "the card was cancelled or has expired",
+    "lost_or_stolen_card": "the card was reported lost or stolen",
+    "declined": "the card's bank declined it",
+    "insufficient_funds": "the card's bank could not take it",
+    "merchant_request": "it was cancelled",
+    "charge_for_pending_refund_disputed": "the payment is disputed",
+}
+
+
+def refund_failure_sentence(reason: str | None) -> str:
+    """Why a refund Stripe accepted did not reach the brand's card, and what happens next."""
+    why = REFUND_FAILURES.get(reason or "", "the card's bank returned it")
+    return (
+        f"Stripe could not return this refund to the card: {why}. The amount is owed to the "
+        "brand and the platform settles it with them directly."
+    )

@@ -6,16 +6,17 @@ from . import reconciliation
 from .services import payouts, refunds, stripe_events, usage
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=(payouts.TransientStripeError,),
-    retry_backoff=2,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=12,
-)
+@shared_task(bind=True, max_retries=12, ignore_result=True)
 def send_payout_task(self, *, payout_id: int) -> None:
-    payouts.send_payout(payout_id=payout_id)
+    try:
+        payouts.send_payout(payout_id=payout_id)
+    except payouts.TransientStripeError as exc:
+        raise self.retry(exc=exc, countdown=exc.countdown(self.request.retries)) from exc
+
+
+@shared_task(ignore_result=True)
+def notify_payees_task(*, run_id: int) -> int:
+    return payouts.notify_payees(run_id=run_id)
 
 
 @shared_task
@@ -31,6 +32,11 @@ def resume_stuck_payouts_task() -> int:
 @shared_task
 def settle_sending_payouts_task() -> int:
     return payouts.settle_sending_payouts()
+
+
+@shared_task(bind=True, autoretry_for=(Exception,), retry_backoff=2, max_retries=8)
+def send_payout_reversals_task(self, *, payout_id: int) -> int:
+    return refunds.send_payout_reversals(payout_id=payout_id)
 
 
 @shared_task

@@ -184,6 +184,27 @@ class Workers:
         )
         return queued + self.redis.hlen(f"{self.prefix}unacked")
 
+    def outstanding(self) -> list[str]:
+        """Each message queued or taken but not acknowledged: its task, retry and ETA."""
+        raw: list[tuple[str, bytes]] = []
+        for key in self.redis.scan_iter(match=f"{self.prefix}{self.queue}*"):
+            raw += [("queued", m) for m in self.redis.lrange(key, 0, -1)]
+        for value in self.redis.hvals(f"{self.prefix}unacked"):
+            with contextlib.suppress(ValueError, IndexError, TypeError):
+                raw.append(("taken", json.dumps(json.loads(value)[0]).encode()))
+        described = []
+        for where, message in raw:
+            try:
+                headers = json.loads(message)["headers"]
+            except (ValueError, KeyError, TypeError):
+                described.append(f"{where}: (unreadable)")
+                continue
+            described.append(
+                f"{where}: {headers.get('task')} {headers.get('kwargsrepr', '')} "
+                f"retries={headers.get('retries', 0)} eta={headers.get('eta')}"
+            )
+        return sorted(described)
+
     def wait_until_idle(self, timeout: float) -> None:
         """Until nothing is queued or in flight for a second (lost tasks come back first)."""
         deadline = time.monotonic() + timeout
@@ -196,7 +217,11 @@ class Workers:
             elif time.monotonic() - quiet_since > 1.0:
                 return
             time.sleep(0.1)
-        raise AssertionError(f"the workers still had messages after {timeout} s")
+        left = self.outstanding()
+        raise AssertionError(
+            f"the workers still had {len(left)} messages after {timeout} s (at "
+            f"{timezone.now().isoformat()}):\n" + "\n".join(left[:40])
+        )
 
     def stop(self) -> None:
         for proc in self.processes:

@@ -7,6 +7,7 @@ import pytest
 
 from marketplace.core.models import Notification
 from marketplace.licensing import services as licensing
+from marketplace.payments.models import Payout, PayoutRun
 from marketplace.payments.services import payouts
 from tests.licensing.conftest import make_terms
 from tests.payments.test_payouts import onboard
@@ -51,14 +52,50 @@ def test_the_list_groups_notifications_by_day(client, requested, agency_manager)
     assert f"new licence request {requested.reference}" in page
 
 
-def test_the_model_is_told_when_a_payout_is_paid(stripe_env, active_licence):
+def test_the_model_is_told_when_a_payout_is_paid(
+    stripe_env, active_licence, mailoutbox, django_capture_on_commit_callbacks
+):
     talent = active_licence.talent
     onboard(stripe_env, talent=talent)
     onboard(stripe_env, organisation=active_licence.agency)
 
-    payouts.plan_payout_run()
+    with django_capture_on_commit_callbacks(execute=True):
+        run = payouts.plan_payout_run()
 
     notes = Notification.objects.filter(user=talent.user, title__startswith="Payout")
     assert [(n.title, n.url) for n in notes] == [
         ("Payout of €3,600.00 sent to your bank account", "/me/dashboard/")
     ]
+    (payout,) = Payout.objects.filter(account__talent=talent)
+    assert [(m.to, m.subject) for m in mailoutbox] == [
+        ([talent.email], "Likeness sent you a payout")
+    ]
+    assert f"We sent you €3,600.00 (payout {payout.pk})." in mailoutbox[0].body
+    # Told once per run: asking again changes nothing.
+    run.refresh_from_db()
+    assert run.notified_at is not None
+    assert payouts.notify_payees(run_id=run.pk) == 0
+    assert notes.count() == 1
+
+
+def test_a_model_paid_twice_in_one_run_is_told_once_of_the_total(
+    stripe_env, active_licence, mailoutbox, django_capture_on_commit_callbacks
+):
+    # Given: her earnings make two payouts in one run (as one from a payment still pending).
+    talent = active_licence.talent
+    onboard(stripe_env, talent=talent)
+    run = PayoutRun.objects.create(status=PayoutRun.Status.DONE)
+    account = talent.stripe_account
+    for amount in (1_000, 250):
+        Payout.objects.create(
+            run=run, account=account, amount=amount, currency="EUR", status=Payout.Status.PAID
+        )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        told = payouts.notify_payees(run_id=run.pk)
+
+    assert told == 1
+    notes = Notification.objects.filter(user=talent.user, title__startswith="Payout")
+    assert [n.title for n in notes] == ["Payout of €12.50 sent to your bank account"]
+    assert len(mailoutbox) == 1
+    assert "- €10.00 (payout" in mailoutbox[0].body and "- €2.50 (payout" in mailoutbox[0].body

@@ -5,13 +5,15 @@ back to the workers, and settle those whose transfer Stripe already made."""
 from __future__ import annotations
 
 import logging
+import random
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import stripe
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -47,16 +49,17 @@ STUCK_PAYOUT_AFTER = timedelta(minutes=15)
 CONFIRM_SENDING_AFTER = Payout.CONFIRMING_AFTER
 
 
-def _payee_filter(account: ConnectedAccount) -> dict[str, Any]:
-    if account.talent_id:
-        return {"talent_id": account.talent_id}
-    return {"organisation_id": account.organisation_id}
+# Payees whose earnings are claimed in one transaction while a run is planned. One: a planner
+# killed between a claim's commit and its enqueue strands one payee's payouts (until
+# resume_stuck_payouts), not a batch's; the claim is set-based, so more is only a number.
+PAYEES_PER_CLAIM = 1
 
 
-def _charges_with_pending_funds(charge_ids: set[int]) -> set[int]:
-    """Those of the charges whose funds Stripe has not made available yet."""
+def _charges_with_pending_funds() -> set[int]:
+    """The brand payments whose funds Stripe has not made available yet (looked up once per
+    run: few charges are pending at any time)."""
     return set(
-        Charge.objects.filter(pk__in=charge_ids, funds_available_at__gt=timezone.now())
+        Charge.objects.filter(funds_available_at__gt=timezone.now())
         .exclude(stripe_charge_id="")
         .values_list("pk", flat=True)
     )
@@ -70,35 +73,23 @@ def plan_payout_run() -> PayoutRun:
 
     Earnings from a charge whose funds are still pending at Stripe go in a payout of their
     own, whose transfer names that charge (source_transaction) and so may leave at once; the
-    rest go together, one transfer from the available balance."""
+    rest go together, one transfer from the available balance. What is looked up once per
+    run (pending charges, source charges) is not looked up per payee."""
     from ..tasks import send_payout_task
 
     run = PayoutRun.objects.create()
+    pending = _charges_with_pending_funds()
+    stripe_ids: dict[int, str] = {}  # charge id -> Stripe charge id, for single-source payouts
+    payees = list(
+        ConnectedAccount.objects.filter(payouts_enabled=True, details_submitted=True)
+        .order_by("pk")
+        .values_list("pk", "talent_id", "organisation_id")
+    )
     payout_ids: list[int] = []
-    for account in ConnectedAccount.objects.filter(payouts_enabled=True, details_submitted=True):
-        planned: list[int] = []
-        with transaction.atomic():
-            claimed = list(
-                Earning.objects.select_for_update(skip_locked=True).filter(
-                    status=Earning.Status.AVAILABLE, **_payee_filter(account)
-                )
-            )
-            groups: dict[tuple[str, int | None], list[Earning]] = defaultdict(list)
-            pending = _charges_with_pending_funds({e.charge_id for e in claimed})
-            for earning in claimed:
-                if earning.net > 0:
-                    source = earning.charge_id if earning.charge_id in pending else None
-                    groups[earning.currency, source].append(earning)
-            for (currency, _source), earnings in groups.items():
-                payout = Payout.objects.create(
-                    run=run, account=account, currency=currency, amount=sum(e.net for e in earnings)
-                )
-                Earning.objects.filter(pk__in=[e.pk for e in earnings]).update(
-                    status=Earning.Status.IN_PAYOUT, payout=payout, updated_at=timezone.now()
-                )
-                planned.append(payout.pk)
+    for start in range(0, len(payees), PAYEES_PER_CLAIM):
+        planned = _plan_payouts(run, payees[start : start + PAYEES_PER_CLAIM], pending, stripe_ids)
         # Sending starts while the rest is planned; a planner that dies here leaves at most
-        # this account's payouts unsent, for resume_stuck_payouts.
+        # these payouts unsent, for resume_stuck_payouts.
         for payout_id in planned:
             send_payout_task.delay(payout_id=payout_id)
         payout_ids += planned
@@ -111,6 +102,76 @@ def plan_payout_run() -> PayoutRun:
     run.refresh_from_db()
     logger.info("payouts.run_planned", extra={"run": run.pk, "payouts": len(payout_ids)})
     return run
+
+
+def _plan_payouts(
+    run: PayoutRun,
+    payees: Sequence[tuple[int, int | None, int | None]],
+    pending: set[int],
+    stripe_ids: dict[int, str],
+) -> list[int]:
+    """Claim the available earnings of `payees` (account, talent, organisation) and plan their
+    payouts, in one transaction. Returns the new payouts' ids."""
+    by_talent = {talent: account for account, talent, _ in payees if talent}
+    by_organisation = {org: account for account, talent, org in payees if not talent and org}
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = (
+            Earning.objects.select_for_update(skip_locked=True)
+            .filter(
+                Q(talent_id__in=by_talent) | Q(organisation_id__in=by_organisation),
+                status=Earning.Status.AVAILABLE,
+            )
+            .order_by("pk")
+            .values_list(
+                "pk",
+                "talent_id",
+                "organisation_id",
+                "charge_id",
+                "currency",
+                "amount",
+                "reversed_amount",
+            )
+        )
+        # (account, currency, pending charge or None) -> [(earning, charge, net)]
+        groups: dict[tuple[int, str, int | None], list[tuple[int, int, int]]] = defaultdict(list)
+        for pk, talent_id, organisation_id, charge_id, currency, amount, reversed_amount in claimed:
+            net = amount - reversed_amount
+            if net <= 0:
+                continue
+            account = by_talent[talent_id] if talent_id else by_organisation[organisation_id]
+            source = charge_id if charge_id in pending else None
+            groups[account, currency, source].append((pk, charge_id, net))
+        if not groups:
+            return []
+        # Earnings from one brand payment go with that charge, so the transfer may leave while
+        # the charge's funds are still pending (Stripe: source_transaction).
+        single = {
+            key: next(iter(charges))
+            for key, items in groups.items()
+            if len(charges := {charge for _, charge, _ in items}) == 1
+        }
+        unknown = set(single.values()) - stripe_ids.keys()
+        if unknown:
+            stripe_ids.update(
+                Charge.objects.filter(pk__in=unknown).values_list("pk", "stripe_charge_id")
+            )
+        payouts = Payout.objects.bulk_create(
+            Payout(
+                run=run,
+                account_id=account,
+                currency=currency,
+                amount=sum(net for _, _, net in items),
+                source_transaction=stripe_ids.get(single[key], "") if key in single else "",
+            )
+            for key, items in groups.items()
+            for account, currency, _source in [key]
+        )
+        for payout, items in zip(payouts, groups.values(), strict=True):
+            Earning.objects.filter(pk__in=[pk for pk, _, _ in items]).update(
+                status=Earning.Status.IN_PAYOUT, payout=payout, updated_at=now
+            )
+    return [payout.pk for payout in payouts]
 
 
 def start_payout_run(*, by: Any) -> PayoutRun:
@@ -132,7 +193,7 @@ def resume_stuck_payouts(*, older_than: timedelta = STUCK_PAYOUT_AFTER) -> int:
     lost messages (Redis returns a killed worker's tasks only after its visibility timeout,
     and none after a restart without persistence). send_payout is idempotent, so a payout
     whose task is merely late is still sent once."""
-    from ..tasks import send_payout_task
+    from ..tasks import notify_payees_task, send_payout_task
 
     now = timezone.now()
     cutoff = now - older_than
@@ -157,6 +218,11 @@ def resume_stuck_payouts(*, older_than: timedelta = STUCK_PAYOUT_AFTER) -> int:
             updated_at=now,
         )
         _finish_run_if_done(run_id)
+    # Runs done whose payees were not told (the message asking for it was lost).
+    for run_id in PayoutRun.objects.filter(
+        status=PayoutRun.Status.DONE, notified_at__isnull=True, finished_at__lt=cutoff
+    ).values_list("pk", flat=True):
+        notify_payees_task.delay(run_id=run_id)
     if stuck:
         logger.warning("payouts.resumed", extra={"payouts": stuck})
     return len(stuck)
@@ -196,7 +262,34 @@ def settle_sending_payouts(*, older_than: timedelta = CONFIRM_SENDING_AFTER) -> 
 
 
 class TransientStripeError(Exception):
-    """Worth retrying later (network, rate limit, Stripe 5xx)."""
+    """Worth retrying later (network, rate limit, Stripe 5xx, a request in progress)."""
+
+    def __init__(self, message: str, *, http_status: int = 0) -> None:
+        super().__init__(message)
+        self.http_status = http_status
+
+    def countdown(self, retries: int) -> float:
+        """Seconds before retry number `retries` + 1. A 409 is Stripe still answering the same
+        key (a killed worker's request in progress) and a 429 our share of the rate limit:
+        both clear within a second or two, so they are retried soon, not after a backoff that
+        grows to minutes (and keeps the message waiting in the broker all that time). Outages
+        (network, 5xx) back off exponentially, with jitter, up to RETRY_BACKOFF_MAX."""
+        if self.http_status in (409, 429):
+            return SHORT_RETRY_SECONDS + random.uniform(0, SHORT_RETRY_SECONDS)
+        return random.uniform(0, min(RETRY_BACKOFF_MAX, 2.0 * 2**retries))
+
+
+SHORT_RETRY_SECONDS = 1.0
+RETRY_BACKOFF_MAX = 600
+
+
+def _transient(exc: stripe.StripeError) -> TransientStripeError | None:
+    status = getattr(exc, "http_status", None) or 0
+    if isinstance(exc, stripe.RateLimitError):
+        status = 429
+    if isinstance(exc, stripe.APIConnectionError) or status >= 500 or status in (409, 429):
+        return TransientStripeError(str(exc), http_status=status)
+    return None
 
 
 def _existing_transfer(payout: Payout) -> Any | None:
@@ -219,11 +312,9 @@ def transfer_params(payout: Payout) -> stripe.params.TransferCreateParams:
         "transfer_group": payout.transfer_group,
         "metadata": {"payout_id": str(payout.pk)},
     }
-    # Earnings from one brand payment go with that charge, so the transfer may leave while the
-    # charge's funds are still pending (Stripe: source_transaction).
-    sources = set(payout.earnings.values_list("charge__stripe_charge_id", flat=True))
-    if len(sources) == 1 and (source := sources.pop()):
-        params["source_transaction"] = source
+    # Chosen when the run was planned: the one brand payment all the earnings come from.
+    if payout.source_transaction:
+        params["source_transaction"] = payout.source_transaction
     return params
 
 
@@ -233,7 +324,7 @@ def send_payout(*, payout_id: int) -> Payout | None:
 
     The claim is committed before Stripe is called, so a crash or a retry finds the attempt;
     the same idempotency key makes a repeated call return the same transfer. Raises
-    TransientStripeError for the task to retry with backoff."""
+    TransientStripeError for the task to retry (its `countdown` says when)."""
     with transaction.atomic():
         payout = (
             Payout.objects.select_for_update(skip_locked=True, of=("self",))
@@ -261,13 +352,9 @@ def send_payout(*, payout_id: int) -> Payout | None:
                 options={"idempotency_key": payout.idempotency_key},
             )
     except stripe.StripeError as exc:
-        status = getattr(exc, "http_status", None) or 0
-        transient = isinstance(exc, stripe.APIConnectionError | stripe.RateLimitError) or (
-            status >= 500 or status == 409
-        )
-        if transient:
+        if (transient := _transient(exc)) is not None:
             Payout.objects.filter(pk=payout.pk).update(last_error=str(exc)[:500])
-            raise TransientStripeError(str(exc)) from exc
+            raise transient from exc
         # Short of available funds, the payout waits for them; a brand payment with nothing
         # left to transfer (refunded) is a failure.
         if getattr(exc, "code", None) == "balance_insufficient" and (
@@ -289,12 +376,15 @@ def send_payout(*, payout_id: int) -> Payout | None:
 
 def _record_transfer(payout_id: int, transfer: Any, *, skip_locked: bool = False) -> bool:
     """Write down the payout's transfer once: paid, its earnings paid, booked. Returns whether
-    this call recorded it (False: already paid, or, with `skip_locked`, a worker holds it)."""
+    this call recorded it (False: already paid, or, with `skip_locked`, a worker holds it).
+    The payee hears of it once the run is done (`notify_payees`); a refund that came while it
+    was being sent has its reversal made now."""
+    from ..tasks import send_payout_reversals_task
+
     with transaction.atomic():
         payout = (
             Payout.objects.select_for_update(of=("self",), skip_locked=skip_locked)
-            # What booking it reads: the payee (a model and her user, or an organisation).
-            .select_related("account__talent__user", "account__organisation")
+            .select_related("account")
             .filter(pk=payout_id)
             .first()
         )
@@ -304,48 +394,93 @@ def _record_transfer(payout_id: int, transfer: Any, *, skip_locked: bool = False
         payout.transfer_id = transfer.id
         payout.paid_at = timezone.now()
         payout.last_error = ""
-        payout.save()
-        payout.earnings.update(status=Earning.Status.PAID, updated_at=timezone.now())
+        payout.save(update_fields=["status", "transfer_id", "paid_at", "last_error", "updated_at"])
+        # Waits for a refund booking these earnings (it locks them), so the check below sees
+        # the reversal it planned; a refund booked after this commit sends its own.
+        payout.earnings.exclude(status=Earning.Status.REVERSED).update(
+            status=Earning.Status.PAID, updated_at=timezone.now()
+        )
         _book_payout(payout)
         audit.record(
             payout,
             "payments.payout_sent",
             data={"amount": payout.amount, "transfer": transfer.id},
         )
+        if payout.reversals.filter(stripe_id="").exists():
+            transaction.on_commit(lambda: send_payout_reversals_task.delay(payout_id=payout_id))
     return True
 
 
 def _book_payout(payout: Payout) -> None:
     account = payout.account
-    payable = ledger.payable(
-        payout.currency, talent=account.talent, organisation=account.organisation
+    payable, cash = ledger.accounts(
+        ledger.payable_key(
+            payout.currency, talent_id=account.talent_id, organisation_id=account.organisation_id
+        ),
+        ledger.AccountKey(K.CASH, payout.currency),
     )
     ledger.post(
         key=f"payout:{payout.pk}",
         kind="payout",
         description=f"Payout {payout.pk}",
-        lines=[
-            ledger.Line(payable, payout.amount),
-            ledger.Line(ledger.account(K.CASH, payout.currency), -payout.amount),
-        ],
+        lines=[ledger.Line(payable, payout.amount), ledger.Line(cash, -payout.amount)],
     )
-    talent = account.talent
-    if talent is not None and talent.user is not None:
-        amount = format_money(payout.amount, payout.currency)
-        notify.in_app(
-            users=[talent.user],
-            title=f"Payout of {amount} sent to your bank account",
-            body="It reaches your bank on Stripe's usual schedule; your earnings show it paid.",
-            url=reverse("dashboards:talent"),
+
+
+@system_entry_point
+def notify_payees(*, run_id: int) -> int:
+    """Tell each model what a finished run paid her, once: one notice in the app and one
+    e-mail per payee for the whole run, written together. Returns how many were told."""
+    with transaction.atomic():
+        run = (
+            PayoutRun.objects.select_for_update()
+            .filter(pk=run_id, status=PayoutRun.Status.DONE, notified_at__isnull=True)
+            .first()
         )
-    owner_email = talent.email if talent is not None else None
-    if owner_email:
-        notify.email(
-            to=[owner_email],
-            subject="Likeness sent you a payout",
-            template="payments/email/payout.txt",
-            context={"payout": payout},
-        )
+        if run is None:
+            return 0
+        paid: dict[int | None, list[Payout]] = defaultdict(list)
+        talent: dict[int | None, Any] = {}
+        for payout in (
+            Payout.objects.filter(run=run, status=Payout.Status.PAID, account__talent__isnull=False)
+            .select_related("account__talent__user")
+            .order_by("pk")
+        ):
+            paid[payout.account.talent_id].append(payout)
+            talent[payout.account.talent_id] = payout.account.talent
+        notices, emails = [], []
+        for talent_id, payouts in paid.items():
+            person = talent[talent_id]
+            totals: dict[str, int] = defaultdict(int)
+            for payout in payouts:
+                totals[payout.currency] += payout.amount
+            amount = " and ".join(format_money(v, c) for c, v in sorted(totals.items()))
+            if person.user is not None:
+                notices.append(
+                    notify.Notice(
+                        user=person.user,
+                        title=f"Payout of {amount} sent to your bank account",
+                        body=(
+                            "It reaches your bank on Stripe's usual schedule; your earnings "
+                            "show it paid."
+                        ),
+                        url=reverse("dashboards:talent"),
+                    )
+                )
+            if person.email:
+                emails.append(
+                    notify.Email(
+                        to=[person.email],
+                        subject="Likeness sent you a payout",
+                        template="payments/email/payout.txt",
+                        context={"amount": amount, "payouts": payouts},
+                    )
+                )
+        notify.in_app_each(notices)
+        notify.emails(emails)
+        run.notified_at = timezone.now()
+        run.save(update_fields=["notified_at", "updated_at"])
+    return len(paid)
 
 
 def _fail_payout(payout: Payout, error: str) -> None:
@@ -354,6 +489,10 @@ def _fail_payout(payout: Payout, error: str) -> None:
     payout.save()
     # The earnings go back to the pool for the next run.
     payout.earnings.update(status=Earning.Status.AVAILABLE, payout=None, updated_at=timezone.now())
+    # Nothing was transferred, so a refund's share planned to be taken back from it is not
+    # (the earnings go out net of the refund). After the earnings: a refund booking them
+    # has committed by now.
+    payout.reversals.filter(stripe_id="").delete()
     audit.record(payout, "payments.payout_failed", data={"error": error[:500]})
     logger.warning("payments.payout_failed", extra={"payout": payout.pk, "error": error})
 
@@ -392,20 +531,29 @@ def _wait_for_funds(payout: Payout, error: str) -> None:
         locked.earnings.update(
             status=Earning.Status.AVAILABLE, payout=None, updated_at=timezone.now()
         )
+        locked.reversals.filter(stripe_id="").delete()  # as in _fail_payout
         audit.record(locked, "payments.payout_waiting", data={"error": error[:500]})
     logger.info("payments.payout_waiting", extra={"payout": payout.pk})
 
 
 def _finish_run_if_done(run_id: int | None) -> None:
+    """Close a running run with nothing left pending or sending (one statement: of two
+    payouts finishing at once, the later commit sees the other), and have its payees told."""
+    from ..tasks import notify_payees_task
+
     if run_id is None:
         return
-    open_payouts = Payout.objects.filter(
-        run_id=run_id, status__in=[Payout.Status.PENDING, Payout.Status.SENDING]
-    ).exists()
-    if not open_payouts:
-        PayoutRun.objects.filter(pk=run_id, status=PayoutRun.Status.RUNNING).update(
-            status=PayoutRun.Status.DONE, finished_at=timezone.now()
-        )
+    unfinished = Payout.objects.filter(
+        run_id=OuterRef("pk"), status__in=[Payout.Status.PENDING, Payout.Status.SENDING]
+    )
+    closed = (
+        PayoutRun.objects.filter(pk=run_id, status=PayoutRun.Status.RUNNING)
+        .exclude(Exists(unfinished))
+        .update(status=PayoutRun.Status.DONE, finished_at=timezone.now())
+    )
+    if closed:
+        # Should this message be lost, resume_stuck_payouts asks again.
+        transaction.on_commit(lambda: notify_payees_task.delay(run_id=run_id))
 
 
 @system_entry_point

@@ -14,7 +14,7 @@ from typing import Any
 
 import stripe
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 
 from marketplace.core import audit
 from marketplace.core.entry_points import system_entry_point
@@ -24,11 +24,14 @@ from marketplace.core.stripe_client import get_stripe_client
 from marketplace.licensing import quotes
 from marketplace.licensing.models import Licence
 
-from .. import ledger
+from .. import ledger, stripe_words
 from ..models import Charge, Earning, LedgerAccount, Payout, Refund, TransferReversal
 
 logger = logging.getLogger("likeness.payments")
 K = LedgerAccount.Kind
+# Payouts a refund's reversal is taken from: paid, or on their way (their transfer carries the
+# earning's share the refund takes back).
+REVERSIBLE_PAYOUTS = frozenset({Payout.Status.PENDING, Payout.Status.SENDING, Payout.Status.PAID})
 
 
 def refund_charge(*, by: Any, charge_id: int, amount: int | None = None) -> Charge:
@@ -50,7 +53,9 @@ def resume_refunds() -> int:
     pending = list(Refund.objects.filter(status=Refund.Status.PENDING).values_list("pk", flat=True))
     for refund_id in pending:
         _complete_refund(refund_id)
-    unsent = TransferReversal.objects.filter(stripe_id="", refund__status=Refund.Status.REFUNDED)
+    # A reversal's refund was made at Stripe (it may have failed there since: the payee's
+    # share stays taken back).
+    unsent = TransferReversal.objects.filter(stripe_id="", payout__status=Payout.Status.PAID)
     for reversal_id in unsent.values_list("pk", flat=True):
         _send_reversal(reversal_id)
     return len(pending)
@@ -78,11 +83,7 @@ def refund_revoked_licence(*, licence_id: int) -> Refund | None:
         if refund is None:
             if charge.status not in {Charge.Status.PAID, Charge.Status.PARTIALLY_REFUNDED}:
                 return None
-            under_way = (
-                charge.refunds.filter(status=Refund.Status.PENDING).aggregate(s=Sum("amount"))["s"]
-                or 0
-            )
-            remaining = charge.amount - charge.refunded_amount - under_way
+            remaining = _refundable(charge)
             amount = min(
                 remaining,
                 quotes.revocation_refund(
@@ -122,10 +123,12 @@ def refund_revoked_licences() -> int:
 @system_entry_point
 def sync_refund(*, stripe_id: str) -> Refund | None:
     """Our copy of a refund's status at Stripe, read again from Stripe (events arrive out of
-    order). Returns the refund, or None when it is not one of ours."""
+    order). A refund that failed after Stripe accepted it is booked back (`_book_failure`).
+    Returns the refund, or None when it is not one of ours."""
     if not Refund.objects.filter(stripe_id=stripe_id).exists():
         return None
-    status = get_stripe_client().v1.refunds.retrieve(stripe_id).status or ""
+    made = get_stripe_client().v1.refunds.retrieve(stripe_id)
+    status = made.status or ""
     with transaction.atomic():
         refund = Refund.objects.select_for_update().filter(stripe_id=stripe_id).first()
         if refund is None or refund.stripe_status == status:
@@ -133,10 +136,56 @@ def sync_refund(*, stripe_id: str) -> Refund | None:
         refund.stripe_status = status
         refund.save(update_fields=["stripe_status", "updated_at"])
         audit.record(refund.charge, "payments.refund_updated", data={"status": status})
-    if status == "failed":
-        # Stripe gives the money back to our balance; staff settle it with the brand.
-        logger.warning("payments.refund_failed_at_stripe", extra={"refund_id": refund.pk})
+        if status == "failed":
+            _book_failure(refund, reason=getattr(made, "failure_reason", None) or "")
     return refund
+
+
+def _book_failure(refund: Refund, *, reason: str) -> None:
+    """Stripe could not return a refund to the card and put the money back in our balance: in
+    our books it is cash again, owed to the brand (their refunds-due account) until staff
+    settle it; the charge counts it no longer refunded, as Stripe does. The payees' shares
+    stay taken back: the brand is still owed them. Once per refund (the refund is locked)."""
+    if refund.status != Refund.Status.REFUNDED:
+        return
+    charge = Charge.objects.select_for_update().select_related("brand").get(pk=refund.charge_id)
+    cur = charge.currency
+    ledger.post(
+        key=f"refund-failed:{refund.pk}",
+        kind="refund_failure",
+        description=f"Refund {refund.pk} of charge {charge.pk} failed at Stripe",
+        licence=charge.licence,
+        lines=[
+            ledger.Line(ledger.account(K.CASH, cur), refund.amount),
+            ledger.Line(
+                ledger.account(K.BRAND_REFUNDS_DUE, cur, organisation=charge.brand),
+                -refund.amount,
+            ),
+        ],
+    )
+    charge.refunded_amount -= refund.amount
+    charge.status = (
+        Charge.Status.PARTIALLY_REFUNDED if charge.refunded_amount else Charge.Status.PAID
+    )
+    charge.save(update_fields=["refunded_amount", "status", "updated_at"])
+    refund.status = Refund.Status.FAILED
+    refund.last_error = stripe_words.refund_failure_sentence(reason)
+    refund.save(update_fields=["status", "last_error", "updated_at"])
+    audit.record(
+        charge, "payments.refund_failed_at_stripe", data={"amount": refund.amount, "reason": reason}
+    )
+    logger.warning("payments.refund_failed_at_stripe", extra={"refund_id": refund.pk})
+
+
+def _refundable(charge: Charge) -> int:
+    """What is left to refund of a (locked) charge. A refund under way (claimed by someone
+    else just now) counts as made; so does one Stripe could not return to the card, whose
+    amount is owed to the brand and settled outside Stripe (refunding it again would take the
+    payees' shares back twice)."""
+    counted = charge.refunds.filter(
+        Q(status=Refund.Status.PENDING) | Q(status=Refund.Status.FAILED, stripe_status="failed")
+    ).aggregate(s=Sum("amount"))["s"]
+    return charge.amount - charge.refunded_amount - (counted or 0)
 
 
 def _claim_refund(*, charge_id: int, amount: int | None, by: Any) -> Refund:
@@ -144,11 +193,7 @@ def _claim_refund(*, charge_id: int, amount: int | None, by: Any) -> Refund:
         charge = Charge.objects.select_for_update().get(pk=charge_id)
         if charge.status not in {Charge.Status.PAID, Charge.Status.PARTIALLY_REFUNDED}:
             raise TransitionError("Only a paid charge can be refunded.")
-        # A refund under way (claimed by someone else just now) counts as made.
-        under_way = (
-            charge.refunds.filter(status=Refund.Status.PENDING).aggregate(s=Sum("amount"))["s"] or 0
-        )
-        remaining = charge.amount - charge.refunded_amount - under_way
+        remaining = _refundable(charge)
         amount = remaining if amount is None else amount
         if amount <= 0 or amount > remaining:
             raise ValidationFailed(f"Refund between 1 and {remaining} minor units.")
@@ -177,8 +222,22 @@ def _complete_refund(refund_id: int) -> None:
                 audit.record(refund.charge, "payments.refund_failed", data={"error": str(exc)})
             raise
         _book_refund(refund.pk, stripe_id=made.id, stripe_status=made.status or "")
-    for reversal_id in refund.reversals.filter(stripe_id="").values_list("pk", flat=True):
+    unsent = refund.reversals.filter(stripe_id="", payout__status=Payout.Status.PAID)
+    for reversal_id in unsent.values_list("pk", flat=True):
         _send_reversal(reversal_id)
+
+
+@system_entry_point
+def send_payout_reversals(*, payout_id: int) -> int:
+    """Make the reversals planned against a payout while it was being sent, now that it is
+    paid. Returns how many were made."""
+    unsent = TransferReversal.objects.filter(
+        payout_id=payout_id, payout__status=Payout.Status.PAID, stripe_id=""
+    )
+    made = list(unsent.values_list("pk", flat=True))
+    for reversal_id in made:
+        _send_reversal(reversal_id)
+    return len(made)
 
 
 def _transient(exc: stripe.StripeError) -> bool:
@@ -224,7 +283,10 @@ def _book_refund(refund_id: int, *, stripe_id: str, stripe_status: str) -> None:
             if earning.net == 0:
                 earning.status = Earning.Status.REVERSED
             earning.save(update_fields=["reversed_amount", "status", "updated_at"])
-            if earning.payout and earning.payout.status == Payout.Status.PAID:
+            # A payout still being sent carries the earning's whole share: its reversal is
+            # planned now and made once the payout is paid (`send_payout_reversals`), or
+            # dropped should the payout fail (the earning then goes out net of the refund).
+            if earning.payout and earning.payout.status in REVERSIBLE_PAYOUTS:
                 reversal, created = TransferReversal.objects.get_or_create(
                     payout=earning.payout,
                     refund=refund,
