@@ -25,6 +25,8 @@ from django.db.models.expressions import OrderBy
 from marketplace.core.caching import db_key
 from marketplace.talent.models import Category, StyleTag, Talent, Twin
 
+from . import search
+
 # Every sort lists the twins taking bookings first, then the paused ones ("Not taking
 # bookings") in the same order: a twin nobody can book never leads a list. Published sorts
 # after paused by name, so descending status puts it first.
@@ -76,16 +78,19 @@ class CatalogueQuery:
     price_max: int | None = None
     currency: str = ""
     available_only: bool = False
-    sort: str = "newest"
+    sort: str = ""  # blank: by relevance when searching (see `by_relevance`), else newest
     viewer_currency: str = ""  # the brand's currency: its group leads the price sorts
+    # A search with no sort chosen lists the best matches first (PostgreSQL). The API turns
+    # it off: its cursor pages over plain columns, and a score is not one.
+    by_relevance: bool = True
 
 
 def catalogue_twins(query: CatalogueQuery) -> QuerySet[Twin]:
     """Twins brands may browse, filtered and sorted. Tags are prefetched (one query)."""
     qs = Twin.objects.in_catalogue()
+    ranked = False
     if query.text:
-        for word in query.text.lower().split()[:8]:
-            qs = qs.filter(search_document__contains=word)
+        qs, ranked = search.matching(qs, query.text)
     for tag in query.tags:
         qs = qs.filter(
             Exists(Twin.tags.through.objects.filter(twin_id=OuterRef("pk"), styletag__slug=tag))
@@ -122,10 +127,14 @@ def catalogue_twins(query: CatalogueQuery) -> QuerySet[Twin]:
         qs = qs.filter(price_from__lte=query.price_max)
     if query.available_only:
         qs = qs.filter(status=Twin.Status.PUBLISHED)
+    if ranked and query.by_relevance and not query.sort:
+        order: list[OrderBy | str] = [BOOKABLE_FIRST, f"-{search.RANK}", *SORTS["newest"]]
+    else:
+        order = catalogue_order(query.sort, query.viewer_currency)
     return (
         qs.select_related("agency", "cover")
         .prefetch_related(Prefetch("tags", queryset=StyleTag.objects.order_by("name")))
-        .order_by(*catalogue_order(query.sort, query.viewer_currency))
+        .order_by(*order)
     )
 
 
