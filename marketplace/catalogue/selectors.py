@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import cast, overload
 
 from django.core.cache import cache
@@ -87,7 +87,7 @@ class CatalogueQuery:
 
 def catalogue_twins(query: CatalogueQuery) -> QuerySet[Twin]:
     """Twins brands may browse, filtered and sorted. Tags are prefetched (one query)."""
-    qs = Twin.objects.in_catalogue()
+    qs: QuerySet[Twin] = Twin.objects.in_catalogue()
     ranked = False
     if query.text:
         qs, ranked = search.matching(qs, query.text)
@@ -249,14 +249,46 @@ def catalogue_facets(version: str | None = None) -> Facets:
     return cast(Facets, cache.get_or_set(key, _compute_facets, FACETS_CACHE_SECONDS))
 
 
-def catalogue_count(query: CatalogueQuery, twins: QuerySet[Twin], version: str) -> int:
-    """How many twins match (for "page N of M"): counting reads every match, so the number
-    is cached per query under the catalogue's version, for at most FACETS_CACHE_SECONDS.
-    Every filter reads the twin's own rows and tags (available: published, not paused), and
-    the services save the twin when they change its status."""
-    digest = hashlib.sha256(repr(query).encode()).hexdigest()[:32]
+def catalogue_count(
+    query: CatalogueQuery, twins: QuerySet[Twin], version: str, *, cap: int | None = None
+) -> int:
+    """How many twins match (for "page N of M"), or `cap` when at least that many do:
+    counting reads every match, so the number is cached per query under the catalogue's
+    version, for at most FACETS_CACHE_SECONDS. Every filter reads the twin's own rows and
+    tags (available: published, not paused), and the services save the twin when they change
+    its status."""
+    digest = hashlib.sha256(repr((query, cap)).encode()).hexdigest()[:32]
     key = db_key("catalogue", "count", version, digest)
-    return cast(int, cache.get_or_set(key, twins.count, FACETS_CACHE_SECONDS))
+    counted = twins.order_by()[:cap] if cap is not None else twins
+    return cast(int, cache.get_or_set(key, counted.count, FACETS_CACHE_SECONDS))
+
+
+# A search's matches are counted up to this many, and ranked when there are no more. A word
+# most twins share ("editorial") would otherwise have every match read, counted and scored
+# on each search, a cost that grows with the catalogue: such a search shows "1000+ twins",
+# newest first, and its pages stop at the cap (narrowing the search or the filters ranks
+# again). Below the cap both cost the same at 10,000 twins and at a million.
+SEARCH_CAP = 1000
+
+
+@dataclass(frozen=True)
+class Results:
+    twins: QuerySet[Twin]
+    count: int  # at most SEARCH_CAP for a search
+    more: bool  # a search matching more than SEARCH_CAP twins
+
+
+def catalogue_results(query: CatalogueQuery, version: str) -> Results:
+    """The catalogue page's twins and their count: ranked by relevance when searched with no
+    sort chosen and no more than SEARCH_CAP twins match (`catalogue_twins`)."""
+    if not query.text.strip():
+        twins = catalogue_twins(query)
+        return Results(twins, catalogue_count(query, twins, version), more=False)
+    unranked = catalogue_twins(replace(query, by_relevance=False))
+    found = catalogue_count(query, unranked, version, cap=SEARCH_CAP + 1)
+    if found > SEARCH_CAP:
+        return Results(unranked, SEARCH_CAP, more=True)
+    return Results(catalogue_twins(query), found, more=False)
 
 
 def _compute_facets() -> Facets:

@@ -207,3 +207,38 @@ def test_a_foreign_agency_twin_is_found_like_any_listed_twin_and_drafts_are_not(
     twin("Amara Draft", talent=TalentFactory(agency=agency), status="draft")
 
     assert names(CatalogueQuery(text="amara")) == ["Amara Okafor"]
+
+
+def test_a_search_matching_more_than_the_cap_shows_the_newest_and_says_so(
+    client, brand_manager, monkeypatch
+):
+    # given three matches for a cap of two, the name match the oldest
+    monkeypatch.setattr("marketplace.catalogue.selectors.SEARCH_CAP", 2)
+    twin("Linen Lou", hours_ago=4)
+    twin("Mira Linen", hours_ago=1)
+    twin("Described Dee", description="Photographed in linen shirts.", hours_ago=2)
+    client.force_login(brand_manager.user)
+
+    # when brands search for the common word
+    response = client.get("/catalogue/?q=linen")
+
+    # then the count stops at the cap, the list is the newest first, and the page says so
+    page = response.context["page"]
+    assert [t.display_name for t in page.object_list] == ["Mira Linen", "Described Dee"]
+    body = response.content.decode()
+    assert "2+ twins (the newest first; add words or filters to rank them)" in body
+
+
+@postgresql
+def test_a_search_within_the_cap_is_ranked(client, brand_manager, monkeypatch):
+    monkeypatch.setattr("marketplace.catalogue.selectors.SEARCH_CAP", 2)
+    twin("Linen Lou", hours_ago=4)
+    twin("Described Dee", description="Photographed in linen shirts.", hours_ago=2)
+    client.force_login(brand_manager.user)
+
+    response = client.get("/catalogue/?q=linen")
+
+    page = response.context["page"]
+    assert [t.display_name for t in page.object_list] == ["Linen Lou", "Described Dee"]
+    assert "2 twins" in response.content.decode()
+    assert "2+" not in response.content.decode()
