@@ -2,10 +2,10 @@
 databases (SQLite, the embedded default), every word as a substring of the search document.
 
 On PostgreSQL a twin matches when its weighted vector (talent migration 0011: name A, tags B,
-description C, the rest D; English stemming) matches every word, or when the words are close
-to its display name (pg_trgm word similarity, for misspelt names). Both are GIN-indexed, so
-the cost follows the matches, not the catalogue. The rank is the text rank plus the name's
-similarity: a twin named what was typed comes before one whose description mentions it."""
+description C, the rest D; English stemming) matches every word, ranked by `ts_rank`: a twin
+named what was typed comes before one whose description mentions it. When the words match
+no twin, the twins whose display name is close to them match instead (pg_trgm word
+similarity, for misspelt names), ranked by that similarity. Both are GIN-indexed."""
 
 from __future__ import annotations
 
@@ -46,21 +46,31 @@ def _words(text: str) -> list[str]:
     return text.split()[:MAX_WORDS]
 
 
-def matching(twins: QuerySet[Twin], text: str) -> tuple[QuerySet[Twin], bool]:
-    """`twins` narrowed to those matching `text`, and whether they carry a RANK annotation
-    (PostgreSQL) to order by relevance."""
+def has_close_names(twins: QuerySet[Twin]) -> bool:
+    """Whether `twins`' database can look for names close to the words (pg_trgm)."""
+    return connections[twins.db].vendor == "postgresql"
+
+
+def matching(
+    twins: QuerySet[Twin], text: str, *, close_names: bool = False
+) -> tuple[QuerySet[Twin], bool]:
+    """`twins` narrowed to those matching `text` (or, with `close_names`, named close to
+    it), and whether they carry a RANK annotation (PostgreSQL) to order by relevance."""
     words = _words(text)
     if not words:
         return twins, False
-    if connections[twins.db].vendor != "postgresql":
+    if not has_close_names(twins):
         for word in words:
             twins = twins.filter(search_document__contains=word.lower())
         return twins, False
     phrase = " ".join(words)
-    vector = SearchVectorColumn()
-    query = SearchQuery(phrase, config=CONFIG, search_type="websearch")
-    twins = twins.filter(
-        SearchVectorExact(vector, query) | TrigramWordSimilar(F("display_name"), phrase)
-    )
-    rank = SearchRank(vector, query) + TrigramWordSimilarity(phrase, "display_name")
+    if close_names:
+        # Looked for only when the words match no twin: every name sharing a few trigrams
+        # with the words is a candidate, so the cost grows with the catalogue's names.
+        rank: Any = TrigramWordSimilarity(phrase, "display_name")
+        twins = twins.filter(TrigramWordSimilar(F("display_name"), phrase))
+    else:
+        query = SearchQuery(phrase, config=CONFIG, search_type="websearch")
+        rank = SearchRank(SearchVectorColumn(), query)
+        twins = twins.filter(SearchVectorExact(SearchVectorColumn(), query))
     return twins.annotate(**{RANK: ExpressionWrapper(rank, output_field=FloatField())}), True

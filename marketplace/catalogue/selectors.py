@@ -83,6 +83,9 @@ class CatalogueQuery:
     # A search with no sort chosen lists the best matches first (PostgreSQL). The API turns
     # it off: its cursor pages over plain columns, and a score is not one.
     by_relevance: bool = True
+    # Match display names close to the words (misspelt names) instead of the words
+    # themselves: what `searched` turns to when the words match no twin (PostgreSQL).
+    close_names: bool = False
 
 
 def catalogue_twins(query: CatalogueQuery) -> QuerySet[Twin]:
@@ -90,7 +93,7 @@ def catalogue_twins(query: CatalogueQuery) -> QuerySet[Twin]:
     qs: QuerySet[Twin] = Twin.objects.in_catalogue()
     ranked = False
     if query.text:
-        qs, ranked = search.matching(qs, query.text)
+        qs, ranked = search.matching(qs, query.text, close_names=query.close_names)
     for tag in query.tags:
         qs = qs.filter(
             Exists(Twin.tags.through.objects.filter(twin_id=OuterRef("pk"), styletag__slug=tag))
@@ -280,15 +283,31 @@ class Results:
 
 def catalogue_results(query: CatalogueQuery, version: str) -> Results:
     """The catalogue page's twins and their count: ranked by relevance when searched with no
-    sort chosen and no more than SEARCH_CAP twins match (`catalogue_twins`)."""
+    sort chosen and no more than SEARCH_CAP twins match (`catalogue_twins`); when the words
+    match no twin, the twins named closest to them (PostgreSQL)."""
     if not query.text.strip():
         twins = catalogue_twins(query)
         return Results(twins, catalogue_count(query, twins, version), more=False)
     unranked = catalogue_twins(replace(query, by_relevance=False))
     found = catalogue_count(query, unranked, version, cap=SEARCH_CAP + 1)
+    if not found and search.has_close_names(unranked):
+        query = replace(query, close_names=True)
+        unranked = catalogue_twins(replace(query, by_relevance=False))
+        found = catalogue_count(query, unranked, version, cap=SEARCH_CAP + 1)
     if found > SEARCH_CAP:
         return Results(unranked, SEARCH_CAP, more=True)
     return Results(catalogue_twins(query), found, more=False)
+
+
+def searched(query: CatalogueQuery) -> CatalogueQuery:
+    """`query`, or, when its words match no twin, the same looking for names close to them
+    (PostgreSQL): the API's search, which pages with a cursor and needs no count."""
+    if not query.text.strip() or query.close_names:
+        return query
+    twins = catalogue_twins(replace(query, by_relevance=False))
+    if search.has_close_names(twins) and not twins.exists():
+        return replace(query, close_names=True)
+    return query
 
 
 def _compute_facets() -> Facets:

@@ -5,12 +5,13 @@ behave as without a search."""
 from __future__ import annotations
 
 from datetime import timedelta
+from uuid import uuid4
 
 import pytest
 from django.db import connection
 from django.utils import timezone
 
-from marketplace.catalogue.selectors import CatalogueQuery, catalogue_twins
+from marketplace.catalogue.selectors import CatalogueQuery, catalogue_results, searched
 from marketplace.talent import services
 from marketplace.talent.models import Twin
 from tests.factories import AgencyFactory, MembershipFactory, TalentFactory, TwinFactory
@@ -24,7 +25,8 @@ sqlite = pytest.mark.skipif(connection.vendor == "postgresql", reason="the SQLit
 
 
 def names(query: CatalogueQuery) -> list[str]:
-    return [t.display_name for t in catalogue_twins(query)]
+    """The twins the catalogue page lists for `query` (its count never cached here)."""
+    return [t.display_name for t in catalogue_results(query, version=str(uuid4())).twins]
 
 
 def twin(name: str, *, hours_ago: int = 0, **fields) -> Twin:
@@ -55,6 +57,20 @@ def test_a_misspelt_name_finds_the_twin():
 
     assert names(CatalogueQuery(text="Amarra")) == ["Amara Okafor"]
     assert names(CatalogueQuery(text="okafr")) == ["Amara Okafor"]
+    # the API's search turns to close names alike
+    assert searched(CatalogueQuery(text="Amarra")).close_names is True
+    assert searched(CatalogueQuery(text="Amara")).close_names is False
+
+
+@postgresql
+def test_close_names_are_looked_for_only_when_the_words_match_nobody():
+    # given a twin named what is typed and one named close to it
+    twin("Amara Okafor")
+    twin("Amari Okafor")
+
+    # then a word that matches finds only its twin; a misspelt surname both
+    assert names(CatalogueQuery(text="amara")) == ["Amara Okafor"]
+    assert sorted(names(CatalogueQuery(text="okafr"))) == ["Amara Okafor", "Amari Okafor"]
 
 
 @postgresql

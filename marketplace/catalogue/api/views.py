@@ -38,7 +38,7 @@ class TwinListApi(ApiView):
             raise form_invalid(form)
         # Searched twins come in the sort asked for (newest first by default), not by
         # relevance: the cursor pages over plain columns and a relevance score is not one.
-        query = form.to_query(by_relevance=False)
+        query = selectors.searched(form.to_query(by_relevance=False))
         return self.paginated(selectors.catalogue_twins(query), TwinSummarySerializer)
 
 
