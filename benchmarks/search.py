@@ -81,8 +81,8 @@ def database_for(size: int) -> str:
 
 def url_for(size: int) -> str:
     """DATABASE_URL with one size's database in place of its own (for gunicorn)."""
-    base, _, _ = os.environ["DATABASE_URL"].partition("?")
-    return base.rsplit("/", 1)[0] + "/" + database_for(size)
+    base, mark, options = os.environ["DATABASE_URL"].partition("?")
+    return base.rsplit("/", 1)[0] + "/" + database_for(size) + mark + options
 
 
 def use_database(name: str) -> None:

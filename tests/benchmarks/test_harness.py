@@ -94,3 +94,17 @@ def test_exclusivity_gives_each_size_a_database_of_its_own(monkeypatch):
 
     # then none is the migrated one and no two are the same
     assert names == ["likeness_holds_1000", "likeness_holds_100000", "likeness_holds_1000000"]
+
+
+def test_search_gives_each_size_a_database_of_its_own_and_serves_the_one_asked(monkeypatch):
+    from benchmarks import search
+
+    monkeypatch.setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/likeness")
+
+    assert [search.database_for(n) for n in (10_000, 1_000_000)] == [
+        "likeness_search_10000",
+        "likeness_search_1000000",
+    ]
+    assert search.url_for(1_000_000) == (
+        "postgres://postgres@127.0.0.1:5432/likeness_search_1000000"
+    )
