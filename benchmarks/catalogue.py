@@ -204,6 +204,7 @@ def create_twins(talent: Sequence[Any], tags: Sequence[Any], rng: random.Random)
         # Tags are chosen here so they can go into the search text; linked afterwards.
         twin.bench_tags = rng.sample(list(tags), k=3)  # type: ignore[attr-defined]
         twin.search_document = search_document(twin, person)
+        twin.search_tags = " ".join(t.name for t in twin.bench_tags)  # type: ignore[attr-defined]
         rows.append(twin)
     return Twin.objects.bulk_create(rows, batch_size=SEED_BATCH)
 

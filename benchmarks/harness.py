@@ -126,6 +126,16 @@ class SizeMismatch(RuntimeError):
     """A benchmark measured other sizes than it names, or compared a size with itself."""
 
 
+def distinct_sizes(sizes: Sequence[int]) -> list[int]:
+    """`sizes` to compare, ascending; raises SizeMismatch when one is given twice (its
+    label would name one size where two are compared) or fewer than two are given."""
+    if len(set(sizes)) < len(sizes):
+        raise SizeMismatch(f"a size is compared with itself: {list(sizes)}")
+    if len(sizes) < 2:
+        raise SizeMismatch(f"a comparison needs two sizes at least, not {list(sizes)}")
+    return sorted(sizes)
+
+
 def check_sizes(
     measured: Mapping[str, int],
     named: Mapping[str, int],
@@ -136,8 +146,8 @@ def check_sizes(
     every named size was measured at exactly its count and nothing else was measured.
 
     A benchmark comparing sizes with each other also gives `places` (where each size's rows
-    live: a database, a schema): then no two sizes may be equal or share a place, so that
-    no size is ever compared with itself."""
+    live: a database, a schema): then there must be two sizes at least, and no two may be
+    equal or share a place, so that no size is ever compared with itself."""
     print(
         "  sizes     "
         + " · ".join(
@@ -159,6 +169,8 @@ def check_sizes(
         raise SizeMismatch(f"sizes measured but not named: {', '.join(extra)}")
     if places is None:
         return
+    if len(named) < 2:
+        raise SizeMismatch(f"a comparison needs two sizes at least, not {dict(named)}")
     if len(set(named.values())) < len(named):
         raise SizeMismatch(f"a size is compared with itself: {dict(named)}")
     if set(places) != set(named) or len(set(places.values())) < len(named):

@@ -23,7 +23,10 @@ How:
    it): a brand, an active licence, one use with a real picture credentialed through the
    service, then `size - 2` more fingerprints of generated images with random hashes, inserted
    with `INSERT … SELECT generate_series` (indexes dropped and rebuilt), then VACUUM ANALYZE.
-2. Measure each size in alternating order over `--rounds` rounds, so background load weighs
+2. Count the fingerprints of each size's database, print them beside the sizes named and fail
+   (before measuring and again before reporting) unless each is exactly its size, in a
+   database of its own (`harness.check_sizes`).
+3. Measure each size in alternating order over `--rounds` rounds, so background load weighs
    on both alike. Print the tables; `--json PATH` writes the figures; exit 1 if the goal is
    missed.
 
@@ -248,9 +251,21 @@ def seed_size(size: int, *, reseed: bool) -> None:
                 f"CREATE INDEX fingerprint_{band}_idx ON provenance_fingerprint ({band})"
             )
     harness.vacuum_analyse()
-    found = fingerprint_count()
-    if found != size:
-        sys.exit(f"{database_for(size)} holds {found:,} fingerprints, not {size:,}")
+
+
+def check_fingerprints(sizes: list[int]) -> None:
+    """Count the fingerprints each size's database holds and fail (harness.check_sizes)
+    unless each is exactly its size, in a database of its own."""
+    from django.db import connection
+
+    measured, places = {}, {}
+    for size in sizes:
+        use_database(database_for(size))
+        measured[f"{size:,}"] = fingerprint_count()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_database()")
+            places[f"{size:,}"] = str(cursor.fetchone()[0])
+    harness.check_sizes(measured, {f"{size:,}": size for size in sizes}, places=places)
 
 
 def timed(call: Callable[[], object], times: int) -> list[float]:
@@ -326,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", default="")
     args = parser.parse_args(argv)
     configure_django()
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = harness.distinct_sizes([int(s) for s in args.sizes.split(",")])
     report: dict[str, Any] = {"machine": harness.machine(), "database": ""}
 
     if not args.skip_throughput:
@@ -340,6 +355,7 @@ def main(argv: list[str] | None = None) -> int:
 
     for size in sizes:
         seed_size(size, reseed=args.reseed)
+    check_fingerprints(sizes)
     report["database"] = harness.database_version()
     rng = random.Random(18)
     samples: dict[int, dict[str, list[float]]] = {size: {} for size in sizes}
@@ -361,6 +377,7 @@ def main(argv: list[str] | None = None) -> int:
             table[f"{size}:{kind}"] = row
             print(f"{size:>10,} {kind:>11} {row['p50_ms']:8.2f} {row['p95_ms']:8.2f} {row['n']:>5}")
         print(f"{size:>10,} candidates per random look-up: {candidates(size, rng):.1f}")
+    check_fingerprints(sizes)  # again: nothing measured may have changed the sizes
     small, large = min(sizes), max(sizes)
     ratios = {
         kind: table[f"{large}:{kind}"]["p95_ms"] / table[f"{small}:{kind}"]["p95_ms"]

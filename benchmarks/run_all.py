@@ -39,12 +39,13 @@ from benchmarks.harness import REPO_ROOT, machine
 BENCH_DIR = REPO_ROOT / "benchmarks"
 HELPERS = {"__init__", "run_all", "harness", "bench_settings", "bench_urls"}
 HELPER_SUFFIXES = ("_settings", "_urls")
-ORDER = ["catalogue", "exclusivity", "contracts", "payouts", "usage", "dashboard"]
+ORDER = ["catalogue", "search", "exclusivity", "contracts", "payouts", "usage", "dashboard"]
 
 # Quick sizes: shorter load tests and fewer calls, but the data sizes the issues name where
 # the seed is kept between runs (so a quick run neither reseeds nor measures a toy).
 QUICK_ARGS: dict[str, list[str]] = {
     "catalogue": ["--duration", "6", "--rounds", "2"],
+    "search": ["--calls", "12", "--scan-calls", "2", "--rounds", "2", "--duration", "6"],
     "exclusivity": ["--sizes", "1000,100000", "--requests", "40", "--rounds", "2"],
     "contracts": ["--licences", "12"],
     "payouts": ["--accounts", "100", "--earnings", "5000"],
@@ -210,6 +211,29 @@ def _exclusivity(result: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def _search(result: dict[str, Any]) -> dict[str, str]:
+    small, large = (str(size) for size in (result["sizes"][0], result["sizes"][-1]))
+    now, before = result["figures"]["now"], result["figures"]["before"]
+    figures = (
+        f"search p95 {now[small]['all']['p95_ms']:.1f} ms at {int(small):,} twins, "
+        f"{now[large]['all']['p95_ms']:.1f} ms at {int(large):,} (before, a scan: "
+        f"{before[small]['all']['p95_ms']:.1f} / {before[large]['all']['p95_ms']:.1f} ms)"
+    )
+    ratio = f"{result['ratios']['now']:.2f}x p95 largest/smallest"
+    goal = f"≤ {result['goal']['p95_ratio_at_most']:g}x: " + (
+        "met" if result["goal"]["p95_met"] else "NOT met"
+    )
+    page = result.get("page")
+    if page:
+        rps = page["ratio"]["requests_per_second"]
+        figures += f" · page {page['search']['requests_per_second']:.1f} req/s"
+        ratio += f", {rps:.2f} req/s search/bare"
+        goal += f"; ≥ {result['goal']['rps_ratio_at_least']}: " + (
+            "met" if result["goal"]["rps_met"] else "NOT met"
+        )
+    return {"figures": figures, "ratio": ratio, "goal": goal}
+
+
 def _contracts(result: dict[str, Any]) -> dict[str, str]:
     rows = {row["workers"]: row for row in result["rows"]}
     return {
@@ -244,6 +268,7 @@ def _generic(result: dict[str, Any]) -> dict[str, str]:
 
 HEADLINES: dict[str, Callable[[dict[str, Any]], dict[str, str]]] = {
     "catalogue": _catalogue,
+    "search": _search,
     "dashboard": _dashboard,
     "exclusivity": _exclusivity,
     "contracts": _contracts,

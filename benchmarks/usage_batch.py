@@ -73,6 +73,27 @@ def run_batch(owner: Any, reference: str, used_on: str, prefix: str, size: int) 
     return len(captured.captured_queries), seconds, created, cpu
 
 
+def check_batches(brand_id: int, *, small: int, large: int, rounds: int) -> None:
+    """Count the uses each batch stored (by its keys' prefix) and fail (harness.check_sizes)
+    unless the small batch and every large one stored exactly their size: the query counts
+    of two sizes are compared, never of one size with itself."""
+    from benchmarks.harness import check_sizes
+    from marketplace.payments.models import UsageReport
+
+    stored = UsageReport.objects.filter(brand_id=brand_id)
+    measured = {"small": stored.filter(idempotency_key__startswith="small-").count()}
+    named = {"small": small}
+    for n in range(rounds):
+        measured[f"large {n + 1}"] = stored.filter(idempotency_key__startswith=f"large{n}-").count()
+        named[f"large {n + 1}"] = large
+    check_sizes(measured, named)
+    check_sizes(
+        {"small": measured["small"], "large": measured["large 1"]},
+        {"small": small, "large": large},
+        places={"small": "keys small-*", "large": "keys large0-*"},
+    )
+
+
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
     # Its own queue: the sealing tasks this run queues wait for no worker of another run.
@@ -97,6 +118,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         run_batch(owner, reference, world.used_on, f"large{n}", args.uses)
         for n in range(args.rounds)
     ]
+    check_batches(world.brand_id, small=args.small, large=args.uses, rounds=args.rounds)
     started = time.perf_counter()
     audit.seal_pending()
     seal_seconds = time.perf_counter() - started

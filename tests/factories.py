@@ -153,9 +153,13 @@ class _TwinFactory(factory.django.DjangoModelFactory[Twin]):
     @factory.post_generation
     def tags(obj: Twin, create: bool, extracted: Any, **kwargs: Any) -> None:
         if create and extracted:
-            obj.tags.set(
-                [StyleTag.objects.get_or_create(slug=t, defaults={"name": t})[0] for t in extracted]
-            )
+            tags = [
+                StyleTag.objects.get_or_create(slug=t, defaults={"name": t})[0] for t in extracted
+            ]
+            obj.tags.set(tags)
+            # As talent.services keeps it: the tag names the search weighs after the name.
+            obj.search_tags = " ".join(t.name for t in tags)
+            Twin.objects.filter(pk=obj.pk).update(search_tags=obj.search_tags)
 
     @factory.post_generation
     def with_image(obj: Twin, create: bool, extracted: Any, **kwargs: Any) -> None:

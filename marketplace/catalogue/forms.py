@@ -65,7 +65,8 @@ class CatalogueFilterForm(forms.Form):
         widget=_bound("to"),
     )
     available = forms.BooleanField(required=False, label="Available now")
-    sort = forms.ChoiceField(required=False, choices=SORT_CHOICES)
+    # Blank: the best matches first when searching (newest first when not).
+    sort = forms.ChoiceField(required=False, choices=[("", "Best match"), *SORT_CHOICES])
 
     def __init__(self, *args: object, facets=None, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -87,7 +88,7 @@ class CatalogueFilterForm(forms.Form):
             self.add_error("price_max", "Must be at least the lower price.")
         return data
 
-    def to_query(self, *, viewer_currency: str = "") -> CatalogueQuery:
+    def to_query(self, *, viewer_currency: str = "", by_relevance: bool = True) -> CatalogueQuery:
         data = self.cleaned_data if self.is_valid() else {}
         currency = data.get("currency") or ""
         # Prices are typed in major units; without a currency we compare in cents-like units
@@ -107,6 +108,7 @@ class CatalogueFilterForm(forms.Form):
             price_min=_bound_minor(data.get("price_min"), price_currency, ROUND_CEILING),
             price_max=_bound_minor(data.get("price_max"), price_currency, ROUND_FLOOR),
             available_only=bool(data.get("available")),
-            sort=data.get("sort") or "newest",
+            sort=data.get("sort") or "",
             viewer_currency=viewer_currency,
+            by_relevance=by_relevance,
         )

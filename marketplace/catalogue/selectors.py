@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import cast, overload
 
 from django.core.cache import cache
@@ -24,6 +24,8 @@ from django.db.models.expressions import OrderBy
 
 from marketplace.core.caching import db_key
 from marketplace.talent.models import Category, StyleTag, Talent, Twin
+
+from . import search
 
 # Every sort lists the twins taking bookings first, then the paused ones ("Not taking
 # bookings") in the same order: a twin nobody can book never leads a list. Published sorts
@@ -76,16 +78,22 @@ class CatalogueQuery:
     price_max: int | None = None
     currency: str = ""
     available_only: bool = False
-    sort: str = "newest"
+    sort: str = ""  # blank: by relevance when searching (see `by_relevance`), else newest
     viewer_currency: str = ""  # the brand's currency: its group leads the price sorts
+    # A search with no sort chosen lists the best matches first (PostgreSQL). The API turns
+    # it off: its cursor pages over plain columns, and a score is not one.
+    by_relevance: bool = True
+    # Match display names close to the words (misspelt names) instead of the words
+    # themselves: what `searched` turns to when the words match no twin (PostgreSQL).
+    close_names: bool = False
 
 
 def catalogue_twins(query: CatalogueQuery) -> QuerySet[Twin]:
     """Twins brands may browse, filtered and sorted. Tags are prefetched (one query)."""
-    qs = Twin.objects.in_catalogue()
+    qs: QuerySet[Twin] = Twin.objects.in_catalogue()
+    ranked = False
     if query.text:
-        for word in query.text.lower().split()[:8]:
-            qs = qs.filter(search_document__contains=word)
+        qs, ranked = search.matching(qs, query.text, close_names=query.close_names)
     for tag in query.tags:
         qs = qs.filter(
             Exists(Twin.tags.through.objects.filter(twin_id=OuterRef("pk"), styletag__slug=tag))
@@ -122,10 +130,14 @@ def catalogue_twins(query: CatalogueQuery) -> QuerySet[Twin]:
         qs = qs.filter(price_from__lte=query.price_max)
     if query.available_only:
         qs = qs.filter(status=Twin.Status.PUBLISHED)
+    if ranked and query.by_relevance and not query.sort:
+        order: list[OrderBy | str] = [BOOKABLE_FIRST, f"-{search.RANK}", *SORTS["newest"]]
+    else:
+        order = catalogue_order(query.sort, query.viewer_currency)
     return (
         qs.select_related("agency", "cover")
         .prefetch_related(Prefetch("tags", queryset=StyleTag.objects.order_by("name")))
-        .order_by(*catalogue_order(query.sort, query.viewer_currency))
+        .order_by(*order)
     )
 
 
@@ -240,14 +252,62 @@ def catalogue_facets(version: str | None = None) -> Facets:
     return cast(Facets, cache.get_or_set(key, _compute_facets, FACETS_CACHE_SECONDS))
 
 
-def catalogue_count(query: CatalogueQuery, twins: QuerySet[Twin], version: str) -> int:
-    """How many twins match (for "page N of M"): counting reads every match, so the number
-    is cached per query under the catalogue's version, for at most FACETS_CACHE_SECONDS.
-    Every filter reads the twin's own rows and tags (available: published, not paused), and
-    the services save the twin when they change its status."""
-    digest = hashlib.sha256(repr(query).encode()).hexdigest()[:32]
+def catalogue_count(
+    query: CatalogueQuery, twins: QuerySet[Twin], version: str, *, cap: int | None = None
+) -> int:
+    """How many twins match (for "page N of M"), or `cap` when at least that many do:
+    counting reads every match, so the number is cached per query under the catalogue's
+    version, for at most FACETS_CACHE_SECONDS. Every filter reads the twin's own rows and
+    tags (available: published, not paused), and the services save the twin when they change
+    its status."""
+    digest = hashlib.sha256(repr((query, cap)).encode()).hexdigest()[:32]
     key = db_key("catalogue", "count", version, digest)
-    return cast(int, cache.get_or_set(key, twins.count, FACETS_CACHE_SECONDS))
+    counted = twins.order_by()[:cap] if cap is not None else twins
+    return cast(int, cache.get_or_set(key, counted.count, FACETS_CACHE_SECONDS))
+
+
+# A search's matches are counted up to this many, and ranked when there are no more. A word
+# most twins share ("editorial") would otherwise have every match read, counted and scored
+# on each search, a cost that grows with the catalogue: such a search shows "1000+ twins",
+# newest first, and its pages stop at the cap (narrowing the search or the filters ranks
+# again). Below the cap both cost the same at 10,000 twins and at a million.
+SEARCH_CAP = 1000
+
+
+@dataclass(frozen=True)
+class Results:
+    twins: QuerySet[Twin]
+    count: int  # at most SEARCH_CAP for a search
+    more: bool  # a search matching more than SEARCH_CAP twins
+
+
+def catalogue_results(query: CatalogueQuery, version: str) -> Results:
+    """The catalogue page's twins and their count: ranked by relevance when searched with no
+    sort chosen and no more than SEARCH_CAP twins match (`catalogue_twins`); when the words
+    match no twin, the twins named closest to them (PostgreSQL)."""
+    if not query.text.strip():
+        twins = catalogue_twins(query)
+        return Results(twins, catalogue_count(query, twins, version), more=False)
+    unranked = catalogue_twins(replace(query, by_relevance=False))
+    found = catalogue_count(query, unranked, version, cap=SEARCH_CAP + 1)
+    if not found and search.has_close_names(unranked):
+        query = replace(query, close_names=True)
+        unranked = catalogue_twins(replace(query, by_relevance=False))
+        found = catalogue_count(query, unranked, version, cap=SEARCH_CAP + 1)
+    if found > SEARCH_CAP:
+        return Results(unranked, SEARCH_CAP, more=True)
+    return Results(catalogue_twins(query), found, more=False)
+
+
+def searched(query: CatalogueQuery) -> CatalogueQuery:
+    """`query`, or, when its words match no twin, the same looking for names close to them
+    (PostgreSQL): the API's search, which pages with a cursor and needs no count."""
+    if not query.text.strip() or query.close_names:
+        return query
+    twins = catalogue_twins(replace(query, by_relevance=False))
+    if search.has_close_names(twins) and not twins.exists():
+        return replace(query, close_names=True)
+    return query
 
 
 def _compute_facets() -> Facets:

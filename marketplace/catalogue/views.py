@@ -24,15 +24,16 @@ def catalogue(request: TenantRequest) -> HttpResponse:
     viewer = request.viewer
     # A brand's own currency leads the price sorts (prices are grouped by currency).
     query = form.to_query(viewer_currency=viewer.org.currency if viewer.is_brand else "")
-    twins = selectors.catalogue_twins(query)
-    paginator = Paginator(selectors.PageByKeys(twins), settings.CATALOGUE_PAGE_SIZE)
-    paginator.count = selectors.catalogue_count(query, twins, version)
+    results = selectors.catalogue_results(query, version)
+    paginator = Paginator(selectors.PageByKeys(results.twins), settings.CATALOGUE_PAGE_SIZE)
+    paginator.count = results.count
     page = paginator.get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     context = {
         "form": form,
         "page": page,
+        "more_matches": results.more,
         "facets": facets,
         "params": params.urlencode(),
         "by_price": query.sort in selectors.PRICE_SORTS,

@@ -177,6 +177,10 @@ class Twin(TimeStampedModel):
         "TwinImage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     search_document = models.TextField(blank=True, editable=False)
+    # The twin's tag names, for the weighted full-text vector on PostgreSQL: the column
+    # `search_vector` (migration 0011, generated from the name, tags, description and search
+    # document, so never out of step with them) and its GIN index; the model leaves it out.
+    search_tags = models.TextField(blank=True, editable=False)
 
     objects = TwinQuerySet.as_manager()
 

@@ -126,6 +126,7 @@ def _refresh_search_document(twin: Twin, tags: Iterable[StyleTag]) -> None:
         *(t.name for t in tags),
     ]
     twin.search_document = " ".join(p for p in parts if p).lower()
+    twin.search_tags = " ".join(t.name for t in tags)
 
 
 @transaction.atomic

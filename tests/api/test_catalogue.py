@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from marketplace.talent.models import Twin
@@ -182,3 +183,30 @@ def test_a_price_bound_finer_than_the_currency_s_unit_filters_by_whole_units(wor
     assert above.status_code == below.status_code == outside.status_code == 200
     assert len(above.json()["results"]) == len(below.json()["results"]) == 1
     assert outside.json()["results"] == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="full-text search is PostgreSQL's")
+def test_a_search_pages_in_its_sort_not_by_relevance(world):
+    # given more matches than one page, the most relevant (named "linen") the oldest
+    now = timezone.now()
+    agency = world.orgs["agency_a"]
+    for n in range(4):
+        TwinFactory(
+            talent=TalentFactory(agency=agency),
+            display_name=f"Mira {n}",
+            description="Photographed in linen shirts.",
+            published_at=now - timedelta(hours=n),
+        )
+    TwinFactory(
+        talent=TalentFactory(agency=agency),
+        display_name="Linen Lou",
+        published_at=now - timedelta(days=2),
+    )
+    TwinFactory(talent=TalentFactory(agency=agency), display_name="Unrelated Uma")
+
+    # when the API is searched two twins a page
+    slugs = walk(key_client(world.tokens["brand_a"]), "q=linen", page_size=2)
+
+    # then every match comes once, newest first: a relevance score is no cursor key
+    names = [Twin.objects.get(slug=slug).display_name for slug in slugs]
+    assert names == ["Mira 0", "Mira 1", "Mira 2", "Mira 3", "Linen Lou"]

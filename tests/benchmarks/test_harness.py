@@ -3,7 +3,7 @@ size with itself or report a size it did not measure."""
 
 import pytest
 
-from benchmarks.harness import SizeMismatch, check_sizes
+from benchmarks.harness import SizeMismatch, check_sizes, distinct_sizes
 
 
 def test_sizes_measured_as_named_pass_and_are_printed(capsys):
@@ -65,3 +65,46 @@ def test_two_sizes_measured_in_the_same_place_fail():
     # when / then
     with pytest.raises(SizeMismatch, match="do not each have a place of their own"):
         check_sizes({"1k": 1_000, "10k": 10_000}, {"1k": 1_000, "10k": 10_000}, places=places)
+
+
+def test_one_size_compared_fails():
+    # given a comparison of one size only: its ratio would be the size over itself
+    with pytest.raises(SizeMismatch, match="needs two sizes at least"):
+        check_sizes({"1M": 1_000_000}, {"1M": 1_000_000}, places={"1M": "db_1000000"})
+
+
+def test_sizes_given_twice_fail():
+    # given the same size twice on the command line (its label would collapse into one)
+    with pytest.raises(SizeMismatch, match="a size is compared with itself"):
+        distinct_sizes([10_000, 10_000])
+
+
+def test_sizes_to_compare_come_back_ascending():
+    assert distinct_sizes([1_000_000, 10_000]) == [10_000, 1_000_000]
+
+
+def test_exclusivity_gives_each_size_a_database_of_its_own(monkeypatch):
+    # given DATABASE_URL naming a database already migrated (as `make bench` is run)
+    from benchmarks import exclusivity
+
+    monkeypatch.setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/likeness")
+
+    # when each size's database is named
+    names = [exclusivity.database_for(size) for size in (1_000, 100_000, 1_000_000)]
+
+    # then none is the migrated one and no two are the same
+    assert names == ["likeness_holds_1000", "likeness_holds_100000", "likeness_holds_1000000"]
+
+
+def test_search_gives_each_size_a_database_of_its_own_and_serves_the_one_asked(monkeypatch):
+    from benchmarks import search
+
+    monkeypatch.setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/likeness")
+
+    assert [search.database_for(n) for n in (10_000, 1_000_000)] == [
+        "likeness_search_10000",
+        "likeness_search_1000000",
+    ]
+    assert search.url_for(1_000_000) == (
+        "postgres://postgres@127.0.0.1:5432/likeness_search_1000000"
+    )

@@ -36,7 +36,10 @@ class TwinListApi(ApiView):
         form = CatalogueFilterForm(request.query_params, facets=selectors.catalogue_facets())
         if not form.is_valid():
             raise form_invalid(form)
-        return self.paginated(selectors.catalogue_twins(form.to_query()), TwinSummarySerializer)
+        # Searched twins come in the sort asked for (newest first by default), not by
+        # relevance: the cursor pages over plain columns and a relevance score is not one.
+        query = selectors.searched(form.to_query(by_relevance=False))
+        return self.paginated(selectors.catalogue_twins(query), TwinSummarySerializer)
 
 
 class TwinReadApi(ApiView):
