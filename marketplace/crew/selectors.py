@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from marketplace.accounts.models import Invitation, Organisation
 from marketplace.talent.models import Twin
 
-from .models import Credit, CrewMember
+from .models import Credit, CrewMember, CrewRole
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def public_credits(twin: Twin) -> list[dict[str, str]]:
     """The twin's credits as anyone may read them: name and role only, never an email. The
     caller has already found the twin through the catalogue's scope."""
     return [
-        {"name": name, "role": Credit(role=role).get_role_display()}
+        {"name": name, "role": CrewRole(role).label}
         for name, role in Credit.objects.for_agency(twin.agency_id)
         .filter(twin=twin)
         .order_by("role", "crew_member__full_name", "id")

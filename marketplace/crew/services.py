@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from marketplace.accounts.models import Invitation, Membership
-from marketplace.accounts.services import IssuedInvitation, invite_crew_member
+from marketplace.accounts.services import IssuedInvitation, invite_crew_member, revoke_invitation
 from marketplace.core import audit
 from marketplace.core.errors import PermissionDenied, ValidationFailed
 from marketplace.talent.models import Twin
@@ -186,14 +185,14 @@ def cancel_crew_invitation(*, by: Membership, crew_member_id: int) -> int:
     crew_member = (
         CrewMember.objects.select_for_update().for_agency(by.organisation).get(pk=crew_member_id)
     )
-    pending = list(
+    pending = (
         Invitation.objects.for_organisation(by.organisation)
         .pending()
         .filter(crew_member=crew_member)
+        .values_list("pk", flat=True)
     )
-    now = timezone.now()
-    for invitation in pending:
-        invitation.revoked_at = now
-        invitation.save(update_fields=["revoked_at", "updated_at"])
-        audit.record(invitation, "invitation.revoked", actor=by.user, organisation=by.organisation)
-    return len(pending)
+    revoked = 0
+    for invitation_id in list(pending):
+        revoke_invitation(by=by, invitation_id=invitation_id)
+        revoked += 1
+    return revoked
