@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "marketplace.core",
     "marketplace.accounts",
     "marketplace.talent",
+    "marketplace.crew",
     "marketplace.catalogue",
     "marketplace.licensing",
     "marketplace.contracts",

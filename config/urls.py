@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("marketplace.contracts.urls")),
     path("catalogue/", include("marketplace.catalogue.urls")),
     path("", include("marketplace.talent.urls")),
+    path("", include("marketplace.crew.urls")),
     path("", include("marketplace.provenance.urls")),
     path("", include("marketplace.approvals.urls")),
     path("", include("marketplace.misuse.urls")),

@@ -9,6 +9,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from marketplace.accounts.models import Membership, Organisation, Role, User
+from marketplace.crew.models import Credit, CrewMember, CrewRole
 from marketplace.talent.demo_images import studio_portrait
 from marketplace.talent.models import (
     Category,
@@ -174,3 +175,30 @@ class _TwinFactory(factory.django.DjangoModelFactory[Twin]):
 
 
 TwinFactory = model_factory(_TwinFactory)
+
+
+class _CrewMemberFactory(factory.django.DjangoModelFactory[CrewMember]):
+    class Meta:
+        model = CrewMember
+
+    agency = factory.SubFactory(_AgencyFactory)
+    full_name = factory.Faker("name")
+    email = factory.Sequence(lambda n: f"crew{n}@example.test")
+
+
+CrewMemberFactory = model_factory(_CrewMemberFactory)
+
+
+class _CreditFactory(factory.django.DjangoModelFactory[Credit]):
+    class Meta:
+        model = Credit
+
+    twin = factory.SubFactory(_TwinFactory)
+    crew_member = factory.SubFactory(
+        _CrewMemberFactory, agency=factory.SelfAttribute("..twin.agency")
+    )
+    role = CrewRole.PHOTOGRAPHER
+    work = "SS26 studio scan"
+
+
+CreditFactory = model_factory(_CreditFactory)

@@ -51,6 +51,7 @@ class InvitationAdmin(admin.ModelAdmin):
         "organisation",
         "role",
         "talent",
+        "crew_member",
         "expires_at",
         "accepted_at",
         "revoked_at",

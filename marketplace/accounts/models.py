@@ -140,6 +140,10 @@ class InvitationQuerySet(models.QuerySet["Invitation"]):
     def for_organisation(self, organisation: Organisation) -> InvitationQuerySet:
         return self.filter(organisation=organisation)
 
+    def for_team(self) -> InvitationQuerySet:
+        """Invitations to join the organisation's team (not a talent's or a crew member's)."""
+        return self.filter(talent__isnull=True, crew_member__isnull=True)
+
     def pending(self) -> InvitationQuerySet:
         return self.filter(
             accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
@@ -151,7 +155,8 @@ def _default_expiry():
 
 
 class Invitation(TimeStampedModel):
-    """An emailed link that creates an account: a team member, or the talent behind a twin.
+    """An emailed link that creates an account: a team member, the talent behind a twin, or a
+    crew member credited on the agency's twins (at most one of talent and crew member).
 
     Only the SHA-256 of the token is stored; the link itself is shown once, in the email.
     """
@@ -164,6 +169,13 @@ class Invitation(TimeStampedModel):
     talent = models.ForeignKey(
         "talent.Talent", null=True, blank=True, on_delete=models.CASCADE, related_name="invitations"
     )
+    crew_member = models.ForeignKey(
+        "crew.CrewMember",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+    )
     token_hash = models.CharField(max_length=64, unique=True)
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -173,6 +185,14 @@ class Invitation(TimeStampedModel):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(talent__isnull=True) | Q(crew_member__isnull=True),
+                name="invitation_talent_or_crew_not_both",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Invitation for {self.email} to {self.organisation}"

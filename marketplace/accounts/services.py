@@ -61,7 +61,13 @@ class IssuedInvitation:
 
 
 def _issue(
-    *, organisation: Organisation, email: str, role: str, by: User | None, talent=None
+    *,
+    organisation: Organisation,
+    email: str,
+    role: str,
+    by: User | None,
+    talent=None,
+    crew_member=None,
 ) -> IssuedInvitation:
     token, token_hash = Invitation.new_token()
     invitation = Invitation.objects.create(
@@ -69,6 +75,7 @@ def _issue(
         email=email.lower(),
         role=role,
         talent=talent,
+        crew_member=crew_member,
         token_hash=token_hash,
         invited_by=by,
     )
@@ -77,14 +84,24 @@ def _issue(
         to=[invitation.email],
         subject=f"You're invited to Likeness by {organisation.name}",
         template="accounts/email/invitation.txt",
-        context={"invitation": invitation, "url": url, "talent": talent},
+        context={
+            "invitation": invitation,
+            "url": url,
+            "talent": talent,
+            "crew_member": crew_member,
+        },
     )
     audit.record(
         invitation,
         "invitation.sent",
         actor=by,
         organisation=organisation,
-        data={"email": invitation.email, "role": role, "talent": bool(talent)},
+        data={
+            "email": invitation.email,
+            "role": role,
+            "talent": bool(talent),
+            "crew": bool(crew_member),
+        },
     )
     return IssuedInvitation(invitation=invitation, url=url)
 
@@ -100,8 +117,8 @@ def invite_member(*, by: Membership, email: str, role: str) -> IssuedInvitation:
     Organisation.objects.select_for_update().get(pk=by.organisation_id)
     if Membership.objects.filter(organisation=by.organisation, user__email__iexact=email).exists():
         raise ValidationFailed("That person is already a member.", field="email")
-    pending = Invitation.objects.for_organisation(by.organisation).pending()
-    if pending.filter(talent__isnull=True, email__iexact=email).exists():
+    pending = Invitation.objects.for_organisation(by.organisation).pending().for_team()
+    if pending.filter(email__iexact=email).exists():
         raise ValidationFailed(
             "That person already has a pending invitation: revoke it to send a new one.",
             field="email",
@@ -120,10 +137,22 @@ def invite_talent(*, by: Membership, talent) -> IssuedInvitation:
     )
 
 
+def invite_crew_member(*, by: Membership, crew_member) -> IssuedInvitation:
+    """The agency invites a person it credits to a login of their own. Called inside a
+    service that has checked the actor and that no invitation of theirs is pending."""
+    return _issue(
+        organisation=by.organisation,
+        email=crew_member.email,
+        role=Role.MEMBER,
+        by=by.user,
+        crew_member=crew_member,
+    )
+
+
 def invitation_for_token(token: str) -> Invitation | None:
     return (
         Invitation.objects.pending()
-        .select_related("organisation", "talent")
+        .select_related("organisation", "talent", "crew_member")
         .filter(token_hash=hash_token(token))
         .first()
     )
@@ -135,7 +164,7 @@ def accept_invitation(*, token: str, full_name: str, password: str) -> User:
     invitation = (
         Invitation.objects.select_for_update(of=("self",))
         .pending()
-        .select_related("organisation", "talent")
+        .select_related("organisation", "talent", "crew_member")
         .filter(token_hash=hash_token(token))
         .first()
     )
@@ -167,6 +196,8 @@ def accept_invitation(*, token: str, full_name: str, password: str) -> User:
                 "This login already belongs to a talent profile, and a login can have only "
                 "one. Ask the agency that invited you to use another email address."
             ) from exc
+    elif invitation.crew_member is not None:
+        _claim_crew_profile(invitation.crew_member, user)
     else:
         Membership.objects.get_or_create(
             user=user, organisation=invitation.organisation, defaults={"role": invitation.role}
@@ -177,6 +208,23 @@ def accept_invitation(*, token: str, full_name: str, password: str) -> User:
         invitation, "invitation.accepted", actor=user, organisation=invitation.organisation
     )
     return user
+
+
+def _claim_crew_profile(crew_member, user: User) -> None:
+    """The rule: a login holds at most one crew profile per agency (the same person credited
+    by several agencies sees all their credits under one login); a crew profile has one login.
+    """
+    if crew_member.user_id and crew_member.user_id != user.pk:
+        raise ValidationFailed("This crew profile already has a login of its own.")
+    crew_member.user = user
+    try:
+        with transaction.atomic():
+            crew_member.save(update_fields=["user", "updated_at"])
+    except IntegrityError as exc:  # the login is another crew profile of the same agency's
+        raise ValidationFailed(
+            "This login is already another crew profile at this agency, and a login can have "
+            "only one per agency. Ask the agency that invited you to use another email address."
+        ) from exc
 
 
 @transaction.atomic

@@ -63,6 +63,13 @@ class Viewer:
     def is_talent(self) -> bool:
         return self.talent is not None
 
+    @cached_property
+    def is_crew(self) -> bool:
+        """Holds a crew profile at some agency (read through the user's reverse relation)."""
+        if not self.is_authenticated:
+            return False
+        return bool(self.user.crew_profiles.exists())
+
     @property
     def can_manage(self) -> bool:
         return self.membership is not None and self.membership.can_manage

@@ -75,7 +75,7 @@ def team(request: TenantRequest) -> HttpResponse:
             .order_by("role", "user__email"),
             "invitations": Invitation.objects.for_organisation(org)
             .pending()
-            .filter(talent__isnull=True)
+            .for_team()
             .order_by("-created_at"),
             "form": form,
         },

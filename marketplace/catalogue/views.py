@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.vary import vary_on_headers
 
 from marketplace.accounts.tenancy import TenantRequest
+from marketplace.crew import selectors as crew_selectors
 from marketplace.licensing.selectors import blind_availability
 from marketplace.talent.models import Twin
 
@@ -57,5 +58,10 @@ def twin_detail(request: TenantRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "catalogue/twin_detail.html",
-        {"twin": twin, "images": images, "availability": blind_availability(twin)},
+        {
+            "twin": twin,
+            "images": images,
+            "availability": blind_availability(twin),
+            "credits": crew_selectors.public_credits(twin),
+        },
     )

@@ -2,8 +2,9 @@
 timeline and history page.
 
 A sentence names its party with placeholders the page fills in: {brand}, {agency}, {model},
-{twin}, {signer} (the party whose role the event's data names), {amount} (the event's amount
-in the page's currency), {ends} / {end} (dates from the event's data). The person who acted is
+{twin}, {signer} (the party whose role the event's data names), {credit} (a crew credit: name
+and role), {amount} (the event's amount in the page's currency), {ends} / {end} (dates from the
+event's data). The person who acted is
 added after it, "(Jane Doe, manager)", unless the party is that person.
 """
 
@@ -52,6 +53,8 @@ SENTENCES: dict[str, str] = {
     "twin.retired": "{agency} retired the twin",
     "twin.consent_revoked": "{model} revoked consent for the twin",
     "twin.image_approval_set": "{model} changed whether each image needs her approval",
+    "twin.credit_added": "{agency} credited {credit}",
+    "twin.credit_removed": "{agency} removed the credit of {credit}",
     # Misuse: a sighting recorded against a licence, and the takedown cases
     "misuse.seen_out_of_scope": "The twin was seen used outside this licence",
     "misuse.case_opened": "A sighting was reported and the case opened",
@@ -94,6 +97,7 @@ def sentence(event: Any, *, names: Mapping[str, str], people: Mapping[int, str])
         "amount": format_money(data.get("amount"), names.get("currency", "")),
         "ends": _date(data.get("ends", "")),
         "end": _date(data.get("end", "")),
+        "credit": str(data.get("credit", "")) or "someone",
     }
     text = template.format_map(_Missing(values))
     person = people.get(event.actor_id) if event.actor_id else None

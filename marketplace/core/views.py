@@ -18,6 +18,8 @@ def home(request: TenantRequest) -> HttpResponse:
         return redirect("dashboards:brand")
     if viewer.is_talent:
         return redirect("dashboards:talent")
+    if viewer.is_crew:
+        return redirect("crew:home")
     if viewer.is_authenticated:
         return redirect("catalogue:list")
     featured = (

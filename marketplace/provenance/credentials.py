@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,8 @@ from .signing import load_c2pa_credentials
 CLAIM_GENERATOR = "Likeness"
 LICENCE_ASSERTION = "com.likeness.licence"
 TRAINING_ASSERTION = "cawg.training-mining"
+# The schema.org creative-work assertion: here, the crew credited on the twin, as contributors.
+CREATIVE_WORK_ASSERTION = "stds.schema-org.CreativeWork"
 # IPTC digital source type of a picture made from a trained model (a digital twin).
 TRAINED_ALGORITHMIC_MEDIA = IPTC_SOURCE_TYPES + SourceType.TRAINED
 # What `cawg.training-mining` covers; a licence forbidding AI training forbids all three.
@@ -32,9 +35,12 @@ def manifest_definition(
     licence_assertion: dict[str, Any],
     source_type: str = SourceType.TRAINED,
     label: str = "",
+    contributors: Sequence[Contributor] = (),
 ) -> dict[str, Any]:
     """The manifest of a credentialed copy. It travels with the file and anyone can read it.
-    `label`: the visible AI-disclosure label drawn on the labelled copy, recorded as an edit."""
+    `label`: the visible AI-disclosure label drawn on the labelled copy, recorded as an edit.
+    `contributors`: the crew credited on the twin (name and role, as its public page shows
+    them), named in a schema.org CreativeWork assertion; none, no such assertion."""
     use = "notAllowed" if training_forbidden else "allowed"
     actions: list[dict[str, Any]] = [
         {"action": "c2pa.created", "digitalSourceType": IPTC_SOURCE_TYPES + source_type}
@@ -46,10 +52,14 @@ def manifest_definition(
                 "description": f"Visible AI-disclosure label added: {label}",
             }
         )
+    credits: list[dict[str, Any]] = []
+    if contributors:
+        credits.append({"label": CREATIVE_WORK_ASSERTION, "data": creative_work(contributors)})
     return {
         "claim_generator_info": [{"name": CLAIM_GENERATOR, "version": "1"}],
         "title": title,
         "assertions": [
+            *credits,
             {
                 "label": "c2pa.actions.v2",
                 "data": {"actions": actions},
@@ -59,6 +69,30 @@ def manifest_definition(
                 "data": {"entries": {name: {"use": use} for name in TRAINING_USES}},
             },
             {"label": LICENCE_ASSERTION, "data": licence_assertion},
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class Contributor:
+    """A person credited on the twin a picture was made from: their name and their role."""
+
+    name: str
+    role: str
+
+
+def creative_work(contributors: Sequence[Contributor]) -> dict[str, Any]:
+    """schema.org: each contributor a Role (its roleName) wrapping the Person (their name)."""
+    return {
+        "@context": "https://schema.org",
+        "@type": "CreativeWork",
+        "contributor": [
+            {
+                "@type": "Role",
+                "roleName": person.role,
+                "contributor": {"@type": "Person", "name": person.name},
+            }
+            for person in contributors
         ],
     }
 
@@ -152,3 +186,12 @@ def read(data: bytes) -> ManifestReading:
         success_codes={item.get("code", "") for item in active.get("success", [])},
         failure_codes=failures,
     )
+
+
+def contributors_of(reading: ManifestReading) -> list[Contributor]:
+    """The contributors a manifest names (none when it has no creative-work assertion)."""
+    work = reading.assertions.get(CREATIVE_WORK_ASSERTION) or {}
+    return [
+        Contributor(name=item["contributor"]["name"], role=item["roleName"])
+        for item in work.get("contributor", [])
+    ]

@@ -16,6 +16,7 @@ from django.urls import reverse
 from marketplace.core import audit, notify
 from marketplace.core.entry_points import system_entry_point
 from marketplace.core.errors import ValidationFailed
+from marketplace.crew import selectors as crew_selectors
 from marketplace.payments.models import UsageReport
 
 from . import credentials, fingerprints, labels, xmp
@@ -59,11 +60,17 @@ def _signed_copy(
     """`data` with the XMP fields and a signed manifest: (signed bytes, manifest label)."""
     training_forbidden = use.licence.current_terms.ai_training_forbidden
     assertion = licence_assertion(use, token=token)
+    # The crew credited on the twin when the copy is made, as its public page names them.
+    crew = [
+        credentials.Contributor(name=c["name"], role=c["role"])
+        for c in crew_selectors.public_credits(use.licence.twin)
+    ]
     packet = xmp.packet(
         source_type=options.source_type,
         licence_id=use.licence.reference,
         licensor_url=assertion["verify_url"],
         training_forbidden=training_forbidden,
+        contributors=[(c.name, c.role) for c in crew],
     )
     manifest = credentials.manifest_definition(
         title=f"use-{use.pk}{'-labelled' if label else ''}.{ext}",
@@ -71,6 +78,7 @@ def _signed_copy(
         licence_assertion=assertion,
         source_type=options.source_type,
         label=label,
+        contributors=crew,
     )
     with_xmp = xmp.embed(data, mime_type=mime_type, xmp=packet)
     return credentials.sign(with_xmp, mime_type=mime_type, manifest=manifest)
@@ -92,7 +100,7 @@ def credential_use(
     Idempotent: a picture already credentialed returns its copies. Returns None for a use that
     is gone or has no picture. Raises c2pa.C2paError if the picture cannot be signed."""
     use = (
-        UsageReport.objects.select_related("licence__terms")
+        UsageReport.objects.select_related("licence__terms", "licence__twin")
         .filter(pk=use_id)
         .exclude(image="")
         .first()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import struct
 import zlib
+from collections.abc import Sequence
 from xml.sax.saxutils import escape
 
 from PIL import Image
@@ -19,16 +20,38 @@ PLUS_DATA_MINING = "http://ns.useplus.org/ldf/vocab/"
 
 
 def packet(
-    *, source_type: str, licence_id: str, licensor_url: str, training_forbidden: bool
+    *,
+    source_type: str,
+    licence_id: str,
+    licensor_url: str,
+    training_forbidden: bool,
+    contributors: Sequence[tuple[str, str]] = (),
 ) -> bytes:
-    """An XMP packet (UTF-8) with the fields; values are escaped."""
+    """An XMP packet (UTF-8) with the fields; values are escaped. `contributors`: (name,
+    role) of each person credited on the twin: Dublin Core's contributors (names) and the
+    IPTC Extension's Contributor (name and role)."""
     mining = "DMI-PROHIBITED" if training_forbidden else "DMI-ALLOWED"
     source = escape(IPTC_SOURCE_TYPES + source_type)
     url = escape(licensor_url)
+    credits = ""
+    if contributors:
+        names = "".join(f"<rdf:li>{escape(name)}</rdf:li>" for name, _ in contributors)
+        people = "".join(
+            '<rdf:li rdf:parseType="Resource">'
+            f"<Iptc4xmpExt:Name>{escape(name)}</Iptc4xmpExt:Name>"
+            f"<Iptc4xmpExt:Role><rdf:Bag><rdf:li>{escape(role)}</rdf:li></rdf:Bag>"
+            "</Iptc4xmpExt:Role></rdf:li>"
+            for name, role in contributors
+        )
+        credits = (
+            f"\n   <dc:contributor><rdf:Bag>{names}</rdf:Bag></dc:contributor>"
+            f"\n   <Iptc4xmpExt:Contributor><rdf:Bag>{people}</rdf:Bag></Iptc4xmpExt:Contributor>"
+        )
     text = f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
 <x:xmpmeta xmlns:x="adobe:ns:meta/">
  <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
   <rdf:Description rdf:about=""
+    xmlns:dc="http://purl.org/dc/elements/1.1/"
     xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/"
     xmlns:plus="http://ns.useplus.org/ldf/xmp/1.0/"
     xmlns:xmpRights="http://ns.adobe.com/xap/1.0/rights/">
@@ -44,7 +67,7 @@ def packet(
    </plus:Licensor>
    <plus:DataMining>{PLUS_DATA_MINING}{mining}</plus:DataMining>
    <xmpRights:Marked>True</xmpRights:Marked>
-   <xmpRights:WebStatement>{url}</xmpRights:WebStatement>
+   <xmpRights:WebStatement>{url}</xmpRights:WebStatement>{credits}
   </rdf:Description>
  </rdf:RDF>
 </x:xmpmeta>

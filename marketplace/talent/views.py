@@ -13,6 +13,7 @@ from marketplace.accounts.tenancy import TenantRequest, agency_required, talent_
 from marketplace.core.api.auth import media_viewer
 from marketplace.core.errors import DomainError
 from marketplace.core.storage import picture_response
+from marketplace.crew import selectors as crew_selectors
 
 from . import selectors, services
 from .forms import (
@@ -96,6 +97,7 @@ def twin_manage(request: TenantRequest, twin_id: int) -> HttpResponse:
             "processing": _processing(twin),
             "blockers": services.publish_blockers(twin),
             "events": selectors.twin_history(twin),
+            "credits": crew_selectors.twin_credits(request.viewer.org, twin),
         },
     )
 
@@ -196,6 +198,7 @@ def twin_image_add(request: TenantRequest, twin_id: int) -> HttpResponse:
             "processing": _processing(twin),
             "blockers": services.publish_blockers(twin),
             "events": selectors.twin_history(twin),
+            "credits": crew_selectors.twin_credits(request.viewer.org, twin),
         },
         status=400,
     )

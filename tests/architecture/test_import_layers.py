@@ -1,8 +1,8 @@
 """Calls between apps go one way. This test reads every product module's imports (with `ast`,
 lazy imports inside functions included) and fails on one that goes against the layering:
 
-    core  <  accounts  <  talent  <  catalogue  <  licensing  <  contracts | payments | webhooks
-          <  provenance  <  approvals | misuse  <  dashboards
+    core  <  accounts  <  talent  <  crew  <  catalogue  <  licensing
+          <  contracts | payments | webhooks  <  provenance  <  approvals | misuse  <  dashboards
 
 - **Domain modules** (models, services, selectors, tasks, events, notifications, … — anything
   that is not a front door) import only their own app and the apps *below* them. Apps on the
@@ -33,6 +33,7 @@ LAYERS: list[set[str]] = [
     {"core"},
     {"accounts"},
     {"talent"},
+    {"crew"},
     {"catalogue"},
     {"licensing"},
     {"contracts", "payments", "webhooks"},

@@ -98,6 +98,7 @@ def test_every_public_service_takes_an_actor_or_is_a_system_entry_point():
         "accounts",
         "approvals",
         "contracts",
+        "crew",
         "licensing",
         "misuse",
         "payments",

@@ -37,6 +37,8 @@ TENANT_OWNED = {
     "contracts.Contract",
     "contracts.Signature",
     "core.AuditEvent",
+    "crew.CrewMember",
+    "crew.Credit",
     "core.Notification",
     "licensing.Consent",
     "licensing.ConsentRevocation",

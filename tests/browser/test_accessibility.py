@@ -59,6 +59,8 @@ MAIN = {
     "talent:my_home",
     "talent:my_twin",
     "talent:my_restrictions",
+    "crew:add_credit",
+    "crew:home",
     "misuse:protection",
     "misuse:report",
     "misuse:case",

@@ -32,9 +32,10 @@ PHONE: dict[str, Any] = {"width": 390, "height": 844, "mobile": True}
 AGENCY = tuple(key for key, audience in ROLES if audience == "agency")
 BRAND = tuple(key for key, audience in ROLES if audience == "brand")
 MODEL = ("model",)
+CREW = ("crew",)
 STAFF = ("staff",)
 ANONYMOUS = ("anonymous",)
-SIGNED_IN = AGENCY + BRAND + MODEL + STAFF
+SIGNED_IN = AGENCY + BRAND + MODEL + CREW + STAFF
 PARTIES = AGENCY + BRAND + MODEL  # the people a licence concerns
 MANAGERS = ("agency manager", "brand manager", "model")
 
@@ -79,6 +80,9 @@ NOT_PAGES = {
     "contracts:document": "PDF file",
     "contracts:executed": "PDF file",
     "talent:twin_status": "POST-only action of the twin page",
+    "crew:remove_credit": "POST-only action of the twin page's credits",
+    "crew:invite": "POST-only action of the twin page's credits",
+    "crew:cancel_invitation": "POST-only action of the twin page's credits",
     "misuse:screenshot": "a picture file",
     "misuse:notice": "PDF file",
     "misuse:case_move": "POST-only action of the case page",
@@ -141,8 +145,8 @@ def visits(world: World, invitation_url: str) -> list[Visit]:
         Visit("provenance:verify", (*ANONYMOUS, "model"), "/verify/"),
         Visit("api:docs", (*ANONYMOUS, "brand manager"), "/api/docs/"),
         Visit("notifications", SIGNED_IN, "/notifications/"),
-        Visit("catalogue:list", AGENCY + BRAND + MODEL, "/catalogue/"),
-        Visit("catalogue:detail", (*BRAND, "agency manager"), f"/catalogue/{twin.slug}/"),
+        Visit("catalogue:list", AGENCY + BRAND + MODEL + CREW, "/catalogue/"),
+        Visit("catalogue:detail", (*BRAND, *CREW, "agency manager"), f"/catalogue/{twin.slug}/"),
         Visit("catalogue:detail", ("brand manager",), f"/catalogue/{other.slug}/"),
         Visit(
             "licensing:request",
@@ -177,6 +181,8 @@ def visits(world: World, invitation_url: str) -> list[Visit]:
         Visit("talent:twin_edit", ("agency manager",), f"/agency/twins/{twin.pk}/edit/"),
         Visit("talent:twin_rates", ("agency manager",), f"/agency/twins/{twin.pk}/rates/"),
         Visit("talent:roster", AGENCY, "/agency/talent/"),
+        Visit("crew:add_credit", ("agency manager",), f"/agency/twins/{twin.pk}/credits/"),
+        Visit("crew:home", CREW, "/crew/"),
         Visit("talent:talent_create", ("agency manager",), "/agency/talent/new/"),
         Visit("talent:my_home", MODEL, "/me/"),
         Visit("talent:my_twin", MODEL, f"/me/twins/{twin.pk}/"),

@@ -24,6 +24,8 @@ from marketplace.accounts.models import Membership, Organisation, Role, User
 from marketplace.accounts.tenancy import Viewer
 from marketplace.approvals import services as approvals
 from marketplace.core.errors import ValidationFailed
+from marketplace.crew import services as crew_services
+from marketplace.crew.models import CrewMember
 from marketplace.licensing import services as licensing
 from marketplace.licensing.models import Licence
 from marketplace.licensing.territories import EU
@@ -41,6 +43,11 @@ if TYPE_CHECKING:
 
 DEMO_PASSWORD = "likeness-demo"
 MODEL_EMAIL = "linnea.lindqvist@talent.test"
+# The demo photographer (load_demo gives her a login), credited on the model's twin.
+CREW_EMAIL = "ana.pereira@crew.test"
+LONG_CREW_NAME = "Maximiliane Alexandra Montgomery-Vandenberghe-Oyelaran"
+LONG_CREW_EMAIL = "maximiliane.montgomery-vandenberghe-oyelaran@photogrammetry-studio.test"
+LONG_WORK = "Full-body photogrammetry scan, 148-camera rig, SS26 editorial and knitwear capsule"
 LONG_BRAND = "Kestrel Apparel & Outerwear International Holdings (Europe) GmbH"
 LONG_TWIN = "Linnea Lindqvist — Scandinavian editorial, beauty and knitwear twin (studio set 2026)"
 LONG_USE = (
@@ -67,6 +74,7 @@ ROLES = [
     ("brand member", "brand"),
     ("brand finance", "brand"),
     ("model", "model"),
+    ("crew", "crew"),
     ("staff", "staff"),
     ("anonymous", "anonymous"),
 ]
@@ -241,6 +249,19 @@ def build(settings, tmp_path) -> World:
     staff = User.objects.get(email="admin@likeness.test")
     world.staff_pk = staff.pk
     RecoveryCodes.activate(staff)  # so that the recovery-codes page has codes to show
+    # The demo photographer, credited on the model's twin with a long role and shoot too.
+    crew_services.add_credit(
+        by=booker,
+        twin_id=twin.pk,
+        credit=crew_services.CreditInput(role="scan_artist", work=LONG_WORK),
+        crew_member_id=CrewMember.objects.get(agency=twin.agency, email=CREW_EMAIL).pk,
+    )
+    crew_services.add_credit(
+        by=booker,
+        twin_id=twin.pk,
+        credit=crew_services.CreditInput(role="other", work=LONG_WORK),
+        new_person=crew_services.NewCrewMember(LONG_CREW_NAME, LONG_CREW_EMAIL),
+    )
     return world
 
 
@@ -300,7 +321,7 @@ def email_for(world: World, role: str) -> str:
         return Membership.objects.get(organisation=world.agency, role=member_role).user.email
     if audience == "brand":
         return f"{member_role}@kestrel.test"
-    return {"model": MODEL_EMAIL, "staff": "admin@likeness.test"}.get(role, "")
+    return {"model": MODEL_EMAIL, "crew": CREW_EMAIL, "staff": "admin@likeness.test"}.get(role, "")
 
 
 def sign_in(

@@ -25,6 +25,7 @@ def test_banner_ends_with_the_url_the_logins_and_where_the_logs_are(settings, tm
     assert "Likeness is running at http://127.0.0.1:8000/" in lines
     assert "Demo logins (password for all: likeness-demo)" in lines
     assert any(line.startswith("  brand   Kestrel Apparel    owner@kestrel.test") for line in lines)
+    assert any(line.startswith("  crew    ana.pereira@crew.test") for line in lines)
     assert f"Logs: web requests here; worker in {tmp_path / 'log' / 'worker.log'}" in lines
     assert lines[-2:] == ["Ctrl-C stops everything.", "=" * 78]
 

@@ -165,3 +165,59 @@ def test_recording_a_use_with_a_picture_credentials_it_once_committed(
     with read_back(signed_bytes(image)) as reader:
         assert reader.get_validation_state() == "Trusted"
     assert image.manifest_label.startswith("urn:c2pa:")
+
+
+def test_the_crew_credited_on_the_twin_are_named_as_contributors(
+    active, brand_manager, agency_manager
+):
+    # given a photographer and a make-up artist credited on the twin
+    from xml.etree import ElementTree
+
+    from marketplace.crew.services import CreditInput, NewCrewMember, add_credit
+    from marketplace.provenance import credentials, xmp
+
+    for name, role in [("Ana Pereira", "photographer"), ("Jo <Kim> & Co", "make_up")]:
+        add_credit(
+            by=agency_manager,
+            twin_id=active.twin_id,
+            credit=CreditInput(role=role, work="SS26 studio scan"),
+            new_person=NewCrewMember(full_name=name, email=f"{role}@studio.test"),
+        )
+
+    # when a use's picture is credentialed
+    image = services.credential_use(use_id=report_use(active, brand_manager).pk)
+    assert image is not None
+
+    # then both copies' manifests name them, with their roles, and so does the XMP
+    for copy in (image.file, image.labelled_file):
+        with copy.open("rb") as handle:
+            data = handle.read()
+        reading = credentials.read(data)
+        assert reading.signed_by_platform
+        assert credentials.contributors_of(reading) == [
+            credentials.Contributor(name="Jo <Kim> & Co", role="Make-up"),
+            credentials.Contributor(name="Ana Pereira", role="Photographer"),
+        ]
+        text = xmp.read_fields(data)
+        root = ElementTree.fromstring(text.split("?>", 1)[1].rsplit("<?xpacket", 1)[0])
+        rdf = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
+        dc = "{http://purl.org/dc/elements/1.1/}"
+        iptc = "{http://iptc.org/std/Iptc4xmpExt/2008-02-29/}"
+        names = [li.text for li in next(root.iter(f"{dc}contributor")).iter(f"{rdf}li")]
+        people = [
+            (li.findtext(f"{iptc}Name"), li.findtext(f"{iptc}Role/{rdf}Bag/{rdf}li"))
+            for li in next(root.iter(f"{iptc}Contributor")).find(f"{rdf}Bag") or []
+        ]
+        assert names == ["Jo <Kim> & Co", "Ana Pereira"]
+        assert people == [("Jo <Kim> & Co", "Make-up"), ("Ana Pereira", "Photographer")]
+        # Names and roles only: never a crew member's email.
+        assert b"studio.test" not in data
+
+
+def test_a_twin_without_credits_gets_no_contributors(credentialed):
+    from marketplace.provenance import credentials, xmp
+
+    data = signed_bytes(credentialed)
+
+    assert credentials.contributors_of(credentials.read(data)) == []
+    assert "contributor" not in xmp.read_fields(data).lower()

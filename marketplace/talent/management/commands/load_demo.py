@@ -1,4 +1,5 @@
-"""Demo marketplace: 3 agencies, 30 twins with pictures, 3 competing brands, every role.
+"""Demo marketplace: 3 agencies, 30 twins with pictures, 3 competing brands, every role, and
+the crew credited on the first twins of each agency (two of them with logins of their own).
 
 Idempotent: running it again changes nothing that exists and prints the same logins. The logins
 are also written to ``var/demo-logins.txt``, which ``manage.py devstack`` prints once everything
@@ -19,6 +20,8 @@ from django.core.management.base import BaseCommand
 
 from marketplace.accounts.models import Membership, Organisation, Role, User
 from marketplace.accounts.services import create_organisation
+from marketplace.crew import services as crew_services
+from marketplace.crew.models import Credit, CrewMember
 from marketplace.talent import services
 from marketplace.talent.demo_images import studio_portrait
 from marketplace.talent.models import Category, Talent, Twin
@@ -98,6 +101,17 @@ TAGS = [
 HAIR = ["black", "brown", "blonde", "red", "grey"]
 EYES = ["brown", "blue", "green", "hazel", "grey"]
 ROLES = [Role.OWNER, Role.MANAGER, Role.FINANCE, Role.MEMBER]
+# The crew behind the first three twins of every agency: (name, email, has a login, agencies
+# that credit them by index, role, shoot). The photographer works for all three agencies and
+# sees every credit under one login.
+CREW = [
+    ("Ana Pereira", "ana.pereira@crew.test", True, (0, 1, 2), "photographer", "Studio scan, SS26"),
+    ("Theo Marchetti", "theo.marchetti@crew.test", True, (1,), "stylist", "Studio scan, SS26"),
+    ("Rin Okada", "rin.okada@crew.test", False, (0, 1), "make_up", "Studio scan, SS26"),
+    ("Rin Okada", "rin.okada@crew.test", False, (0, 1), "hair", "Studio scan, SS26"),
+    ("Mo Adeyemi", "mo.adeyemi@crew.test", False, (2,), "scan_artist", "Photogrammetry rig"),
+]
+CREDITED_TWINS = 3
 
 
 @lru_cache(maxsize=1)
@@ -160,9 +174,11 @@ class Command(BaseCommand):
             agency = agencies[i % 3]
             if self._ensure_twin(i, agency, categories, sensitive):
                 created += 1
+        credited = sum(self._ensure_credits(n, agency) for n, agency in enumerate(agencies))
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo data ready ({created} new twins, {Twin.objects.count()} in all)."
+                f"Demo data ready ({created} new twins, {Twin.objects.count()} in all; "
+                f"{credited} new crew credits)."
             )
         )
         lines = login_lines()
@@ -241,6 +257,36 @@ class Command(BaseCommand):
             services.change_twin_status(by=by, twin_id=twin.pk, action="pause")
         return True
 
+    def _ensure_credits(self, n: int, agency: Organisation) -> int:
+        """Credit the crew on the agency's first twins; returns how many credits are new."""
+        by = Membership.objects.get(organisation=agency, role=Role.MANAGER)
+        twins = list(Twin.objects.filter(agency=agency).order_by("id")[:CREDITED_TWINS])
+        created = 0
+        for name, email, has_login, agencies, role, work in CREW:
+            if n not in agencies:
+                continue
+            person = CrewMember.objects.filter(agency=agency, email=email).first()
+            for twin in twins:
+                if (
+                    person
+                    and Credit.objects.filter(twin=twin, crew_member=person, role=role).exists()
+                ):
+                    continue
+                credit = crew_services.add_credit(
+                    by=by,
+                    twin_id=twin.pk,
+                    credit=crew_services.CreditInput(role=role, work=work),
+                    crew_member_id=person.pk if person else None,
+                    new_person=None if person else crew_services.NewCrewMember(name, email),
+                    invite=False,
+                )
+                person = credit.crew_member
+                created += 1
+            if person and has_login and person.user_id is None:
+                person.user = _user(email, name)
+                person.save(update_fields=["user", "updated_at"])
+        return created
+
 
 def login_lines() -> list[str]:
     """The demo logins, as printed after loading and by devstack once everything is up."""
@@ -258,6 +304,8 @@ def login_lines() -> list[str]:
     sample = Talent.objects.filter(user__isnull=False).order_by("id").first()
     if sample:
         lines.append(f"  talent  every twin's model, e.g. {sample.email}")
+    crew = sorted({email for _, email, has_login, *_ in CREW if has_login})
+    lines.append(f"  crew    {'   '.join(crew)} (credited on twins)")
     lines.append(
         "  staff   admin@likeness.test (Django admin at /admin/, after setting up two-factor)"
     )
