@@ -59,7 +59,7 @@ def fill_search_tags(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("talent", "0010_image_approval")]
+    dependencies = [("talent", "0011_ratecard_approval_premium")]
 
     operations = [
         TrigramExtension(),
