@@ -9,7 +9,6 @@ similarity, for misspelt names), ranked by that similarity. Both are GIN-indexed
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.contrib.postgres.lookups import TrigramWordSimilar
@@ -47,17 +46,6 @@ def _words(text: str) -> list[str]:
     return text.split()[:MAX_WORDS]
 
 
-def _as_typed(phrase: str) -> SearchQuery:
-    """Every word, the last one also as the start of a word: the catalogue searches as people
-    type, so "edit" already finds "editorial" (stemmed as the column is: "dresses" finds
-    "dress"). Only letters and digits reach the query syntax."""
-    tokens = re.findall(r"[^\W_]+", phrase)
-    if not tokens:
-        return SearchQuery(phrase, config=CONFIG, search_type="websearch")
-    terms = [*tokens[:-1], f"{tokens[-1]}:*"]
-    return SearchQuery(" & ".join(terms), config=CONFIG, search_type="raw")
-
-
 def has_close_names(twins: QuerySet[Twin]) -> bool:
     """Whether `twins`' database can look for names close to the words (pg_trgm)."""
     return connections[twins.db].vendor == "postgresql"
@@ -82,7 +70,7 @@ def matching(
         rank: Any = TrigramWordSimilarity(phrase, "display_name")
         twins = twins.filter(TrigramWordSimilar(F("display_name"), phrase))
     else:
-        query = _as_typed(phrase)
+        query = SearchQuery(phrase, config=CONFIG, search_type="websearch")
         rank = SearchRank(SearchVectorColumn(), query)
         twins = twins.filter(SearchVectorExact(SearchVectorColumn(), query))
     return twins.annotate(**{RANK: ExpressionWrapper(rank, output_field=FloatField())}), True

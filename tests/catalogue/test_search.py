@@ -51,20 +51,6 @@ def test_a_plural_finds_the_singular():
 
 
 @postgresql
-def test_the_last_word_is_searched_as_typed_so_far():
-    twin("Amara Okafor", description="Editorial beauty work.")
-    twin("Linnea Berg", description="Sportswear and running shoes.")
-
-    # the catalogue searches as people type: the last word may be the start of one
-    assert names(CatalogueQuery(text="edit")) == ["Amara Okafor"]
-    assert names(CatalogueQuery(text="beauty edit")) == ["Amara Okafor"]
-    # the words before it are whole words ("edit" is no word of either twin)
-    assert names(CatalogueQuery(text="edit beauty")) == []
-    # and only letters and digits reach the query syntax
-    assert names(CatalogueQuery(text="beauty | !edit:*")) == ["Amara Okafor"]
-
-
-@postgresql
 def test_a_misspelt_name_finds_the_twin():
     twin("Amara Okafor")
     twin("Linnea Berg")
