@@ -5,7 +5,7 @@ from django import forms
 from marketplace.licensing import territories
 from marketplace.licensing.models import Licence
 from marketplace.licensing.usage_rules import ReportWindow
-from marketplace.provenance.forms import CopyChoicesForm
+from marketplace.provenance.options import CopyChoicesForm
 from marketplace.talent.models import MediaType
 
 from .services import UsageInput

@@ -1,11 +1,14 @@
 """What a brand chooses about a use's copies when it reports the use: how the picture was
 made (the IPTC digital source type written into the manifest and the XMP), and where and in
-which language the EU AI Act (art. 50) label is drawn on the labelled copy."""
+which language the EU AI Act (art. 50) label is drawn on the labelled copy; and the form
+fields that ask for them, shared by every page that takes a use's picture (the use report,
+the final asset)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django import forms
 from django.db import models
 
 from marketplace.core.errors import ValidationFailed
@@ -125,3 +128,35 @@ def disclosure_text(*, language: str, source_type: str, reference: str, url: str
     if source_type == SourceType.COMPOSITE:
         return f"{COMPOSITE_DISCLOSURES.get(language, COMPOSITE_DISCLOSURES['en'])} {text}"
     return text
+
+
+class CopyChoicesForm(forms.Form):
+    """How a use's credentialed and labelled copies are made: asked wherever a brand gives the
+    picture of a use (reporting it, or adding its final asset later). Blank takes the default."""
+
+    source_type = forms.ChoiceField(
+        choices=SourceType.choices,
+        initial=SourceType.TRAINED,
+        required=False,
+        label="The picture is",
+        help_text="Written into its Content Credentials (IPTC digital source type).",
+    )
+    label_language = forms.ChoiceField(
+        choices=LabelLanguage.choices,
+        initial=LabelLanguage.EN,
+        required=False,
+        label="AI label language",
+        help_text="The labelled copy carries a visible “AI-generated” label (EU AI Act art. 50).",
+    )
+    label_position = forms.ChoiceField(
+        choices=LabelPosition.choices,
+        initial=LabelPosition.BOTTOM_RIGHT,
+        required=False,
+        label="AI label corner",
+    )
+
+    def copy_choices(self) -> dict[str, str]:
+        return {
+            name: self.cleaned_data.get(name) or ""
+            for name in ("source_type", "label_language", "label_position")
+        }
