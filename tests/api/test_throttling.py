@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -11,11 +13,16 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def low_rates(settings):
+def low_rates(settings, monkeypatch):
+    """Low rates, and the throttle's clock held in the middle of a minute: a test's requests
+    never straddle two windows (the count would start again in the second)."""
+    from marketplace.core.api import throttles
+
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"api_key": "3/min", "api_user": "2/min", "api_anon": "1/min"},
     }
+    monkeypatch.setattr(throttles, "time", SimpleNamespace(time=lambda: 60.0 * 1_000_000 + 30))
 
 
 def test_each_key_has_its_own_budget(world, low_rates):

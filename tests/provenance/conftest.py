@@ -5,6 +5,7 @@ import random
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -29,8 +30,12 @@ def _c2pa_key_dir(settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limit() -> Iterator[None]:
-    """Each test starts with the public check's per-address count at zero."""
+def _fresh_rate_limit(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test starts with the public check's per-address count at zero, its one-minute
+    window held in the middle of a minute (a test's checks never straddle two windows)."""
+    from marketplace.provenance import ratelimit
+
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: 60.0 * 1_000_000 + 30))
     clear_own_keys()
     yield
     clear_own_keys()
