@@ -9,10 +9,16 @@ from PIL import Image
 from marketplace.talent.demo_images import HAIR_COLOURS, SKIN_TONES, studio_portrait
 
 
+def rgb_pixels(img: Image.Image) -> list[tuple[int, int, int]]:
+    """An RGB picture's pixels, row by row (from its raw bytes: `getdata` is deprecated)."""
+    raw = img.tobytes()
+    return [(raw[i], raw[i + 1], raw[i + 2]) for i in range(0, len(raw), 3)]
+
+
 def share_near(picture: bytes, colour: tuple[int, int, int], tolerance: int = 14) -> float:
     """The share of the picture's pixels within `tolerance` of `colour` on every channel."""
     img = Image.open(io.BytesIO(picture)).convert("RGB").resize((160, 200))
-    pixels = list(img.getdata())
+    pixels = rgb_pixels(img)
     near = sum(all(abs(a - b) <= tolerance for a, b in zip(p, colour, strict=True)) for p in pixels)
     return near / len(pixels)
 
@@ -32,7 +38,7 @@ def test_two_looks_of_one_twin_show_the_same_person_with_her_hair():
 
 
 def pixels(picture: bytes) -> list[tuple[int, int, int]]:
-    return list(Image.open(io.BytesIO(picture)).convert("RGB").getdata())
+    return rgb_pixels(Image.open(io.BytesIO(picture)).convert("RGB"))
 
 
 def test_the_hair_colour_follows_the_twin():
