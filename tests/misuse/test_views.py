@@ -222,3 +222,13 @@ def test_the_admin_shows_a_case_and_its_sighting_without_linking_private_files(c
         case.notice.name
         in client.get(f"/admin/misuse/takedowncase/{case.pk}/change/").content.decode()
     )
+
+
+def test_the_agency_is_pointed_to_the_api_for_its_monitoring_tools(twin, agency_member):
+    agency_response = client_for(agency_member.user).get("/protection/")
+    model_response = client_for(twin.talent.user).get("/protection/")
+    assert (agency_response.status_code, model_response.status_code) == (200, 200)
+    agency_page, model_page = agency_response.content.decode(), model_response.content.decode()
+
+    assert "/api/v1/sightings" in agency_page and 'href="/api/docs/"' in agency_page
+    assert "/api/v1/sightings" not in model_page  # she has no keys; her agency does
