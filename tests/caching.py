@@ -6,16 +6,18 @@ database, each with its own test database, and the product's keys name their dat
 from __future__ import annotations
 
 from django.core.cache import cache
-from django.core.cache.backends.redis import RedisCache
 from django.db import connection
+
+from marketplace.core.caching import redis_backend
 
 
 def clear_own_keys() -> None:
     """Remove this database's keys (all keys, for a cache private to this process)."""
-    if not isinstance(cache, RedisCache):
+    backend = redis_backend()
+    if backend is None:
         cache.clear()
         return
-    pattern = cache.make_key(f"{connection.settings_dict['NAME']}:*")
-    client = cache._cache.get_client(pattern, write=True)  # type: ignore[attr-defined]
+    pattern = backend.make_key(f"{connection.settings_dict['NAME']}:*")
+    client = backend._cache.get_client(pattern, write=True)  # type: ignore[attr-defined]
     for key in client.scan_iter(match=pattern, count=1000):
         client.delete(key)
