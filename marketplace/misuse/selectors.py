@@ -25,7 +25,8 @@ def _reporter(viewer: Any) -> Any:
     return None
 
 
-def sightings_visible_to(viewer: Any) -> QuerySet[Sighting]:
+def sightings_visible_to(viewer: Any, *, finding: str = "") -> QuerySet[Sighting]:
+    """The viewer's sightings, newest first; only those with `finding` when given."""
     agency = _reporter(viewer)
     if agency is not None:
         sightings = Sighting.objects.for_agency(agency)
@@ -33,10 +34,13 @@ def sightings_visible_to(viewer: Any) -> QuerySet[Sighting]:
         sightings = Sighting.objects.for_talent(viewer.talent)
     else:
         sightings = Sighting.objects.none()
-    return sightings.select_related("twin", "licence", "case")
+    if finding:
+        sightings = sightings.filter(finding=finding)
+    return sightings.select_related("twin", "licence", "case").order_by("-created_at", "-id")
 
 
-def cases_visible_to(viewer: Any) -> QuerySet[TakedownCase]:
+def cases_visible_to(viewer: Any, *, status: str = "") -> QuerySet[TakedownCase]:
+    """The viewer's takedown cases, newest first; only those in `status` when given."""
     agency = _reporter(viewer)
     if agency is not None:
         cases = TakedownCase.objects.for_agency(agency)
@@ -44,7 +48,11 @@ def cases_visible_to(viewer: Any) -> QuerySet[TakedownCase]:
         cases = TakedownCase.objects.for_talent(viewer.talent)
     else:
         cases = TakedownCase.objects.none()
-    return cases.select_related("sighting__twin", "sighting__licence")
+    if status:
+        cases = cases.filter(status=status)
+    return cases.select_related("sighting__twin", "sighting__licence").order_by(
+        "-created_at", "-id"
+    )
 
 
 def twins_to_report(viewer: Any) -> QuerySet[Twin]:

@@ -166,3 +166,19 @@ def test_a_sighting_seen_yesterday_is_accepted_and_tomorrow_refused(world):
 
     assert report(client, world.twin, seen_on=str(today - timedelta(days=1))).status_code == 201
     assert report(client, world.twin, seen_on=str(today + timedelta(days=1))).status_code == 400
+
+
+def test_listing_cases_costs_the_same_for_3_and_8(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = key_client(world.tokens["agency_a"])
+    counts = []
+    for batch in (3, 5):
+        for i in range(batch):
+            report(client, world.twin, url=f"https://shop.example/{batch}/{i}")
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(CASES).status_code == 200
+        counts.append(len(queries))
+
+    assert counts[0] == counts[1]

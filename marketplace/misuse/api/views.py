@@ -48,10 +48,10 @@ class SightingListApi(ApiView):
     def get(self, request: Request) -> Response:
         query = SightingListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        sightings = selectors.sightings_visible_to(self.viewer)
-        if finding := query.validated_data.get("finding"):
-            sightings = sightings.filter(finding=finding)
-        return self.paginated(sightings.order_by("-created_at", "-id"), SightingSerializer)
+        sightings = selectors.sightings_visible_to(
+            self.viewer, finding=query.validated_data.get("finding", "")
+        )
+        return self.paginated(sightings, SightingSerializer)
 
     @extend_schema(
         request={"multipart/form-data": SightingUploadSerializer},
@@ -110,10 +110,10 @@ class CaseListApi(ApiView):
     def get(self, request: Request) -> Response:
         query = CaseListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        cases = selectors.cases_visible_to(self.viewer).select_related("sighting__case")
-        if case_status := query.validated_data.get("status"):
-            cases = cases.filter(status=case_status)
-        return self.paginated(cases.order_by("-created_at", "-id"), TakedownCaseSerializer)
+        cases = selectors.cases_visible_to(
+            self.viewer, status=query.validated_data.get("status", "")
+        )
+        return self.paginated(cases, TakedownCaseSerializer)
 
 
 class CaseReadApi(ApiView):
